@@ -1,0 +1,15 @@
+// Unit tests sit beside the code (src/**/*.test.ts); integration tests start real processes (test/).
+const common = {
+  preset: undefined,
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+};
+export default {
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/steps'], testMatch: ['**/*.test.ts'] },
+    { ...common, displayName: 'integration', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'] },
+  ],
+  testTimeout: 120000,
+};

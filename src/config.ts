@@ -1,0 +1,23 @@
+/** Every timeout and default in one place, so none is buried in code. */
+export const timeouts = {
+  /** A child process must listen within this. */
+  processStartMs: 10_000,
+  /** Every sidecar must acknowledge a config version within this. */
+  convergenceMs: 5_000,
+  /** Prometheus must answer and have scraped within this. */
+  prometheusReadyMs: 20_000,
+  /** Grace after SIGTERM before SIGKILL when stopping children. */
+  stopGraceMs: 2_000,
+  /** Slack added to a load run's planned duration before it is cut off. */
+  loadSlackMs: 10_000,
+} as const;
+
+export const defaults = {
+  /** Confidence level of every verdict interval. */
+  confidence: 0.95,
+  /** Requests sent when a step names a rate check but no budget. */
+  trustDomain: 'cluster.local',
+  namespace: 'default',
+  /** Per-second progress line refresh while load runs. */
+  progressIntervalMs: 500,
+} as const;

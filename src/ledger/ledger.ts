@@ -1,0 +1,52 @@
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** One recorded mutation and how to undo it. Written before the mutation is made. */
+export type LedgerEntry =
+  | { op: 'run'; runId: string; pid: number; startedAt: string; out?: string }
+  | { op: 'process-group'; pgid: number; what: string }
+  | { op: 'directory'; path: string; what: string }
+  | { op: 'done'; ref: number }
+  | { op: 'closed' };
+
+/** Where ledgers live, so `meshcheck cleanup` can find what a crashed run left. */
+export function ledgerRoot(): string {
+  const base = process.env.MESHCHECK_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'meshcheck');
+  return join(base, 'ledgers');
+}
+
+/**
+ * Append-only journal of a run's mutations on disk. An entry is written (synchronously) before the
+ * mutation it describes, and a `done` entry after its undo ran, so a crash at any point leaves a
+ * ledger that `meshcheck cleanup` can finish.
+ */
+export class Ledger {
+  private seq = 0;
+  readonly file: string;
+
+  constructor(readonly runId: string, root = ledgerRoot()) {
+    mkdirSync(root, { recursive: true });
+    this.file = join(root, `${runId}.jsonl`);
+  }
+
+  record(entry: LedgerEntry): number {
+    appendFileSync(this.file, `${JSON.stringify({ seq: ++this.seq, ...entry })}\n`);
+    return this.seq;
+  }
+
+  /** Removes the ledger once every entry is undone. */
+  close(): void {
+    rmSync(this.file, { force: true });
+  }
+
+  static read(file: string): (LedgerEntry & { seq: number })[] {
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LedgerEntry & { seq: number });
+  }
+
+  static list(root = ledgerRoot()): { runId: string; file: string }[] {
+    if (!existsSync(root)) return [];
+    return readdirSync(root).filter((f) => f.endsWith('.jsonl')).map((f) => ({ runId: f.slice(0, -'.jsonl'.length), file: join(root, f) }));
+  }
+}

@@ -1,0 +1,201 @@
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { BOOKINFO, LOAD_CLIENT, spiffeId } from '../../app/topology.js';
+import { defaults, timeouts } from '../../config.js';
+import { InfraError, UsageError } from '../../errors.js';
+import type { Intent } from '../../intents/types.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { compileConfig } from '../../dataplane/control-plane.js';
+import type { Endpoint, SidecarBoot, WorkloadBehaviour, WorkloadBoot } from '../../dataplane/config.js';
+import { LocalCa } from '../../dataplane/pki.js';
+import { ProcessGroup } from './process-group.js';
+
+const MAIN = fileURLToPath(new URL('../../dataplane/main.js', import.meta.url));
+
+export interface Instance {
+  service: string;
+  version: string;
+  name: string;
+  identity: string;
+  appPort?: number;
+  inboundPort: number;
+  outboundPort: number;
+  adminPort: number;
+  sidecarPid: number;
+}
+
+export interface SidecarStats {
+  instance: string;
+  service: string;
+  pid: number;
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+export type Undo = () => Promise<void>;
+
+/**
+ * The local target: the Bookinfo-shaped app of echo workloads, each behind a reference sidecar in
+ * its own process, plus the meshed load client; all in one process group. It plays the control
+ * plane too: intents compile to per-sidecar configs, pushed to every sidecar and acknowledged.
+ */
+export class LocalTarget {
+  readonly instances: Instance[] = [];
+  private intents: Intent[] = [];
+  private activeVersions = new Map<string, string[]>();
+  private configVersion = 0;
+  /** Convergence time of each config push, in milliseconds. */
+  readonly convergenceMs: number[] = [];
+
+  private constructor(readonly workDir: string, private readonly group: ProcessGroup, private readonly ledger: Ledger) {}
+
+  static async start(ledger: Ledger, log: (msg: string) => void = () => undefined): Promise<LocalTarget> {
+    const workDir = mkdtempSync(join(tmpdir(), `meshcheck-${ledger.runId}-`));
+    ledger.record({ op: 'directory', path: workDir, what: 'local target certificates and logs' });
+    const group = await ProcessGroup.start(ledger, workDir);
+    const t = new LocalTarget(workDir, group, ledger);
+    try {
+      await t.boot(log);
+    } catch (err) {
+      await t.stop();
+      throw err;
+    }
+    return t;
+  }
+
+  private async boot(log: (msg: string) => void): Promise<void> {
+    const ca = await LocalCa.create(defaults.trustDomain);
+    const caFile = join(this.workDir, 'ca.pem');
+    writeFileSync(caFile, ca.pem);
+    const plan: { service: string; version: string; app: boolean }[] = [
+      ...BOOKINFO.flatMap((s) => s.versions.map((version) => ({ service: s.name, version, app: true }))),
+      { service: LOAD_CLIENT, version: 'v1', app: false },
+    ];
+    log(`starting ${plan.length} sidecars and ${plan.length - 1} workloads`);
+    await Promise.all(plan.map(async ({ service, version, app }) => {
+      const name = `${service}-${version}-0`;
+      const identity = spiffeId(defaults.trustDomain, defaults.namespace, service);
+      const pem = await ca.issue(identity);
+      const certFile = join(this.workDir, `${name}.crt`);
+      const keyFile = join(this.workDir, `${name}.key`);
+      writeFileSync(certFile, pem.cert);
+      writeFileSync(keyFile, pem.key, { mode: 0o600 });
+      const upstream = BOOKINFO.find((s) => s.name === service)?.upstream;
+      let appPort: number | undefined;
+      if (app) {
+        const boot: WorkloadBoot = { service, version, instance: name, port: 0, upstream };
+        appPort = (await this.group.spawn(`${name}-app`, process.execPath, [MAIN, 'workload', JSON.stringify(boot)])).port as number;
+      }
+      const sboot: SidecarBoot = { service, version, instance: name, namespace: defaults.namespace, identity, inboundPort: 0, outboundPort: 0, adminPort: 0, appPort, certFile, keyFile, caFile };
+      const r = await this.group.spawn(`${name}-sidecar`, process.execPath, [MAIN, 'sidecar', JSON.stringify(sboot)]);
+      const inst: Instance = { service, version, name, identity, appPort, inboundPort: r.inboundPort as number, outboundPort: r.outboundPort as number, adminPort: r.adminPort as number, sidecarPid: r.pid };
+      if (appPort) await post(appPort, '/__meshcheck/wire', { outboundPort: inst.outboundPort });
+      this.instances.push(inst);
+    }));
+    this.instances.sort((a, b) => a.name.localeCompare(b.name));
+    await this.push();
+  }
+
+  /** The sidecar whose outbound listener a named caller (or the load client) sends through. */
+  caller(service: string = LOAD_CLIENT): Instance {
+    const inst = this.instances.find((i) => i.service === service);
+    if (!inst) throw new UsageError(`unknown caller "${service}"; expected one of ${[...new Set(this.instances.map((i) => i.service))].join(', ')}`);
+    return inst;
+  }
+
+  instancesOf(service: string): Instance[] {
+    const versions = this.activeVersions.get(service);
+    return this.instances.filter((i) => i.service === service && (!versions || versions.includes(i.version)));
+  }
+
+  endpoints(): Record<string, Endpoint[]> {
+    const out: Record<string, Endpoint[]> = {};
+    for (const s of BOOKINFO) {
+      out[s.name] = this.instancesOf(s.name).map((i) => ({ service: i.service, version: i.version, instance: i.name, address: `127.0.0.1:${i.inboundPort}`, identity: i.identity }));
+    }
+    return out;
+  }
+
+  /** Applies intents on top of those in effect; the returned undo restores the previous set. */
+  async apply(intents: Intent[]): Promise<{ undo: Undo; convergenceMs: number }> {
+    const before = this.intents;
+    this.intents = [...before, ...intents];
+    const convergenceMs = await this.push();
+    return { undo: async () => { this.intents = before; await this.push(); }, convergenceMs };
+  }
+
+  /** Restricts a service's endpoints to some versions (the versions "running"). */
+  async runVersions(service: string, versions: string[]): Promise<Undo> {
+    const known = this.instances.filter((i) => i.service === service).map((i) => i.version);
+    const missing = versions.filter((v) => !known.includes(v));
+    if (missing.length) throw new UsageError(`the local app has no version ${missing.join(', ')} of "${service}"; it runs ${known.join(', ')}`);
+    const before = this.activeVersions.get(service);
+    this.activeVersions.set(service, versions);
+    await this.push();
+    return async () => {
+      if (before) this.activeVersions.set(service, before);
+      else this.activeVersions.delete(service);
+      await this.push();
+    };
+  }
+
+  /** Makes workload instances misbehave (fail or be slow); the undo restores normal behaviour. */
+  async setBehaviour(instances: Instance[], behaviour: WorkloadBehaviour): Promise<Undo> {
+    await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', behaviour)));
+    return async () => {
+      await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', {})));
+    };
+  }
+
+  /** Pushes the current config to every sidecar and waits for each to acknowledge it; returns ms taken. */
+  private async push(): Promise<number> {
+    const version = ++this.configVersion;
+    const endpoints = this.endpoints();
+    const start = performance.now();
+    await Promise.all(this.instances.map(async (i) => {
+      const cfg = compileConfig(version, i.service, this.intents, endpoints);
+      const ack = (await post(i.adminPort, '/config', cfg, timeouts.convergenceMs)) as { ack?: number };
+      if (ack.ack !== version) throw new InfraError(`sidecar ${i.name} acknowledged config ${ack.ack}, expected ${version}`);
+    }));
+    const ms = performance.now() - start;
+    this.convergenceMs.push(ms);
+    return ms;
+  }
+
+  async sidecarStats(): Promise<SidecarStats[]> {
+    return Promise.all(this.instances.map(async (i) => {
+      const s = (await get(i.adminPort, '/stats')) as { pid: number; cpuSeconds: number; rssBytes: number };
+      return { instance: i.name, service: i.service, pid: s.pid, cpuSeconds: s.cpuSeconds, rssBytes: s.rssBytes };
+    }));
+  }
+
+  /** Scrape targets for Prometheus: every sidecar's admin listener. */
+  metricsTargets(): string[] {
+    return this.instances.map((i) => `127.0.0.1:${i.adminPort}`);
+  }
+
+  /** Spawns another process into the target's process group (Prometheus). */
+  spawnAux(name: string, command: string, args: string[]): Promise<{ pid: number }> {
+    return this.group.spawn(name, command, args, false);
+  }
+
+  async stop(): Promise<void> {
+    await this.group.stop();
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
+
+async function post(port: number, path: string, body: unknown, timeoutMs = 5000): Promise<unknown> {
+  const r = await request(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await r.body.text();
+  if (r.statusCode >= 300) throw new InfraError(`POST ${path} on 127.0.0.1:${port} answered ${r.statusCode}: ${text}`);
+  return text ? (JSON.parse(text) as unknown) : undefined;
+}
+
+async function get(port: number, path: string): Promise<unknown> {
+  const r = await request(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
+  return r.body.json();
+}

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { InfraError } from '../../errors.js';
+import { timeouts } from '../../config.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { sleep } from '../../util/eventually.js';
+
+const LAUNCHER = fileURLToPath(new URL('./launcher.js', import.meta.url));
+
+interface Reply {
+  id: number;
+  pid?: number;
+  ready?: Record<string, unknown>;
+  error?: string;
+  exited?: { code: number | null; signal: string | null };
+}
+
+/** All of a local run's child processes, in one process group led by the launcher. */
+export class ProcessGroup {
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (r: Reply) => void; what: string; log: string }>();
+  private readonly exitWatchers = new Map<number, (r: Reply) => void>();
+  private stopped = false;
+
+  private constructor(private readonly leader: ChildProcess, readonly pgid: number, private readonly logDir: string) {
+    leader.on('message', (r: Reply) => {
+      const w = this.waiting.get(r.id);
+      if (w && (r.ready || r.error || r.exited)) {
+        this.waiting.delete(r.id);
+        w.resolve(r);
+      } else if (r.exited) this.exitWatchers.get(r.id)?.(r);
+    });
+  }
+
+  static async start(ledger: Ledger, logDir: string): Promise<ProcessGroup> {
+    const leader = spawn(process.execPath, [LAUNCHER], { detached: true, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    if (!leader.pid) throw new InfraError('could not start the local process-group launcher');
+    // The leader's pid is its group id (detached = new session). Recorded before anything joins it.
+    ledger.record({ op: 'process-group', pgid: leader.pid, what: 'local target processes' });
+    return new ProcessGroup(leader, leader.pid, logDir);
+  }
+
+  /** Starts a child and resolves with what it printed on its READY line. */
+  async spawn(name: string, command: string, args: string[], readyLine = true): Promise<Record<string, unknown> & { pid: number }> {
+    const id = ++this.nextId;
+    const log = join(this.logDir, `${name}.log`);
+    const reply = await new Promise<Reply>((resolve) => {
+      this.waiting.set(id, { resolve, what: name, log });
+      this.leader.send({ id, command, args, logFile: log, readyLine });
+      setTimeout(() => {
+        if (this.waiting.delete(id)) resolve({ id, error: `did not report ready within ${timeouts.processStartMs}ms` });
+      }, timeouts.processStartMs).unref();
+    });
+    if (reply.error || reply.exited) {
+      const why = reply.error ?? `exited with ${reply.exited?.code ?? reply.exited?.signal}`;
+      throw new InfraError(`starting ${name}: ${why} (log: ${log})`);
+    }
+    return { ...(reply.ready ?? {}), pid: reply.pid! };
+  }
+
+  /** SIGTERM to the whole group, then SIGKILL after the grace period; waits until the leader is gone. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await killGroup(this.pgid);
+    if (this.leader.connected) this.leader.disconnect();
+  }
+}
+
+/** Stops a process group by id; used by both normal cleanup and `meshcheck cleanup`. */
+export async function killGroup(pgid: number): Promise<boolean> {
+  if (!groupAlive(pgid)) return false;
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    return false;
+  }
+  const deadline = Date.now() + timeouts.stopGraceMs;
+  while (Date.now() < deadline && groupAlive(pgid)) await sleep(25);
+  if (groupAlive(pgid)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    while (groupAlive(pgid)) await sleep(25);
+  }
+  return true;
+}
+
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
