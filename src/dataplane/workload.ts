@@ -8,6 +8,8 @@ import type { WorkloadBehaviour, WorkloadBoot } from './config.js';
  */
 export class EchoWorkload {
   private behaviour: WorkloadBehaviour = {};
+  /** Requests answered with the fail status since the behaviour was last set (efficacy evidence). */
+  private failed = 0;
   private readonly server: http.Server;
   private readonly upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -33,9 +35,12 @@ export class EchoWorkload {
       return void res.end();
     }
     if (req.url === '/__meshcheck/behaviour') {
-      if (req.method === 'POST') this.behaviour = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as WorkloadBehaviour;
+      if (req.method === 'POST') {
+        this.behaviour = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as WorkloadBehaviour;
+        this.failed = 0;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify(this.behaviour));
+      return void res.end(JSON.stringify({ ...this.behaviour, failed: this.failed }));
     }
     const { failStatus, delayMs } = this.behaviour;
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
@@ -44,6 +49,7 @@ export class EchoWorkload {
     let upstream: unknown;
     if (req.url?.startsWith('/chain') && this.boot.upstream && this.boot.outboundPort) upstream = await this.callUpstream(req.url);
     const status = failStatus ?? 200;
+    if (failStatus !== undefined) this.failed++;
     const body = JSON.stringify({ service: this.boot.service, version: this.boot.version, instance: this.boot.instance, caller, path: req.url, upstream });
     res.writeHead(status, { 'content-type': 'application/json', 'x-meshcheck-version': this.boot.version, 'x-meshcheck-instance': this.boot.instance });
     res.end(body);

@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { findPrometheus } from '../metrics/prometheus.js';
+import { PACKAGE_ROOT } from './paths.js';
+import { orphanLedgers } from './cleanup.js';
+
+interface Row {
+  what: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+/** `meshcheck doctor`: what is installed and reachable, and how to fix what is not. */
+export function doctor(): number {
+  const major = Number(process.versions.node.split('.')[0]);
+  const prom = findPrometheus();
+  const orphans = orphanLedgers();
+  const rows: Row[] = [
+    { what: 'node', ok: major >= 20, detail: process.versions.node, fix: 'install Node.js 20.18 or newer' },
+    { what: 'build', ok: existsSync(join(PACKAGE_ROOT, 'dist', 'steps')), detail: join(PACKAGE_ROOT, 'dist'), fix: 'npm run build' },
+    { what: 'prometheus', ok: prom !== undefined, detail: prom ?? 'not found', fix: 'npm run setup (installs the Debian package "prometheus")' },
+    { what: 'leftovers', ok: orphans.length === 0, detail: orphans.length ? `${orphans.length} crashed run(s): ${orphans.map((o) => o.runId).join(', ')}` : 'none', fix: 'meshcheck cleanup --orphans' },
+  ];
+  for (const r of rows) process.stdout.write(`${r.ok ? 'ok  ' : 'FIX '} ${r.what.padEnd(11)} ${r.detail}${r.ok || !r.fix ? '' : `\n       -> ${r.fix}`}\n`);
+  return rows.every((r) => r.ok) ? 0 : 3;
+}

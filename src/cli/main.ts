@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError, InfraError, describeError } from '../errors.js';
+import { run } from './run.js';
+import { doctor } from './doctor.js';
+import { orphanLedgers, undoLedger } from './cleanup.js';
+import { Ledger } from '../ledger/ledger.js';
+
+const program = new Command('meshcheck')
+  .description('Chaos and conformance tests for service meshes: Gherkin scenarios, statistical verdicts, Allure reports.')
+  .exitOverride()
+  .addHelpText('after', '\nExit codes: 0 passed or not supported, 1 failed or inconclusive, 2 usage error, 3 broken, 130 interrupted.');
+
+program.command('run')
+  .description('Run feature files (default: every bundled feature on the local target with the reference mesh)')
+  .argument('[paths...]', 'feature files or folders')
+  .addOption(new Option('--target <target>', 'where to run').choices(['local', 'kube']).default('local'))
+  .option('--mesh <mesh>', 'mesh under test (the local target runs the reference mesh)', 'reference')
+  .option('--tags <expr>', 'cucumber tag expression, e.g. "@mtls and not @slow"')
+  .addOption(new Option('--load-engine <engine>', 'load generator').choices(['embedded', 'k6']).default('embedded'))
+  .option('--out <dir>', 'run folder for Allure results, JUnit XML and the run record (default runs/<run id>)')
+  .option('--context <ctx>', 'kube context (kube target only)')
+  .option('--no-progress', 'no live progress line')
+  .action(async (paths: string[], o: { target: string; mesh: string; tags?: string; loadEngine: string; out?: string; progress: boolean }) => {
+    process.exitCode = await run(paths, o);
+  });
+
+program.command('doctor')
+  .description('Show what is installed and reachable, and how to fix what is not')
+  .action(() => {
+    process.exitCode = doctor();
+  });
+
+program.command('cleanup')
+  .description('Undo what a crashed or killed run left behind (processes, files), from its ledger')
+  .option('--run-id <id>', 'clean up one run')
+  .option('--orphans', 'clean up every run whose meshcheck process is gone (the default)')
+  .action(async (o: { runId?: string; orphans?: boolean }) => {
+    const targets = o.runId ? Ledger.list().filter((l) => l.runId === o.runId) : orphanLedgers();
+    if (o.runId && targets.length === 0) throw new UsageError(`--run-id ${o.runId}: no ledger for that run (already clean?)`);
+    if (targets.length === 0) process.stdout.write('nothing to clean up\n');
+    for (const t of targets) {
+      const done = await undoLedger(t.file);
+      process.stdout.write(`${t.runId}: ${done.length ? done.join('; ') : 'nothing left'}\n`);
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  process.stderr.write(`meshcheck: ${describeError(err)}\n`);
+  process.exit(err instanceof UsageError ? 2 : err instanceof InfraError ? 3 : 3);
+}

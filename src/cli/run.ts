@@ -1,0 +1,100 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
+import { UsageError } from '../errors.js';
+import { exitCodeFor, type Outcome } from '../verdicts/outcome.js';
+import { RunContext, type RunSettings } from '../session/run-context.js';
+import { killGroup } from '../targets/local/process-group.js';
+import { Ledger } from '../ledger/ledger.js';
+import { DEFAULT_FEATURES, STEPS_GLOB } from './paths.js';
+import { UndefinedSteps } from './undefined-steps.js';
+
+export interface RunOptions {
+  target: string;
+  mesh: string;
+  tags?: string;
+  loadEngine: string;
+  out?: string;
+  progress: boolean;
+}
+
+/** `meshcheck run`: the features through cucumber, then the exit code from the run record. */
+export async function run(paths: string[], o: RunOptions): Promise<number> {
+  if (o.target !== 'local') throw new UsageError(`--target ${o.target}: only "local" is available in this version (kube arrives with the mesh adapters)`);
+  if (o.mesh !== 'reference') throw new UsageError(`--mesh ${o.mesh}: the local target runs the reference mesh only; pass --mesh reference or leave it out`);
+  if (o.loadEngine !== 'embedded') throw new UsageError(`--load-engine ${o.loadEngine}: only "embedded" is available in this version`);
+  const features = paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES];
+  for (const f of features) if (!existsSync(f)) throw new UsageError(`feature path ${f} does not exist`);
+  const runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+  const out = resolve(o.out ?? join('runs', runId));
+  const settings: RunSettings = { runId, out, mesh: 'reference', target: 'local', engine: 'embedded', progress: o.progress };
+  process.env.MESHCHECK_RUN = JSON.stringify(settings);
+  installSignalHandlers();
+
+  const { runConfiguration } = await loadConfiguration({
+    provided: {
+      paths: features,
+      import: [STEPS_GLOB],
+      format: ['progress', 'allure-cucumberjs/reporter', `junit:${join(out, 'junit.xml')}`],
+      formatOptions: { resultsDir: join(out, 'allure-results') },
+      tags: o.tags ?? '',
+      strict: true,
+    },
+  });
+  const undefinedSteps = new UndefinedSteps();
+  process.stderr.write(`meshcheck: run ${runId} -> ${out}\n`);
+  await runCucumber(runConfiguration, undefined, undefinedSteps.onMessage);
+  if (undefinedSteps.found.length) {
+    process.stderr.write(`meshcheck: steps that match no definition (see the step catalogue in README.md):\n  ${undefinedSteps.found.join('\n  ')}\n`);
+    return 2;
+  }
+  const recordFile = join(out, 'run-record.json');
+  if (!existsSync(recordFile)) {
+    process.stderr.write('meshcheck: no run record was written (no scenario ran?)\n');
+    return 2;
+  }
+  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { scenarios: { name: string; outcome: Outcome; error?: string; usageError?: boolean }[] };
+  if (record.scenarios.length === 0) {
+    process.stderr.write(`meshcheck: no scenario matched${o.tags ? ` --tags ${o.tags}` : ''}\n`);
+    return 2;
+  }
+  printSummary(record.scenarios, out);
+  return exitCodeFor(record.scenarios.map((s) => s.outcome), record.scenarios.some((s) => s.usageError));
+}
+
+function printSummary(scenarios: { name: string; outcome: Outcome; error?: string }[], out: string): void {
+  const counts = new Map<Outcome, number>();
+  for (const s of scenarios) counts.set(s.outcome, (counts.get(s.outcome) ?? 0) + 1);
+  process.stderr.write(`\nmeshcheck: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+  for (const s of scenarios) if (s.outcome !== 'PASSED') process.stderr.write(`  ${s.outcome}  ${s.name}${s.error ? ` — ${s.error}` : ''}\n`);
+  process.stderr.write(`meshcheck: results in ${out} (allure-results/, junit.xml, run-record.json)\n`);
+}
+
+/** Ctrl-C: clean up and exit 130; a second Ctrl-C forces (SIGKILL to the process group). */
+function installSignalHandlers(): void {
+  let interrupted = false;
+  const handler = (sig: NodeJS.Signals) => {
+    const ctx = RunContext.peek();
+    if (interrupted) {
+      process.stderr.write(`\nmeshcheck: ${sig} again, forcing\n`);
+      if (ctx) for (const e of Ledger.read(ctx.ledger.file)) if (e.op === 'process-group') try { process.kill(-e.pgid, 'SIGKILL'); } catch { /* gone */ }
+      process.exit(130);
+    }
+    interrupted = true;
+    process.stderr.write(`\nmeshcheck: ${sig}: cleaning up (press Ctrl-C again to force)\n`);
+    void (async () => {
+      try {
+        if (ctx) {
+          ctx.writeRecord();
+          await ctx.close();
+        }
+      } finally {
+        process.exit(130);
+      }
+    })();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+export { killGroup };

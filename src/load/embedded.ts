@@ -1,0 +1,108 @@
+import { Pool } from 'undici';
+import type { LoadProfile, Sample } from './profile.js';
+import { newHistogram, type LoadResult } from './result.js';
+
+export interface RunOptions {
+  /** Address (host:port) of the caller's sidecar outbound listener. */
+  via: string;
+  /** Asked every few completions; true stops sending (in-flight requests still complete). */
+  shouldStop?: (samples: readonly Sample[]) => boolean;
+  /** Called about twice a second with the progress so far. */
+  onProgress?: (p: { sent: number; completed: number; errors: number; rps: number }) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * The embedded engine: an open model. Request i is due at start + i/rate; it is sent when due
+ * whatever happened to earlier ones, and its latency counts from when it was due, so a slow
+ * server cannot hide its slowness by delaying the sender (no coordinated omission).
+ */
+export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<LoadResult> {
+  const pool = new Pool(`http://${opts.via}`, { connections: p.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000 });
+  const body = p.payloadBytes > 0 ? Buffer.alloc(p.payloadBytes, 'x') : undefined;
+  const headers = { ...p.headers, host: p.service };
+  const samples: Sample[] = [];
+  const histogram = newHistogram();
+  const timeline: LoadResult['timeline'] = [];
+  let sent = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  let errors = 0;
+  let stop = false;
+  let checkedAt = 0;
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const interval = p.rps ? 1000 / p.rps : 0;
+
+  const record = (s: Sample, doneAt: number) => {
+    samples.push(s);
+    histogram.recordValue(Math.max(1, s.latencyUs));
+    const sec = Math.floor((doneAt - t0) / 1000);
+    while (timeline.length <= sec) timeline.push({ second: timeline.length, completed: 0, errors: 0 });
+    timeline[sec]!.completed++;
+    if (s.status < 200 || s.status >= 300) {
+      timeline[sec]!.errors++;
+      errors++;
+    }
+    if (opts.shouldStop && samples.length - checkedAt >= 20) {
+      checkedAt = samples.length;
+      if (opts.shouldStop(samples)) stop = true;
+    }
+  };
+
+  const fire = (due: number) => {
+    inFlight++;
+    sent++;
+    pool.request({ path: p.path, method: p.method as 'GET', headers, body }).then(
+      async (r) => {
+        const text = await r.body.text();
+        const done = performance.now();
+        record({ status: r.statusCode, version: versionOf(r.headers, text), latencyUs: Math.round((done - due) * 1000), overloaded: r.headers['x-envoy-overloaded'] === 'true', flags: String(r.headers['x-meshcheck-response-flags'] ?? '-') }, done);
+      },
+      () => {
+        const done = performance.now();
+        record({ status: 0, latencyUs: Math.round((done - due) * 1000), overloaded: false, flags: 'NC' }, done);
+      },
+    ).finally(() => inFlight--);
+  };
+
+  const progress = opts.onProgress ? setInterval(() => {
+    const secs = (performance.now() - t0) / 1000;
+    opts.onProgress!({ sent, completed: samples.length, errors, rps: secs > 0 ? samples.length / secs : 0 });
+  }, 500) : undefined;
+
+  try {
+    let next = 0;
+    while (next < p.requests && !stop && !opts.signal?.aborted) {
+      const now = performance.now();
+      while (next < p.requests && t0 + next * interval <= now && !stop) {
+        const due = t0 + next * interval;
+        next++;
+        if (inFlight >= p.maxInFlight) dropped++;
+        else fire(due);
+      }
+      if (next < p.requests) {
+        const wait = t0 + next * interval - performance.now();
+        await new Promise((r) => (wait > 1 ? setTimeout(r, Math.min(wait - 0.5, 50)) : setImmediate(r)));
+      }
+    }
+    while (inFlight > 0) await new Promise((r) => setTimeout(r, 2));
+  } finally {
+    if (progress) clearInterval(progress);
+    await pool.close();
+  }
+  return { engine: 'embedded', profile: p, startedAt, durationMs: performance.now() - t0, sent, dropped, stoppedEarly: stop, samples, histogram, timeline };
+}
+
+function versionOf(headers: Record<string, string | string[] | undefined>, text: string): string | undefined {
+  const h = headers['x-meshcheck-version'];
+  if (typeof h === 'string') return h;
+  if (text.startsWith('{')) {
+    try {
+      return (JSON.parse(text) as { version?: string }).version;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,36 @@
+/** One load shape, engine-neutral. */
+export interface LoadProfile {
+  /** Destination service (sent as the Host header to the caller's sidecar). */
+  service: string;
+  /** Caller whose sidecar the traffic goes through; undefined = the meshed load client. */
+  caller?: string;
+  /** Constant arrival rate, requests per second; undefined with `concurrent` = all at once. */
+  rps?: number;
+  /** Request budget: at most this many requests are sent. */
+  requests: number;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  /** Request body size in bytes (0 = no body). */
+  payloadBytes: number;
+  /** Max requests in flight; an arrival finding all busy is dropped (never queued: open model). */
+  maxInFlight: number;
+}
+
+export function profile(p: Partial<LoadProfile> & Pick<LoadProfile, 'service' | 'requests'>): LoadProfile {
+  return { method: 'GET', path: '/', headers: {}, payloadBytes: 0, maxInFlight: 512, ...p };
+}
+
+/** One response as the load client saw it. */
+export interface Sample {
+  /** HTTP status; 0 = no HTTP response (connection refused or reset). */
+  status: number;
+  /** Version that answered, from the echo reply; undefined when no workload answered. */
+  version?: string;
+  /** Latency from the intended send time, in microseconds. */
+  latencyUs: number;
+  /** Rejected by a circuit breaker (x-envoy-overloaded). */
+  overloaded: boolean;
+  /** Sidecar response flags (meshcheck's reference sidecar reports them in a header). */
+  flags: string;
+}

@@ -1,0 +1,53 @@
+import { request } from 'undici';
+import type { Intent } from '../intents/types.js';
+import type { Sample } from '../load/profile.js';
+import type { Verdict } from '../verdicts/outcome.js';
+import type { Instance } from '../targets/local/local-target.js';
+
+type Expectation =
+  | { kind: 'flag'; flag: string; service: string; what: string }
+  | { kind: 'workload'; instance: Instance; what: string };
+
+/**
+ * Efficacy: a chaos verdict counts only when the fault it relies on was seen in effect. A check
+ * that passed while the injected fault never showed up becomes INCONCLUSIVE ("passed, nothing happened"
+ * is not a pass).
+ */
+export class Efficacy {
+  private readonly expected: Expectation[] = [];
+
+  expectIntent(i: Intent): void {
+    if (i.kind === 'FaultAbort' && i.percent > 0) this.expected.push({ kind: 'flag', flag: 'FI', service: i.service, what: `abort fault on ${i.service}` });
+    if (i.kind === 'FaultDelay' && i.percent > 0) this.expected.push({ kind: 'flag', flag: 'DI', service: i.service, what: `delay fault on ${i.service}` });
+  }
+
+  expectWorkloadFault(instance: Instance, what: string): void {
+    this.expected.push({ kind: 'workload', instance, what });
+  }
+
+  async confirm(v: Verdict, samples: readonly Sample[], service?: string): Promise<Verdict> {
+    const unseen: string[] = [];
+    for (const e of this.expected) {
+      if (e.kind === 'flag') {
+        if (service !== undefined && e.service !== service) continue;
+        if (!samples.some((s) => s.flags.split(',').includes(e.flag))) unseen.push(`${e.what} (no response carried flag ${e.flag})`);
+      } else {
+        const failed = await failedCount(e.instance);
+        if (failed === 0) unseen.push(`${e.what} (the instance answered no failing request)`);
+      }
+    }
+    if (this.expected.length === 0) return v;
+    if (unseen.length === 0) return { ...v, explanation: `${v.explanation}; the fault was seen in effect` };
+    return { ...v, outcome: 'INCONCLUSIVE', explanation: `${v.explanation}; but the fault was not observed in effect: ${unseen.join('; ')}` };
+  }
+
+  async close(): Promise<void> {
+    this.expected.length = 0;
+  }
+}
+
+async function failedCount(i: Instance): Promise<number> {
+  const r = await request(`http://127.0.0.1:${i.appPort}/__meshcheck/behaviour`);
+  const b = (await r.body.json()) as { failed?: number };
+  return b.failed ?? 0;
+}

@@ -1,0 +1,16 @@
+/** The live progress line on stderr while load runs: scenario, sent, rate, errors. */
+export class ProgressLine {
+  private last = '';
+  constructor(private readonly enabled: boolean, private readonly label: string) {}
+
+  update(p: { sent: number; completed: number; errors: number; rps: number }): void {
+    if (!this.enabled) return;
+    const line = `  ${this.label} | sent ${p.sent} | ${p.rps.toFixed(0)} rps | errors ${p.errors}`;
+    this.last = line;
+    process.stderr.write(process.stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
+  }
+
+  done(): void {
+    if (this.enabled && this.last && process.stderr.isTTY) process.stderr.write('\n');
+  }
+}

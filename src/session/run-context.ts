@@ -1,0 +1,99 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ledger } from '../ledger/ledger.js';
+import { LocalTarget } from '../targets/local/local-target.js';
+import { Prometheus } from '../metrics/prometheus.js';
+import type { Outcome, Verdict } from '../verdicts/outcome.js';
+import { summarize, type LoadResult } from '../load/result.js';
+import { encodeHistogram } from '../load/histogram-codec.js';
+
+/** Settings the CLI hands to the cucumber run (through the MESHCHECK_RUN environment variable). */
+export interface RunSettings {
+  runId: string;
+  out: string;
+  mesh: string;
+  target: 'local';
+  engine: 'embedded';
+  /** Print a live progress line on stderr. */
+  progress: boolean;
+}
+
+export interface ScenarioRecord {
+  name: string;
+  feature: string;
+  capability: string;
+  outcome: Outcome;
+  verdicts: Verdict[];
+  loads: Record<string, unknown>[];
+  convergenceMs: number[];
+  error?: string;
+  usageError?: boolean;
+}
+
+export const RUN_RECORD_VERSION = 'meshcheck.run/v1';
+
+/** State shared by every scenario of one run: the target, the ledger and the run record. */
+export class RunContext {
+  private static current?: RunContext;
+  readonly scenarios: ScenarioRecord[] = [];
+  readonly histograms: { scenario: string; service: string; engine: string; hdr: string }[] = [];
+  private prom?: Promise<Prometheus>;
+  readonly startedAt = new Date();
+
+  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, readonly target: LocalTarget) {}
+
+  static settingsFromEnv(): RunSettings {
+    const fromEnv = process.env.MESHCHECK_RUN ? (JSON.parse(process.env.MESHCHECK_RUN) as Partial<RunSettings>) : {};
+    const runId = fromEnv.runId ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    return { runId, out: fromEnv.out ?? join('runs', runId), mesh: 'reference', target: 'local', engine: 'embedded', progress: fromEnv.progress ?? false, ...fromEnv };
+  }
+
+  static async open(log: (m: string) => void): Promise<RunContext> {
+    const settings = RunContext.settingsFromEnv();
+    mkdirSync(settings.out, { recursive: true });
+    const ledger = new Ledger(settings.runId);
+    ledger.record({ op: 'run', runId: settings.runId, pid: process.pid, startedAt: new Date().toISOString(), out: settings.out });
+    const target = await LocalTarget.start(ledger, log);
+    RunContext.current = new RunContext(settings, ledger, target);
+    return RunContext.current;
+  }
+
+  static get(): RunContext {
+    if (!RunContext.current) throw new Error('meshcheck run context is not open (BeforeAll hook did not run)');
+    return RunContext.current;
+  }
+
+  static peek(): RunContext | undefined {
+    return RunContext.current;
+  }
+
+  prometheus(): Promise<Prometheus> {
+    this.prom ??= Prometheus.start(this.target);
+    return this.prom;
+  }
+
+  addLoad(scenario: string, r: LoadResult): Record<string, unknown> {
+    this.histograms.push({ scenario, service: r.profile.service, engine: r.engine, hdr: encodeHistogram(r.histogram) });
+    return summarize(r);
+  }
+
+  /** Writes the versioned run record (JSON, with HDR histograms). */
+  writeRecord(): string {
+    const file = join(this.settings.out, 'run-record.json');
+    const record = {
+      schema: RUN_RECORD_VERSION, runId: this.settings.runId, mesh: this.settings.mesh, target: this.settings.target, engine: this.settings.engine,
+      startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(),
+      convergenceMs: this.target.convergenceMs.map((x) => Number(x.toFixed(2))),
+      scenarios: this.scenarios, histograms: this.histograms,
+    };
+    writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+    return file;
+  }
+
+  /** Stops every process and removes what the run created; the ledger goes once all is undone. */
+  async close(): Promise<void> {
+    await this.target.stop();
+    this.ledger.close();
+    RunContext.current = undefined;
+  }
+}

@@ -1,0 +1,172 @@
+import net from 'node:net';
+import { describeError, InfraError, type SourceRef } from '../errors.js';
+import { validateIntent } from '../intents/validate.js';
+import type { Intent } from '../intents/types.js';
+import type { Undo } from '../targets/local/local-target.js';
+import { runEmbedded } from '../load/embedded.js';
+import type { LoadProfile, Sample } from '../load/profile.js';
+import type { LoadResult } from '../load/result.js';
+import { SequentialPlan, type SampleCheck } from '../verdicts/sample-checks.js';
+import type { Verdict } from '../verdicts/outcome.js';
+import type { RunContext } from './run-context.js';
+import { Efficacy } from './efficacy.js';
+import { ProgressLine } from './progress.js';
+
+export interface LoadRun {
+  result: LoadResult;
+  plan: SequentialPlan;
+}
+
+/** One scenario's state and actions: the domain side of the cucumber World. */
+export class ScenarioSession {
+  private readonly undos: { what: string; undo: Undo }[] = [];
+  readonly intents: Intent[] = [];
+  readonly verdicts: Verdict[] = [];
+  readonly loads: Record<string, unknown>[] = [];
+  readonly convergenceMs: number[] = [];
+  readonly efficacy = new Efficacy();
+  readonly startedAt = Date.now();
+  lastLoad?: LoadRun;
+  /** When Prometheus had scraped every sidecar before this scenario's load. */
+  promStartMs?: number;
+  probe?: { attempts: number; rejected: number; detail: string[] };
+  overhead?: { baseline: LoadResult; mesh: LoadResult; cpuSecondsBySidecar: Map<string, { cpu: number; rss: number; requests: number }> };
+
+  constructor(readonly run: RunContext, readonly name: string) {}
+
+  get target() {
+    return this.run.target;
+  }
+
+  /** Starts Prometheus if needed and marks the point after which this scenario's requests count. */
+  async preparePrometheus(): Promise<void> {
+    const prom = await this.run.prometheus();
+    const now = Date.now();
+    await prom.scrapedAfter(now);
+    this.promStartMs = Date.now();
+  }
+
+  private remember(what: string, undo: Undo): void {
+    this.undos.push({ what, undo });
+  }
+
+  async applyIntent(intent: Intent, ref?: SourceRef): Promise<number> {
+    validateIntent(intent, ref);
+    const { undo, convergenceMs } = await this.target.apply([intent]);
+    this.remember(`${intent.kind} on ${'service' in intent ? intent.service : 'namespace'}`, undo);
+    this.intents.push(intent);
+    this.convergenceMs.push(convergenceMs);
+    this.efficacy.expectIntent(intent);
+    return convergenceMs;
+  }
+
+  async runVersions(service: string, versions: string[]): Promise<void> {
+    this.remember(`versions of ${service}`, await this.target.runVersions(service, versions));
+  }
+
+  async failOneInstance(service: string, status: number): Promise<void> {
+    const inst = this.target.instancesOf(service)[0];
+    if (!inst) throw new InfraError(`no instance of "${service}" is running`);
+    this.remember(`failing instance ${inst.name}`, await this.target.setBehaviour([inst], { failStatus: status }));
+    this.efficacy.expectWorkloadFault(inst, `instance ${inst.name} answers ${status}`);
+  }
+
+  async slowService(service: string, delayMs: number): Promise<void> {
+    const insts = this.target.instancesOf(service);
+    this.remember(`slow ${service}`, await this.target.setBehaviour(insts, { delayMs }));
+  }
+
+  /** Sends load; the checks the scenario states next decide when it may stop early. */
+  async sendLoad(profile: LoadProfile, upcoming: SampleCheck[]): Promise<LoadRun> {
+    const plan = new SequentialPlan(upcoming, profile.requests);
+    const progress = new ProgressLine(this.run.settings.progress, `${this.name}: ${profile.requests} -> ${profile.service}`);
+    const caller = this.target.caller(profile.caller);
+    const result = await runEmbedded(profile, {
+      via: `127.0.0.1:${caller.outboundPort}`,
+      shouldStop: upcoming.length ? (s) => plan.update(s) : undefined,
+      onProgress: (p) => progress.update(p),
+    }).finally(() => progress.done());
+    this.loads.push(this.run.addLoad(this.name, result));
+    this.lastLoad = { result, plan };
+    return this.lastLoad;
+  }
+
+  /** A plaintext client outside the mesh connects straight to each instance's sidecar. */
+  async plaintextProbe(service: string): Promise<void> {
+    const insts = this.target.instancesOf(service);
+    let rejected = 0;
+    const detail: string[] = [];
+    for (const i of insts) {
+      const r = await plaintextGet(i.inboundPort, service);
+      if (r.status === undefined || r.status === 403) rejected++;
+      detail.push(`${i.name}: ${r.status === undefined ? `no HTTP response (${r.error})` : `HTTP ${r.status}`}`);
+    }
+    this.probe = { attempts: insts.length, rejected, detail };
+  }
+
+  /** Same rate and shape twice: straight to the workload (no mesh), then through two sidecars. */
+  async overheadRun(service: string, rps: number, durationMs: number): Promise<void> {
+    const inst = this.target.instancesOf(service)[0]!;
+    const requests = Math.round((rps * durationMs) / 1000);
+    const base: LoadProfile = { service, rps, requests, method: 'GET', path: '/', headers: {}, payloadBytes: 0, maxInFlight: 512 };
+    const progress = new ProgressLine(this.run.settings.progress, `${this.name}: baseline`);
+    const baseline = await runEmbedded(base, { via: `127.0.0.1:${inst.appPort}`, onProgress: (p) => progress.update(p) }).finally(() => progress.done());
+    // Pin mesh traffic to the same instance the baseline used, so only the sidecars differ.
+    const { undo } = await this.target.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
+    this.remember('overhead pinning route', undo);
+    const before = await this.target.sidecarStats();
+    const mprog = new ProgressLine(this.run.settings.progress, `${this.name}: mesh`);
+    const mesh = await runEmbedded({ ...base, headers: { 'x-meshcheck-overhead': '1' } }, { via: `127.0.0.1:${this.target.caller().outboundPort}`, onProgress: (p) => mprog.update(p) }).finally(() => mprog.done());
+    const after = await this.target.sidecarStats();
+    const onPath = new Set([this.target.caller().name, inst.name]);
+    const usage = new Map<string, { cpu: number; rss: number; requests: number }>();
+    for (const a of after) {
+      const b = before.find((x) => x.instance === a.instance)!;
+      if (onPath.has(a.instance)) usage.set(a.instance, { cpu: a.cpuSeconds - b.cpuSeconds, rss: a.rssBytes, requests: mesh.samples.length });
+    }
+    this.loads.push(this.run.addLoad(`${this.name} (baseline)`, baseline), this.run.addLoad(`${this.name} (mesh)`, mesh));
+    this.overhead = { baseline, mesh, cpuSecondsBySidecar: usage };
+  }
+
+  /** Samples of the last load, or an error naming the missing When step. */
+  samples(): readonly Sample[] {
+    if (!this.lastLoad) throw new InfraError('no load was sent before this check; add a "When ... requests are sent ..." step');
+    return this.lastLoad.result.samples;
+  }
+
+  async record(v: Verdict): Promise<Verdict> {
+    const checked = v.outcome === 'PASSED' ? await this.efficacy.confirm(v, this.lastLoad?.result.samples ?? [], this.lastLoad?.result.profile.service) : v;
+    this.verdicts.push(checked);
+    return checked;
+  }
+
+  /** Undoes every mutation of the scenario, newest first; keeps going past failures and reports them. */
+  async cleanup(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const { what, undo } of this.undos.reverse()) {
+      try {
+        await undo();
+      } catch (err) {
+        problems.push(`undoing ${what}: ${describeError(err)}`);
+      }
+    }
+    this.undos.length = 0;
+    await this.efficacy.close();
+    return problems;
+  }
+}
+
+function plaintextGet(port: number, host: string): Promise<{ status?: number; error?: string }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = '';
+    s.setTimeout(3000, () => s.destroy(new Error('timeout')));
+    s.on('connect', () => s.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    s.on('data', (d) => (buf += d.toString('latin1')));
+    s.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    s.on('close', () => {
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf);
+      resolve(m ? { status: Number(m[1]) } : { error: 'connection closed without a response' });
+    });
+  });
+}

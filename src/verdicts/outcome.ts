@@ -1,0 +1,30 @@
+export type Outcome = 'PASSED' | 'FAILED' | 'NOT_SUPPORTED' | 'INCONCLUSIVE' | 'BROKEN';
+
+/** The result of one Then step, with the evidence a reader needs to trust it. */
+export interface Verdict {
+  outcome: Outcome;
+  /** The claim checked, in the feature's words. */
+  claim: string;
+  /** What was observed, in words, e.g. "312 of 1000 responses (31.2%)". */
+  observed: string;
+  /** Interval around the observed value, in the claim's unit. */
+  interval?: { lo: number | null; hi: number | null; confidence: number; unit: string };
+  /** The band the interval had to lie in. */
+  band?: { lo: number; hi: number; unit: string };
+  samples: number;
+  explanation: string;
+}
+
+/** Exit code of a whole run from its scenario outcomes (DESIGN.md "Outcomes and exit codes"). */
+export function exitCodeFor(outcomes: Outcome[], usageError = false): number {
+  if (usageError) return 2;
+  if (outcomes.includes('BROKEN')) return 3;
+  if (outcomes.includes('FAILED') || outcomes.includes('INCONCLUSIVE')) return 1;
+  return 0;
+}
+
+/** Worst-first order used to roll step verdicts up into a scenario outcome. */
+export function worst(outcomes: Outcome[]): Outcome {
+  for (const o of ['BROKEN', 'FAILED', 'INCONCLUSIVE', 'NOT_SUPPORTED', 'PASSED'] as const) if (outcomes.includes(o)) return o;
+  return 'PASSED';
+}

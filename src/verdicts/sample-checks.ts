@@ -1,0 +1,141 @@
+import type { Sample } from '../load/profile.js';
+import { lookSchedule, quantileInterval, wilson, type Look } from './stats.js';
+import type { Outcome, Verdict } from './outcome.js';
+import { defaults } from '../config.js';
+
+const ALPHA = 1 - defaults.confidence;
+
+/** A verdict that can be decided from the load client's samples, possibly before the budget is spent. */
+export interface SampleCheck {
+  claim: string;
+  /** Decision at a look: PASSED/FAILED when decided, undefined while still open. */
+  decide(samples: readonly Sample[], look: Look, final: boolean): Verdict | undefined;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** Share of responses matching a predicate lies in [lo, hi]. */
+export function rateBand(claim: string, match: (s: Sample) => boolean, lo: number, hi: number, describe: string): SampleCheck {
+  return {
+    claim,
+    decide(samples, look, final) {
+      const n = samples.length;
+      const k = samples.reduce((a, s) => a + (match(s) ? 1 : 0), 0);
+      const ci = wilson(k, n, look.z);
+      const confidence = 1 - look.alpha;
+      let outcome: Outcome | undefined;
+      if (n > 0 && ci.lo >= lo && ci.hi <= hi) outcome = 'PASSED';
+      else if (n > 0 && (ci.hi < lo || ci.lo > hi)) outcome = 'FAILED';
+      else if (final) outcome = 'INCONCLUSIVE';
+      if (!outcome) return undefined;
+      const p = n ? k / n : 0;
+      const d = Math.min(Math.abs(p - lo), Math.abs(hi - p));
+      const more = n === 0 ? 'at least 100' : d === 0 ? 'many' : String(Math.max(10, Math.ceil((look.z ** 2 * Math.max(p * (1 - p), 0.01)) / (d * d)) - n));
+      const observed = `${k} of ${n} responses ${describe} (${n ? pct(p) : 'no samples'})`;
+      const interval = `${(confidence * 100).toFixed(2)}% interval [${pct(ci.lo)}, ${pct(ci.hi)}]`;
+      const explanation =
+        outcome === 'PASSED' ? `${interval} lies inside the band [${pct(lo)}, ${pct(hi)}] at look ${look.index}`
+        : outcome === 'FAILED' ? `${interval} lies outside the band [${pct(lo)}, ${pct(hi)}] at look ${look.index}`
+        : n === 0 ? 'no responses were observed; zero samples never pass'
+        : `${interval} overlaps the edge of the band [${pct(lo)}, ${pct(hi)}]; about ${more} more requests needed`;
+      return { outcome, claim, observed, samples: n, interval: { lo: ci.lo * 100, hi: ci.hi * 100, confidence, unit: '%' }, band: { lo: lo * 100, hi: hi * 100, unit: '%' }, explanation };
+    },
+  };
+}
+
+/** Every response matches; one counter-example fails at once; passes only once the load is done. */
+export function all(claim: string, match: (s: Sample) => boolean, describe: (s: Sample) => string): SampleCheck {
+  return {
+    claim,
+    decide(samples, _look, final) {
+      const bad = samples.filter((s) => !match(s));
+      const n = samples.length;
+      if (bad.length > 0) {
+        const kinds = new Map<string, number>();
+        for (const s of bad) kinds.set(describe(s), (kinds.get(describe(s)) ?? 0) + 1);
+        const list = [...kinds].map(([k, c]) => `${c} x ${k}`).join(', ');
+        return { outcome: 'FAILED', claim, observed: `${bad.length} of ${n} responses did not match: ${list}`, samples: n, explanation: `the claim covers every response; ${bad.length} counter-example(s) observed` };
+      }
+      if (!final) return undefined;
+      if (n === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no responses', samples: 0, explanation: 'no responses were observed; zero samples never pass' };
+      return { outcome: 'PASSED', claim, observed: `all ${n} responses matched`, samples: n, explanation: `every one of the ${n} observed responses matched` };
+    },
+  };
+}
+
+/** At least `min` responses match (a count, not a share). */
+export function atLeast(claim: string, match: (s: Sample) => boolean, min: number, describe: string): SampleCheck {
+  return {
+    claim,
+    decide(samples, _look, final) {
+      const k = samples.filter(match).length;
+      const observed = `${k} of ${samples.length} responses ${describe}`;
+      if (k >= min && samples.length > 0) return { outcome: 'PASSED', claim, observed, samples: samples.length, explanation: `${k} >= ${min}` };
+      if (!final) return undefined;
+      return { outcome: 'FAILED', claim, observed, samples: samples.length, explanation: samples.length === 0 ? 'no responses were observed' : `only ${k}, fewer than ${min}` };
+    },
+  };
+}
+
+/** A latency percentile is below (or at least) a bound, by a distribution-free interval. */
+export function percentile(claim: string, q: number, boundMs: number, direction: 'below' | 'atLeast'): SampleCheck {
+  return {
+    claim,
+    decide(samples, look, final) {
+      const n = samples.length;
+      const sorted = samples.map((s) => s.latencyUs / 1000).sort((a, b) => a - b);
+      const ci = quantileInterval(sorted, q, look.z);
+      const confidence = 1 - look.alpha;
+      let outcome: Outcome | undefined;
+      if (direction === 'below') {
+        if (ci.hi !== undefined && ci.hi < boundMs) outcome = 'PASSED';
+        else if (ci.lo !== undefined && ci.lo >= boundMs) outcome = 'FAILED';
+      } else {
+        if (ci.lo !== undefined && ci.lo >= boundMs) outcome = 'PASSED';
+        else if (ci.hi !== undefined && ci.hi < boundMs) outcome = 'FAILED';
+      }
+      if (!outcome && final) outcome = 'INCONCLUSIVE';
+      if (!outcome) return undefined;
+      const f = (x: number | undefined) => (x === undefined ? 'undefined' : `${x.toFixed(2)}ms`);
+      const p = `p${+(q * 100).toFixed(3)}`;
+      const need = ci.hi === undefined || ci.lo === undefined ? `; about ${Math.max(10, Math.ceil((look.z ** 2 * 4) / (1 - q)) - n)} more requests needed to bound the ${p}` : '';
+      const explanation = n === 0 ? 'no responses were observed; zero samples never pass'
+        : `${p} = ${f(ci.estimate)}, ${(confidence * 100).toFixed(2)}% interval [${f(ci.lo)}, ${f(ci.hi)}] vs bound ${boundMs}ms (${direction === 'below' ? 'must lie below' : 'must be at least'})${outcome === 'INCONCLUSIVE' ? need || '; the interval straddles the bound' : ''}`;
+      return { outcome, claim, observed: `${p} ${f(ci.estimate)} over ${n} responses`, samples: n, interval: { lo: ci.lo ?? null, hi: ci.hi ?? null, confidence, unit: 'ms' }, band: direction === 'below' ? { lo: 0, hi: boundMs, unit: 'ms' } : { lo: boundMs, hi: Infinity, unit: 'ms' }, explanation };
+    },
+  };
+}
+
+/**
+ * Runs a set of checks over a budget's look schedule. `decided` is true once every check has a
+ * decision (the load can stop); `verdict` gives each check's decision at its first decided look,
+ * or at the final look with every sample.
+ */
+export class SequentialPlan {
+  readonly looks: Look[];
+  private readonly decisions = new Map<SampleCheck, Verdict>();
+  private evaluated = 0;
+
+  constructor(readonly checks: SampleCheck[], budget: number, alpha = ALPHA) {
+    this.looks = lookSchedule(budget, alpha);
+  }
+
+  /** Called as samples arrive; true when every check is decided. */
+  update(samples: readonly Sample[]): boolean {
+    for (const look of this.looks.slice(this.evaluated)) {
+      if (samples.length < look.n) break;
+      this.evaluated++;
+      for (const c of this.checks) {
+        if (this.decisions.has(c)) continue;
+        const v = c.decide(samples.slice(0, look.n), look, false);
+        if (v) this.decisions.set(c, v);
+      }
+    }
+    return this.checks.length > 0 && this.checks.every((c) => this.decisions.has(c));
+  }
+
+  verdict(check: SampleCheck, samples: readonly Sample[]): Verdict {
+    this.update(samples);
+    return this.decisions.get(check) ?? check.decide(samples, this.looks[this.looks.length - 1]!, true)!;
+  }
+}

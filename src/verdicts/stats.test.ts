@@ -1,0 +1,67 @@
+import { lookSchedule, normalQuantile, quantileInterval, wilson, zFor } from './stats.js';
+
+// A small seeded generator so the simulations are repeatable.
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('normal quantile', () => {
+  it('matches known values', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 9);
+    expect(zFor(0.01)).toBeCloseTo(2.575829, 5);
+  });
+});
+
+describe('wilson interval', () => {
+  it.each([0.05, 0.3, 0.5, 0.9])('a 95%% interval covers the true rate %p in at least 93%% of 2000 runs', (p) => {
+    const r = rng(Math.round(p * 1000));
+    let covered = 0;
+    for (let run = 0; run < 2000; run++) {
+      let k = 0;
+      for (let i = 0; i < 400; i++) if (r() < p) k++;
+      const ci = wilson(k, 400, zFor(0.05));
+      if (ci.lo <= p && p <= ci.hi) covered++;
+    }
+    expect(covered / 2000).toBeGreaterThanOrEqual(0.93);
+  });
+
+  it('is the whole range with no samples', () => {
+    expect(wilson(0, 0, 1.96)).toEqual({ lo: 0, hi: 1 });
+  });
+});
+
+describe('quantile interval', () => {
+  it('a 95% interval for the median of an exponential covers it in at least 93% of 2000 runs', () => {
+    const r = rng(7);
+    const trueMedian = Math.log(2);
+    let covered = 0;
+    for (let run = 0; run < 2000; run++) {
+      const xs = Array.from({ length: 300 }, () => -Math.log(1 - r())).sort((a, b) => a - b);
+      const ci = quantileInterval(xs, 0.5, zFor(0.05));
+      if (ci.lo! <= trueMedian && trueMedian <= ci.hi!) covered++;
+    }
+    expect(covered / 2000).toBeGreaterThanOrEqual(0.93);
+  });
+
+  it('leaves the upper bound undefined when the sample is too small for the percentile', () => {
+    const ci = quantileInterval([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99, 1.96);
+    expect(ci.hi).toBeUndefined();
+  });
+});
+
+describe('look schedule', () => {
+  it('spends exactly alpha over all looks and ends at the budget', () => {
+    const looks = lookSchedule(1000, 0.05);
+    expect(looks.reduce((a, l) => a + l.alpha, 0)).toBeCloseTo(0.05, 12);
+    expect(looks.at(-1)!.n).toBe(1000);
+    expect(looks[0]!.z).toBeGreaterThan(looks.at(-1)!.z);
+  });
+});

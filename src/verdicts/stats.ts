@@ -1,0 +1,88 @@
+/**
+ * Statistics behind the verdicts. Method (docs/adr/0002-sequential-verdicts.md):
+ * - Rates: Wilson score interval.
+ * - Percentiles: distribution-free interval from order statistics (normal approximation to the
+ *   binomial ranks), exact sample values, no assumption about the latency distribution.
+ * - Sequential looks: the request budget is examined at K equally spaced looks; look k spends
+ *   alpha * ((k/K)^2 - ((k-1)/K)^2) of the error budget (a Lan-DeMets power spending function with
+ *   rho = 2). The per-look errors add up to at most alpha over all looks (union bound), so stopping
+ *   at the first decided look keeps the overall error rate at or below alpha.
+ */
+
+/** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9 after refinement). */
+export function normalQuantile(p: number): number {
+  if (p <= 0 || p >= 1) throw new RangeError(`normalQuantile(${p}): p must be in (0, 1)`);
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  let x: number;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    x = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  } else if (p <= 1 - lo) {
+    const q = p - 0.5;
+    const r = q * q;
+    x = ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  } else {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    x = -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  return x;
+}
+
+/** Two-sided z for an error rate alpha. */
+export function zFor(alpha: number): number {
+  return normalQuantile(1 - alpha / 2);
+}
+
+export interface Interval {
+  lo: number;
+  hi: number;
+}
+
+/** Wilson score interval for k successes out of n. */
+export function wilson(k: number, n: number, z: number): Interval {
+  if (n === 0) return { lo: 0, hi: 1 };
+  const p = k / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
+  return { lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) };
+}
+
+/**
+ * Distribution-free interval for the q-quantile from sorted values: the order statistics at ranks
+ * n*q -/+ z*sqrt(n*q*(1-q)). A bound beyond the sample is undefined (too few samples).
+ */
+export function quantileInterval(sorted: readonly number[], q: number, z: number): { estimate: number; lo?: number; hi?: number } {
+  const n = sorted.length;
+  if (n === 0) return { estimate: NaN };
+  const sd = Math.sqrt(n * q * (1 - q));
+  const l = Math.floor(n * q - z * sd);
+  const u = Math.ceil(n * q + z * sd);
+  const estimate = sorted[Math.min(n - 1, Math.max(0, Math.ceil(n * q) - 1))]!;
+  return { estimate, lo: l >= 1 ? sorted[l - 1] : undefined, hi: u <= n ? sorted[u - 1] : undefined };
+}
+
+/** The look schedule of a request budget and the error spent at each look. */
+export interface Look {
+  index: number;
+  /** Samples needed for this look. */
+  n: number;
+  /** Error spent at this look. */
+  alpha: number;
+  z: number;
+}
+
+export function lookSchedule(budget: number, alpha: number, looks = 10): Look[] {
+  const k = Math.max(1, Math.min(looks, budget));
+  const out: Look[] = [];
+  for (let i = 1; i <= k; i++) {
+    const spent = alpha * ((i / k) ** 2 - ((i - 1) / k) ** 2);
+    out.push({ index: i, n: Math.ceil((i * budget) / k), alpha: spent, z: zFor(spent) });
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import { When } from './support/dsl.js';
+import type { MeshWorld } from './support/world.js';
+import { profile } from '../src/load/profile.js';
+
+When('{int} requests are sent to {service} at {int} rps', async function (this: MeshWorld, n: number, service: string, rps: number) {
+  await this.session.sendLoad(profile({ service, requests: n, rps }), this.upcomingChecks());
+});
+
+When('{service} sends {int} requests to {service} at {int} rps', async function (this: MeshWorld, caller: string, n: number, service: string, rps: number) {
+  await this.session.sendLoad(profile({ service, caller, requests: n, rps }), this.upcomingChecks());
+});
+
+When('{int} requests with header {string} = {string} are sent to {service} at {int} rps', async function (this: MeshWorld, n: number, header: string, value: string, service: string, rps: number) {
+  await this.session.sendLoad(profile({ service, requests: n, rps, headers: { [header.toLowerCase()]: value } }), this.upcomingChecks());
+});
+
+When('{int} concurrent requests are sent to {service}', async function (this: MeshWorld, n: number, service: string) {
+  await this.session.sendLoad(profile({ service, requests: n, maxInFlight: n }), this.upcomingChecks());
+});
+
+When('a plaintext client outside the mesh calls {service}', async function (this: MeshWorld, service: string) {
+  await this.session.plaintextProbe(service);
+});
+
+When('{int} rps are sent to {service} for {duration} with and without the mesh', async function (this: MeshWorld, rps: number, service: string, ms: number) {
+  await this.session.overheadRun(service, rps, ms);
+});

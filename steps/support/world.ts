@@ -1,0 +1,71 @@
+import { World, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
+import * as allure from 'allure-js-commons';
+import { CucumberExpression } from '@cucumber/cucumber-expressions';
+import type { SourceRef } from '../../src/errors.js';
+import type { ScenarioSession } from '../../src/session/scenario.js';
+import type { SampleCheck } from '../../src/verdicts/sample-checks.js';
+import type { Verdict } from '../../src/verdicts/outcome.js';
+import { lookaheadRegistry } from './params.js';
+
+export interface PickleStepLite {
+  id: string;
+  text: string;
+  type?: string;
+}
+
+/** A Then step whose verdict can be decided from the load client's samples. */
+export interface SampleCheckStep {
+  expression: string;
+  build: (...args: never[]) => SampleCheck;
+}
+
+export const sampleCheckSteps: SampleCheckStep[] = [];
+
+export class MeshWorld extends World {
+  session!: ScenarioSession;
+  ref?: SourceRef;
+  steps: PickleStepLite[] = [];
+  stepIndex = -1;
+  /** Checks built ahead of the load, by pickle step id, so the Then step uses the same decision. */
+  readonly prebuilt = new Map<string, SampleCheck>();
+  error?: unknown;
+
+  constructor(options: IWorldOptions) {
+    super(options);
+  }
+
+  /** Builds the sample checks stated after the current step, up to the next action (When) step. */
+  upcomingChecks(): SampleCheck[] {
+    const out: SampleCheck[] = [];
+    for (const step of this.steps.slice(this.stepIndex + 1)) {
+      if (step.type === 'Action') break;
+      for (const c of sampleCheckSteps) {
+        const args = new CucumberExpression(c.expression, lookaheadRegistry).match(step.text);
+        if (!args) continue;
+        const check = c.build(...(args.map((a) => a.getValue(null)) as never[]));
+        this.prebuilt.set(step.id, check);
+        out.push(check);
+        break;
+      }
+    }
+    return out;
+  }
+
+  currentCheck(build: () => SampleCheck): SampleCheck {
+    return this.prebuilt.get(this.steps[this.stepIndex]?.id ?? '') ?? build();
+  }
+
+  /** Records a verdict, attaches the evidence, and turns a non-pass into the step's result. */
+  async verdict(v: Verdict): Promise<'skipped' | undefined> {
+    const checked = await this.session.record(v);
+    await allure.attachment(`verdict: ${checked.outcome}`, JSON.stringify(checked, null, 2), { contentType: 'application/json' });
+    if (checked.outcome === 'PASSED') return undefined;
+    if (checked.outcome === 'NOT_SUPPORTED') return 'skipped';
+    throw new VerdictError(`${checked.outcome}: ${checked.claim}\n  observed: ${checked.observed}\n  ${checked.explanation}`);
+  }
+}
+
+/** A verdict that is not a pass (FAILED or INCONCLUSIVE); not a harness error. */
+export class VerdictError extends Error {}
+
+setWorldConstructor(MeshWorld);
