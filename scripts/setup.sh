@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what meshcheck needs beyond npm packages, idempotently: Prometheus (Debian package).
+# Safe to run repeatedly; does nothing when everything is present.
+set -euo pipefail
+need=()
+command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need+=(prometheus)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  # apt lists are the cache: update only when they are missing or older than a day.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+    $SUDO apt-get update -qq
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The package may start a system service on :9090; meshcheck runs its own on a free port.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then $SUDO systemctl stop prometheus || true; fi
+fi
+[ -d node_modules ] || npm ci --no-audit --no-fund
+echo "setup: ok (prometheus: $(command -v prometheus || echo /usr/bin/prometheus))"

@@ -1,0 +1,76 @@
+import type { Sample } from '../load/profile.js';
+import { rateBand, SequentialPlan, all, percentile } from './sample-checks.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sample = (status: number, latencyMs = 1): Sample => ({ status, latencyUs: latencyMs * 1000, overloaded: false, flags: '-' });
+
+/** Feeds samples one at a time as the engine would and returns the verdict and how many were used. */
+function simulate(p503: number, budget: number, r: () => number, band: [number, number]) {
+  const check = rateBand('x', (s) => s.status === 503, band[0], band[1], 'had 503');
+  const plan = new SequentialPlan([check], budget);
+  const samples: Sample[] = [];
+  while (samples.length < budget) {
+    samples.push(sample(r() < p503 ? 503 : 200));
+    if (samples.length % 20 === 0 && plan.update(samples)) break;
+  }
+  return { verdict: plan.verdict(check, samples), used: samples.length };
+}
+
+describe('sequential rate verdicts', () => {
+  it('keeps the false-pass rate under 5% across repeated looks (truth just outside the band)', () => {
+    const r = rng(11);
+    let passes = 0;
+    for (let i = 0; i < 2000; i++) if (simulate(0.36, 1000, r, [0.25, 0.35]).verdict.outcome === 'PASSED') passes++;
+    expect(passes / 2000).toBeLessThan(0.05);
+  });
+
+  it('keeps the false-fail rate under 5% across repeated looks (truth inside the band)', () => {
+    const r = rng(12);
+    let fails = 0;
+    for (let i = 0; i < 2000; i++) if (simulate(0.3, 3000, r, [0.25, 0.35]).verdict.outcome === 'FAILED') fails++;
+    expect(fails / 2000).toBeLessThan(0.05);
+  });
+
+  it('stops early when the truth is clear-cut', () => {
+    const r = rng(13);
+    const runs = Array.from({ length: 200 }, () => simulate(0, 1000, r, [0, 0.05]));
+    expect(runs.every((x) => x.verdict.outcome === 'PASSED')).toBe(true);
+    const meanShare = runs.reduce((a, x) => a + x.used, 0) / runs.length / 1000;
+    expect(meanShare).toBeLessThanOrEqual(0.5);
+  });
+
+  it('fails at once when the truth is far outside the band', () => {
+    const r = rng(14);
+    const x = simulate(0.9, 1000, r, [0.25, 0.35]);
+    expect(x.verdict.outcome).toBe('FAILED');
+    expect(x.used).toBeLessThanOrEqual(100);
+  });
+
+  it('says how many more requests are needed when undecided', () => {
+    const r = rng(15);
+    const x = simulate(0.34, 200, r, [0.25, 0.35]);
+    expect(x.verdict.outcome).toBe('INCONCLUSIVE');
+    expect(x.verdict.explanation).toMatch(/about \d+ more requests needed/);
+  });
+});
+
+describe('zero samples never pass', () => {
+  it.each([
+    ['a rate band', rateBand('x', () => true, 0, 1, 'y')],
+    ['an all-responses claim', all('x', () => true, () => '')],
+    ['a percentile', percentile('x', 0.5, 100, 'below')],
+  ])('%s with no samples is INCONCLUSIVE', (_n, check) => {
+    const plan = new SequentialPlan([check], 100);
+    expect(plan.verdict(check, []).outcome).toBe('INCONCLUSIVE');
+  });
+});

@@ -1,0 +1,37 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCli, tmpOut } from './helpers/cli.js';
+
+interface Record {
+  schema: string;
+  scenarios: { name: string; capability: string; outcome: string; verdicts: { outcome: string; samples: number }[] }[];
+  histograms: { hdr: string }[];
+  convergenceMs: number[];
+}
+
+describe('the whole local suite (the main job)', () => {
+  it('runs every feature, exits 0 and leaves Allure results, JUnit XML and the run record', async () => {
+    const out = tmpOut();
+    const run = startCli(['run', '--out', out, '--no-progress']);
+    const code = await run.done;
+    expect({ code, stderr: code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record;
+    expect(record.schema).toBe('meshcheck.run/v1');
+    const capabilities = new Set(record.scenarios.map((s) => s.capability));
+    expect([...capabilities].sort()).toEqual(['authorization', 'circuit-breaking', 'fault-injection', 'mtls', 'overhead', 'retries-timeouts', 'traffic-shifting']);
+    for (const s of record.scenarios) {
+      expect(s.outcome).toBe('PASSED');
+      expect(s.verdicts.length).toBeGreaterThan(0);
+      for (const v of s.verdicts) expect(v.samples).toBeGreaterThan(0);
+    }
+    expect(record.histograms.length).toBeGreaterThan(0);
+    expect(record.convergenceMs.length).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuite [^>]*tests="\d+"[^>]*failures="0"/);
+    const results = readdirSync(join(out, 'allure-results')).filter((f) => f.endsWith('-result.json'));
+    expect(results.length).toBe(record.scenarios.length);
+    const one = JSON.parse(readFileSync(join(out, 'allure-results', results[0]!), 'utf8')) as { labels: { name: string; value: string }[]; parameters: { name: string }[] };
+    expect(one.labels).toEqual(expect.arrayContaining([{ name: 'parentSuite', value: 'reference' }]));
+    expect(one.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['mesh', 'target', 'engine']));
+    expect(existsSync(join(out, 'allure-results'))).toBe(true);
+  }, 240_000);
+});
