@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
 import { UsageError } from '../errors.js';
@@ -27,6 +27,8 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   for (const f of features) if (!existsSync(f)) throw new UsageError(`feature path ${f} does not exist`);
   const runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
   const out = resolve(o.out ?? join('runs', runId));
+  // A reused run folder keeps nothing of the previous run's results.
+  for (const f of ['allure-results', 'junit.xml', 'run-record.json']) rmSync(join(out, f), { recursive: true, force: true });
   const settings: RunSettings = { runId, out, mesh: 'reference', target: 'local', engine: 'embedded', progress: o.progress };
   process.env.MESHCHECK_RUN = JSON.stringify(settings);
   installSignalHandlers();

@@ -109,11 +109,15 @@ export class ScenarioSession {
     const inst = this.target.instancesOf(service)[0]!;
     const requests = Math.round((rps * durationMs) / 1000);
     const base: LoadProfile = { service, rps, requests, method: 'GET', path: '/', headers: {}, payloadBytes: 0, maxInFlight: 512 };
+    // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do: 1s each way, not measured.
+    const warm = { ...base, requests: Math.min(requests, rps) };
+    await runEmbedded(warm, { via: `127.0.0.1:${inst.appPort}` });
     const progress = new ProgressLine(this.run.settings.progress, `${this.name}: baseline`);
     const baseline = await runEmbedded(base, { via: `127.0.0.1:${inst.appPort}`, onProgress: (p) => progress.update(p) }).finally(() => progress.done());
     // Pin mesh traffic to the same instance the baseline used, so only the sidecars differ.
     const { undo } = await this.target.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
     this.remember('overhead pinning route', undo);
+    await runEmbedded({ ...warm, headers: { 'x-meshcheck-overhead': '1' } }, { via: `127.0.0.1:${this.target.caller().outboundPort}` });
     const before = await this.target.sidecarStats();
     const mprog = new ProgressLine(this.run.settings.progress, `${this.name}: mesh`);
     const mesh = await runEmbedded({ ...base, headers: { 'x-meshcheck-overhead': '1' } }, { via: `127.0.0.1:${this.target.caller().outboundPort}`, onProgress: (p) => mprog.update(p) }).finally(() => mprog.done());
