@@ -17,5 +17,5 @@ if [ ${#need[@]} -gt 0 ]; then
   # The package may start a system service on :9090; meshcheck runs its own on a free port.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then $SUDO systemctl stop prometheus || true; fi
 fi
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d node_modules ] || npm install --no-audit --no-fund
 echo "setup: ok (prometheus: $(command -v prometheus || echo /usr/bin/prometheus))"
