@@ -15,6 +15,7 @@ import { achievedRps } from '../src/load/result.js';
 import { PACKAGE_ROOT } from '../src/cli/paths.js';
 import { rateBand, SequentialPlan } from '../src/verdicts/sample-checks.js';
 import type { Sample } from '../src/load/profile.js';
+import { seededRng } from '../src/util/seeded-rng.js';
 
 const rows: string[] = [];
 const row = (what: string, value: string, bar: string, ok: boolean | undefined) => rows.push(`| ${what} | ${value} | ${bar} | ${ok === undefined ? '-' : ok ? 'met' : 'NOT met'} |`);
@@ -44,6 +45,7 @@ if (early.length) row('budget used where a verdict decided early (suite; truths 
     { name: '50% vs "20% ± 5%"', p: 0.5, band: [0.15, 0.25] },
   ];
   const shares: string[] = [];
+  const random = seededRng(2026);
   let total = 0;
   for (const c of cases) {
     let used = 0;
@@ -52,7 +54,7 @@ if (early.length) row('budget used where a verdict decided early (suite; truths 
       const plan = new SequentialPlan([check], 1000);
       const samples: Sample[] = [];
       while (samples.length < 1000) {
-        samples.push({ status: Math.random() < c.p ? 503 : 200, latencyUs: 1000, overloaded: false, flags: '-' });
+        samples.push({ status: random() < c.p ? 503 : 200, latencyUs: 1000, overloaded: false, flags: '-' });
         if (samples.length % 20 === 0 && plan.update(samples)) break;
       }
       used += samples.length / 1000;

@@ -15,8 +15,9 @@ export const timeouts = {
 export const defaults = {
   /** Confidence level of every verdict interval. */
   confidence: 0.95,
-  /** Requests sent when a step names a rate check but no budget. */
+  /** SPIFFE trust domain of the local CA (Istio's default). */
   trustDomain: 'cluster.local',
+  /** Namespace the local app pretends to live in, for identities and metric labels. */
   namespace: 'default',
   /** Per-second progress line refresh while load runs. */
   progressIntervalMs: 500,

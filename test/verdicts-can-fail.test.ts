@@ -21,6 +21,14 @@ describe('verdicts can fail', () => {
     expect(run.stderr + run.stdout).toMatch(/test\/fixtures\/invalid\/invalid\.feature:3: FaultAbort: abort share 130% is out of range; expected a percentage from 0% to 100%/);
   }, 60_000);
 
+  it('does not pass a scenario that states no verdict', async () => {
+    const out = tmpOut();
+    const run = startCli(['run', 'test/fixtures/no-verdict', '--out', out, '--no-progress']);
+    expect(await run.done).toBe(1);
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { outcome: string }[] };
+    expect(record.scenarios.map((s) => s.outcome)).toEqual(['INCONCLUSIVE']);
+  }, 60_000);
+
   it('rejects an unknown option with exit 2', async () => {
     const run = startCli(['run', '--load-engine', 'nope']);
     expect(await run.done).toBe(2);

@@ -4,7 +4,6 @@ import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
 import { UsageError } from '../errors.js';
 import { exitCodeFor, type Outcome } from '../verdicts/outcome.js';
 import { RunContext, type RunSettings } from '../session/run-context.js';
-import { killGroup } from '../targets/local/process-group.js';
 import { Ledger } from '../ledger/ledger.js';
 import { DEFAULT_FEATURES, STEPS_GLOB } from './paths.js';
 import { UndefinedSteps } from './undefined-steps.js';
@@ -99,4 +98,3 @@ function installSignalHandlers(): void {
   process.on('SIGTERM', handler);
 }
 
-export { killGroup };

@@ -1,4 +1,5 @@
-import { principalOf } from '../app/topology.js';
+import { principalOf, spiffeId } from '../app/topology.js';
+import { defaults } from '../config.js';
 import type { Intent } from '../intents/types.js';
 import type { Endpoint, RouteConfig, SidecarConfig } from './config.js';
 
@@ -29,7 +30,7 @@ export function compileConfig(version: number, service: string, intents: readonl
         break;
       case 'Authorization':
         if (i.service === service) {
-          const ids = i.allowFrom.map((caller) => endpointsIdentity(endpoints, caller));
+          const ids = i.allowFrom.map((caller) => principalOf(spiffeId(defaults.trustDomain, defaults.namespace, caller)));
           allowPrincipals = [...(allowPrincipals ?? []), ...ids];
         }
         break;
@@ -38,9 +39,3 @@ export function compileConfig(version: number, service: string, intents: readonl
   return { version, endpoints, outbound, inbound: { mtlsMode: serviceMode ?? mtlsMode, allowPrincipals } };
 }
 
-function endpointsIdentity(endpoints: Record<string, Endpoint[]>, service: string): string {
-  const id = endpoints[service]?.[0]?.identity;
-  // A caller without endpoints (the load client) still has an identity of the same shape.
-  const any = Object.values(endpoints).flat()[0]?.identity ?? 'spiffe://cluster.local/ns/default/sa/x';
-  return principalOf(id ?? any.replace(/sa\/[^/]+$/, `sa/${service}`));
-}

@@ -106,7 +106,6 @@ export class OutboundHandler {
       if (signal?.aborted) return { kind: 'per-try-timeout', detail: 'per-try timeout' };
       const code = e.code ?? '';
       const connect = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code.startsWith('ERR_TLS') || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /certificate|peer is not/.test(e.message);
-      if (process.env.MESHCHECK_DEBUG) process.stderr.write(`upstream ${host.endpoint.address}: ${code} ${e.message}\n`);
       return { kind: connect ? 'connect-failure' : 'reset', detail: `${code} ${e.message}` };
     }
   }

@@ -30,7 +30,7 @@ export class ScenarioSession {
   /** When Prometheus had scraped every sidecar before this scenario's load. */
   promStartMs?: number;
   probe?: { attempts: number; rejected: number; detail: string[] };
-  overhead?: { baseline: LoadResult; mesh: LoadResult; cpuSecondsBySidecar: Map<string, { cpu: number; rss: number; requests: number }> };
+  overhead?: { baseline: LoadResult; mesh: LoadResult; sidecars: Map<string, { cpu: number; rss: number; requests: number }> };
 
   constructor(readonly run: RunContext, readonly name: string) {}
 
@@ -129,7 +129,7 @@ export class ScenarioSession {
       if (onPath.has(a.instance)) usage.set(a.instance, { cpu: a.cpuSeconds - b.cpuSeconds, rss: a.rssBytes, requests: mesh.samples.length });
     }
     this.loads.push(this.run.addLoad(`${this.name} (baseline)`, baseline), this.run.addLoad(`${this.name} (mesh)`, mesh));
-    this.overhead = { baseline, mesh, cpuSecondsBySidecar: usage };
+    this.overhead = { baseline, mesh, sidecars: usage };
   }
 
   /** Samples of the last load, or an error naming the missing When step. */

@@ -1,16 +1,7 @@
 import type { Sample } from '../load/profile.js';
 import { rateBand, SequentialPlan, all, percentile } from './sample-checks.js';
+import { seededRng as rng } from '../util/seeded-rng.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sample = (status: number, latencyMs = 1): Sample => ({ status, latencyUs: latencyMs * 1000, overloaded: false, flags: '-' });
 

@@ -75,7 +75,7 @@ export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Ver
   const o = s.overhead;
   if (!o) throw new InfraError('no overhead run before this check');
   const secs = o.mesh.durationMs / 1000;
-  const rows = [...o.cpuSecondsBySidecar].map(([name, u]) => ({ name, per1000: u.requests > 0 ? (u.cpu / secs) / ((u.requests / secs) / 1000) : Infinity }));
+  const rows = [...o.sidecars].map(([name, u]) => ({ name, per1000: u.requests > 0 ? (u.cpu / secs) / ((u.requests / secs) / 1000) : Infinity }));
   const worstRow = rows.reduce((a, r) => (r.per1000 > a.per1000 ? r : a), rows[0]!);
   const claim = `each sidecar uses less than ${maxVcpuPer1000} vCPU per 1000 rps`;
   const observed = rows.map((r) => `${r.name}: ${r.per1000.toFixed(3)} vCPU per 1000 rps`).join('; ');
@@ -86,7 +86,7 @@ export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Ver
 export function checkSidecarMemory(s: ScenarioSession, maxMb: number): Verdict {
   const o = s.overhead;
   if (!o) throw new InfraError('no overhead run before this check');
-  const rows = [...o.cpuSecondsBySidecar].map(([name, u]) => ({ name, mb: u.rss / 1_048_576 }));
+  const rows = [...o.sidecars].map(([name, u]) => ({ name, mb: u.rss / 1_048_576 }));
   const claim = `each sidecar uses less than ${maxMb} MB of memory`;
   if (rows.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
   const worstRow = rows.reduce((a, r) => (r.mb > a.mb ? r : a), rows[0]!);

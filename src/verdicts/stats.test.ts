@@ -1,16 +1,6 @@
 import { lookSchedule, normalQuantile, quantileInterval, wilson, zFor } from './stats.js';
+import { seededRng as rng } from '../util/seeded-rng.js';
 
-// A small seeded generator so the simulations are repeatable.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('normal quantile', () => {
   it('matches known values', () => {

@@ -54,7 +54,9 @@ After(async function (this: MeshWorld, { pickle, result }) {
   const run = RunContext.get();
   const usage = this.error instanceof UsageError;
   const harness = result?.status === Status.FAILED && this.error !== undefined && !(this.error instanceof VerdictError);
-  const outcome = harness ? 'BROKEN' : problems.length ? 'BROKEN' : s.verdicts.length ? worst(s.verdicts.map((v) => v.outcome)) : result?.status === Status.PASSED ? 'PASSED' : 'BROKEN';
+  // A scenario that states no verdict checked nothing: it cannot pass.
+  const noVerdict = !harness && s.verdicts.length === 0 && result?.status === Status.PASSED;
+  const outcome = harness || problems.length ? 'BROKEN' : noVerdict ? 'INCONCLUSIVE' : worst(s.verdicts.map((v) => v.outcome));
   run.scenarios.push({
     name: pickle.name, feature: pickle.uri, capability: basename(pickle.uri).replace(/\.feature$/, ''), outcome,
     verdicts: s.verdicts, loads: s.loads, convergenceMs: s.convergenceMs.map((x) => Number(x.toFixed(2))),
@@ -63,4 +65,5 @@ After(async function (this: MeshWorld, { pickle, result }) {
   for (const l of s.loads) await allure.attachment('load summary', JSON.stringify(l, null, 2), { contentType: 'application/json' });
   if (s.intents.length) await allure.attachment('intents', JSON.stringify(s.intents, null, 2), { contentType: 'application/json' });
   if (problems.length) throw new Error(`cleanup of "${pickle.name}" left problems: ${problems.join('; ')}`);
+  if (noVerdict) throw new Error(`INCONCLUSIVE: "${pickle.name}" states no Then step, so it checked nothing`);
 });
