@@ -62,8 +62,6 @@ After(async function (this: MeshWorld, { pickle, result }) {
     verdicts: s.verdicts, loads: s.loads, convergenceMs: s.convergenceMs.map((x) => Number(x.toFixed(2))),
     error: harness ? describeError(this.error) : problems.length ? problems.join('; ') : undefined, usageError: usage || undefined,
   });
-  for (const l of s.loads) await allure.attachment('load summary', JSON.stringify(l, null, 2), { contentType: 'application/json' });
-  if (s.intents.length) await allure.attachment('intents', JSON.stringify(s.intents, null, 2), { contentType: 'application/json' });
   if (problems.length) throw new Error(`cleanup of "${pickle.name}" left problems: ${problems.join('; ')}`);
   if (noVerdict) throw new Error(`INCONCLUSIVE: "${pickle.name}" states no Then step, so it checked nothing`);
 });

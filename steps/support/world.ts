@@ -5,6 +5,8 @@ import type { SourceRef } from '../../src/errors.js';
 import type { ScenarioSession } from '../../src/session/scenario.js';
 import type { SampleCheck } from '../../src/verdicts/sample-checks.js';
 import type { Verdict } from '../../src/verdicts/outcome.js';
+import type { Intent } from '../../src/intents/types.js';
+import type { LoadProfile } from '../../src/load/profile.js';
 import { lookaheadRegistry } from './params.js';
 
 export interface PickleStepLite {
@@ -49,6 +51,22 @@ export class MeshWorld extends World {
       }
     }
     return out;
+  }
+
+  /** Applies an intent and attaches it to the Allure result. */
+  async applyIntent(intent: Intent): Promise<void> {
+    const convergenceMs = await this.session.applyIntent(intent, this.ref);
+    await allure.attachment(`intent ${intent.kind}`, JSON.stringify({ intent, convergenceMs: Number(convergenceMs.toFixed(2)) }, null, 2), { contentType: 'application/json' });
+  }
+
+  /** Sends load (stopping early once the following checks are decided) and attaches its summary. */
+  async sendLoad(p: LoadProfile): Promise<void> {
+    await this.session.sendLoad(p, this.upcomingChecks());
+    await this.attachLoads(1);
+  }
+
+  async attachLoads(count: number): Promise<void> {
+    for (const l of this.session.loads.slice(-count)) await allure.attachment('load summary', JSON.stringify(l, null, 2), { contentType: 'application/json' });
   }
 
   currentCheck(build: () => SampleCheck): SampleCheck {
