@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCli, tmpOut } from './helpers/cli.js';
 
@@ -32,6 +32,11 @@ describe('the whole local suite (the main job)', () => {
     const one = JSON.parse(readFileSync(join(out, 'allure-results', results[0]!), 'utf8')) as { labels: { name: string; value: string }[]; parameters: { name: string }[] };
     expect(one.labels).toEqual(expect.arrayContaining([{ name: 'parentSuite', value: 'reference' }]));
     expect(one.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['mesh', 'target', 'engine']));
-    expect(existsSync(join(out, 'allure-results'))).toBe(true);
+    // Evidence on every result: the verdict, and where the scenario sent load, its summary.
+    type Step = { attachments?: { name: string }[]; steps?: Step[] };
+    const names = (st: Step): string[] => (st.steps ?? []).flatMap((x) => [...(x.attachments ?? []).map((a) => a.name), ...names(x)]);
+    const all = results.map((f) => names(JSON.parse(readFileSync(join(out, 'allure-results', f), 'utf8')) as Step));
+    for (const n of all) expect(n.some((x) => x.startsWith('verdict: '))).toBe(true);
+    expect(all.flat()).toEqual(expect.arrayContaining(['load summary', 'intent FaultAbort', 'intent TrafficSplit', 'plaintext probe']));
   }, 240_000);
 });
