@@ -123,8 +123,16 @@ export class LocalTarget {
   async apply(intents: Intent[]): Promise<{ undo: Undo; convergenceMs: number }> {
     const before = this.intents;
     this.intents = [...before, ...intents];
-    const convergenceMs = await this.push();
-    return { undo: async () => { this.intents = before; await this.push(); }, convergenceMs };
+    const undo = async () => {
+      this.intents = before;
+      await this.push();
+    };
+    // A push that fails part-way is undone here, since the caller never receives the undo.
+    const convergenceMs = await this.push().catch(async (err: unknown) => {
+      await undo().catch(() => undefined);
+      throw err;
+    });
+    return { undo, convergenceMs };
   }
 
   /** Restricts a service's endpoints to some versions (the versions "running"). */
@@ -134,20 +142,28 @@ export class LocalTarget {
     if (missing.length) throw new UsageError(`the local app has no version ${missing.join(', ')} of "${service}"; it runs ${known.join(', ')}`);
     const before = this.activeVersions.get(service);
     this.activeVersions.set(service, versions);
-    await this.push();
-    return async () => {
+    const undo = async () => {
       if (before) this.activeVersions.set(service, before);
       else this.activeVersions.delete(service);
       await this.push();
     };
+    await this.push().catch(async (err: unknown) => {
+      await undo().catch(() => undefined);
+      throw err;
+    });
+    return undo;
   }
 
   /** Makes workload instances misbehave (fail or be slow); the undo restores normal behaviour. */
   async setBehaviour(instances: Instance[], behaviour: WorkloadBehaviour): Promise<Undo> {
-    await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', behaviour)));
-    return async () => {
+    const undo = async () => {
       await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', {})));
     };
+    await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', behaviour))).catch(async (err: unknown) => {
+      await undo().catch(() => undefined);
+      throw err;
+    });
+    return undo;
   }
 
   /** Pushes the current config to every sidecar and waits for each to acknowledge it; returns ms taken. */
