@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError, InfraError, describeError } from '../errors.js';
+import { UsageError, describeError } from '../errors.js';
 import { run } from './run.js';
 import { doctor } from './doctor.js';
 import { orphanLedgers, undoLedger } from './cleanup.js';
@@ -50,5 +50,6 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   process.stderr.write(`meshcheck: ${describeError(err)}\n`);
-  process.exit(err instanceof UsageError ? 2 : err instanceof InfraError ? 3 : 3);
+  // Anything that is not a usage error is the harness's own failure: broken.
+  process.exit(err instanceof UsageError ? 2 : 3);
 }

@@ -9,7 +9,6 @@ export interface RunOptions {
   shouldStop?: (samples: readonly Sample[]) => boolean;
   /** Called about twice a second with the progress so far. */
   onProgress?: (p: { sent: number; completed: number; errors: number; rps: number }) => void;
-  signal?: AbortSignal;
 }
 
 /**
@@ -73,7 +72,7 @@ export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<Loa
 
   try {
     let next = 0;
-    while (next < p.requests && !stop && !opts.signal?.aborted) {
+    while (next < p.requests && !stop) {
       const now = performance.now();
       while (next < p.requests && t0 + next * interval <= now && !stop) {
         const due = t0 + next * interval;

@@ -4,7 +4,7 @@ export interface LoadProfile {
   service: string;
   /** Caller whose sidecar the traffic goes through; undefined = the meshed load client. */
   caller?: string;
-  /** Constant arrival rate, requests per second; undefined with `concurrent` = all at once. */
+  /** Constant arrival rate, requests per second; undefined = all requests at once (concurrent burst). */
   rps?: number;
   /** Request budget: at most this many requests are sent. */
   requests: number;

@@ -1,10 +1,10 @@
 import * as hdr from 'hdr-histogram-js';
 import type { LoadProfile, Sample } from './profile.js';
 
-export const RUN_RECORD_HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 } as const;
+const HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 } as const;
 
 export function newHistogram(): hdr.Histogram {
-  return hdr.build({ ...RUN_RECORD_HISTOGRAM, bitBucketSize: 64, useWebAssembly: false });
+  return hdr.build({ ...HISTOGRAM, bitBucketSize: 64, useWebAssembly: false });
 }
 
 /** The normalised outcome of a load run, whatever engine produced it. */
@@ -49,5 +49,6 @@ export function summarize(r: LoadResult): Record<string, unknown> {
     durationMs: Math.round(r.durationMs), achievedRps: Number(achievedRps(r).toFixed(1)),
     statuses: countBy(r.samples, (s) => s.status), versions: countBy(r.samples, (s) => s.version),
     latencyMs: h.totalCount ? { p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) } : null,
+    timeline: r.timeline,
   };
 }

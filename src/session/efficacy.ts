@@ -40,10 +40,6 @@ export class Efficacy {
     if (unseen.length === 0) return { ...v, explanation: `${v.explanation}; the fault was seen in effect` };
     return { ...v, outcome: 'INCONCLUSIVE', explanation: `${v.explanation}; but the fault was not observed in effect: ${unseen.join('; ')}` };
   }
-
-  async close(): Promise<void> {
-    this.expected.length = 0;
-  }
 }
 
 async function failedCount(i: Instance): Promise<number> {

@@ -4,7 +4,7 @@ import { validateIntent } from '../intents/validate.js';
 import type { Intent } from '../intents/types.js';
 import type { Undo } from '../targets/local/local-target.js';
 import { runEmbedded } from '../load/embedded.js';
-import type { LoadProfile, Sample } from '../load/profile.js';
+import { profile, type LoadProfile, type Sample } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
 import { SequentialPlan, type SampleCheck } from '../verdicts/sample-checks.js';
 import type { Verdict } from '../verdicts/outcome.js';
@@ -20,12 +20,10 @@ export interface LoadRun {
 /** One scenario's state and actions: the domain side of the cucumber World. */
 export class ScenarioSession {
   private readonly undos: { what: string; undo: Undo }[] = [];
-  readonly intents: Intent[] = [];
   readonly verdicts: Verdict[] = [];
   readonly loads: Record<string, unknown>[] = [];
   readonly convergenceMs: number[] = [];
   readonly efficacy = new Efficacy();
-  readonly startedAt = Date.now();
   lastLoad?: LoadRun;
   /** When Prometheus had scraped every sidecar before this scenario's load. */
   promStartMs?: number;
@@ -54,7 +52,6 @@ export class ScenarioSession {
     validateIntent(intent, ref);
     const { undo, convergenceMs } = await this.target.apply([intent]);
     this.remember(`${intent.kind} on ${'service' in intent ? intent.service : 'namespace'}`, undo);
-    this.intents.push(intent);
     this.convergenceMs.push(convergenceMs);
     this.efficacy.expectIntent(intent);
     return convergenceMs;
@@ -76,16 +73,17 @@ export class ScenarioSession {
     this.remember(`slow ${service}`, await this.target.setBehaviour(insts, { delayMs }));
   }
 
+  /** Runs the engine with the live progress line; `label` undefined = a silent warm-up. */
+  private load(p: LoadProfile, via: number, label?: string, shouldStop?: (s: readonly Sample[]) => boolean): Promise<LoadResult> {
+    const progress = new ProgressLine(this.run.settings.progress && label !== undefined, `${this.name}: ${label}`);
+    return runEmbedded(p, { via: `127.0.0.1:${via}`, shouldStop, onProgress: (x) => progress.update(x) }).finally(() => progress.done());
+  }
+
   /** Sends load; the checks the scenario states next decide when it may stop early. */
-  async sendLoad(profile: LoadProfile, upcoming: SampleCheck[]): Promise<LoadRun> {
-    const plan = new SequentialPlan(upcoming, profile.requests);
-    const progress = new ProgressLine(this.run.settings.progress, `${this.name}: ${profile.requests} -> ${profile.service}`);
-    const caller = this.target.caller(profile.caller);
-    const result = await runEmbedded(profile, {
-      via: `127.0.0.1:${caller.outboundPort}`,
-      shouldStop: upcoming.length ? (s) => plan.update(s) : undefined,
-      onProgress: (p) => progress.update(p),
-    }).finally(() => progress.done());
+  async sendLoad(p: LoadProfile, upcoming: SampleCheck[]): Promise<LoadRun> {
+    const plan = new SequentialPlan(upcoming, p.requests);
+    const via = this.target.caller(p.caller).outboundPort;
+    const result = await this.load(p, via, `${p.requests} -> ${p.service}`, upcoming.length ? (s) => plan.update(s) : undefined);
     this.loads.push(this.run.addLoad(this.name, result));
     this.lastLoad = { result, plan };
     return this.lastLoad;
@@ -108,19 +106,20 @@ export class ScenarioSession {
   async overheadRun(service: string, rps: number, durationMs: number): Promise<void> {
     const inst = this.target.instancesOf(service)[0]!;
     const requests = Math.round((rps * durationMs) / 1000);
-    const base: LoadProfile = { service, rps, requests, method: 'GET', path: '/', headers: {}, payloadBytes: 0, maxInFlight: 512 };
+    const pinned = { 'x-meshcheck-overhead': '1' };
+    const base = profile({ service, rps, requests });
+    const meshed = profile({ service, rps, requests, headers: pinned });
+    const client = this.target.caller().outboundPort;
     // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do: 1s each way, not measured.
-    const warm = { ...base, requests: Math.min(requests, rps) };
-    await runEmbedded(warm, { via: `127.0.0.1:${inst.appPort}` });
-    const progress = new ProgressLine(this.run.settings.progress, `${this.name}: baseline`);
-    const baseline = await runEmbedded(base, { via: `127.0.0.1:${inst.appPort}`, onProgress: (p) => progress.update(p) }).finally(() => progress.done());
+    const warm = Math.min(requests, rps);
+    await this.load({ ...base, requests: warm }, inst.appPort!);
+    const baseline = await this.load(base, inst.appPort!, 'baseline');
     // Pin mesh traffic to the same instance the baseline used, so only the sidecars differ.
     const { undo } = await this.target.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
     this.remember('overhead pinning route', undo);
-    await runEmbedded({ ...warm, headers: { 'x-meshcheck-overhead': '1' } }, { via: `127.0.0.1:${this.target.caller().outboundPort}` });
+    await this.load({ ...meshed, requests: warm }, client);
     const before = await this.target.sidecarStats();
-    const mprog = new ProgressLine(this.run.settings.progress, `${this.name}: mesh`);
-    const mesh = await runEmbedded({ ...base, headers: { 'x-meshcheck-overhead': '1' } }, { via: `127.0.0.1:${this.target.caller().outboundPort}`, onProgress: (p) => mprog.update(p) }).finally(() => mprog.done());
+    const mesh = await this.load(meshed, client, 'mesh');
     const after = await this.target.sidecarStats();
     const onPath = new Set([this.target.caller().name, inst.name]);
     const usage = new Map<string, { cpu: number; rss: number; requests: number }>();
@@ -155,7 +154,6 @@ export class ScenarioSession {
       }
     }
     this.undos.length = 0;
-    await this.efficacy.close();
     return problems;
   }
 }

@@ -127,12 +127,7 @@ export class LocalTarget {
       this.intents = before;
       await this.push();
     };
-    // A push that fails part-way is undone here, since the caller never receives the undo.
-    const convergenceMs = await this.push().catch(async (err: unknown) => {
-      await undo().catch(() => undefined);
-      throw err;
-    });
-    return { undo, convergenceMs };
+    return { undo, convergenceMs: await orUndo(this.push(), undo) };
   }
 
   /** Restricts a service's endpoints to some versions (the versions "running"). */
@@ -147,10 +142,7 @@ export class LocalTarget {
       else this.activeVersions.delete(service);
       await this.push();
     };
-    await this.push().catch(async (err: unknown) => {
-      await undo().catch(() => undefined);
-      throw err;
-    });
+    await orUndo(this.push(), undo);
     return undo;
   }
 
@@ -159,10 +151,7 @@ export class LocalTarget {
     const undo = async () => {
       await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', {})));
     };
-    await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', behaviour))).catch(async (err: unknown) => {
-      await undo().catch(() => undefined);
-      throw err;
-    });
+    await orUndo(Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', behaviour))), undo);
     return undo;
   }
 
@@ -201,6 +190,19 @@ export class LocalTarget {
   async stop(): Promise<void> {
     await this.group.stop();
     rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Awaits a mutation; if it fails part-way, runs its undo before rethrowing, because the caller
+ * never receives an undo for a mutation that threw.
+ */
+async function orUndo<T>(mutation: Promise<T>, undo: Undo): Promise<T> {
+  try {
+    return await mutation;
+  } catch (err) {
+    await undo().catch(() => undefined);
+    throw err;
   }
 }
 
