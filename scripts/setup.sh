@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what meshcheck needs beyond npm packages, idempotently: Prometheus (Debian package).
+# Installs what meshcheck needs beyond npm packages, idempotently: Prometheus (Debian package), and
+# kube-apiserver + etcd built from the Go module proxy into the tools cache (scripts/build-kube-tools.sh).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 need=()
@@ -18,4 +19,6 @@ if [ ${#need[@]} -gt 0 ]; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then $SUDO systemctl stop prometheus || true; fi
 fi
 [ -d node_modules ] || npm install --no-audit --no-fund
+# Real kube-apiserver and etcd for the API-server test tier, built from the Go module proxy (cached).
+bash "$(dirname "$0")/build-kube-tools.sh" >/dev/null
 echo "setup: ok (prometheus: $(command -v prometheus || echo /usr/bin/prometheus))"

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { findPrometheus } from '../metrics/prometheus.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { orphanLedgers } from './cleanup.js';
+import { toolsBin } from '../kube/tools.js';
 
 interface Row {
   what: string;
@@ -20,8 +21,9 @@ export function doctor(): number {
     { what: 'node', ok: major >= 20, detail: process.versions.node, fix: 'install Node.js 20.18 or newer' },
     { what: 'build', ok: existsSync(join(PACKAGE_ROOT, 'dist', 'steps')), detail: join(PACKAGE_ROOT, 'dist'), fix: 'npm run build' },
     { what: 'prometheus', ok: prom !== undefined, detail: prom ?? 'not found', fix: 'npm run setup (installs the Debian package "prometheus")' },
+    ...['kube-apiserver', 'etcd'].map((t) => ({ what: t, ok: existsSync(join(toolsBin(), t)), detail: join(toolsBin(), t), fix: 'bash scripts/build-kube-tools.sh (builds from the Go module proxy; 10-25 min cold)' })),
     { what: 'leftovers', ok: orphans.length === 0, detail: orphans.length ? `${orphans.length} crashed run(s): ${orphans.map((o) => o.runId).join(', ')}` : 'none', fix: 'meshcheck cleanup --orphans' },
   ];
-  for (const r of rows) process.stdout.write(`${r.ok ? 'ok  ' : 'FIX '} ${r.what.padEnd(11)} ${r.detail}${r.ok || !r.fix ? '' : `\n       -> ${r.fix}`}\n`);
+  for (const r of rows) process.stdout.write(`${r.ok ? 'ok  ' : 'FIX '} ${r.what.padEnd(14)} ${r.detail}${r.ok || !r.fix ? '' : `\n       -> ${r.fix}`}\n`);
   return rows.every((r) => r.ok) ? 0 : 3;
 }

@@ -5,6 +5,7 @@ import { run } from './run.js';
 import { doctor } from './doctor.js';
 import { orphanLedgers, undoLedger } from './cleanup.js';
 import { Ledger } from '../ledger/ledger.js';
+import { plan } from './plan.js';
 
 const program = new Command('meshcheck')
   .description('Chaos and conformance tests for service meshes: Gherkin scenarios, statistical verdicts, Allure reports.')
@@ -23,6 +24,18 @@ program.command('run')
   .option('--no-progress', 'no live progress line')
   .action(async (paths: string[], o: { target: string; mesh: string; tags?: string; loadEngine: string; out?: string; progress: boolean }) => {
     process.exitCode = await run(paths, o);
+  });
+
+program.command('plan')
+  .description('Show, per scenario, how a mesh would express it (native / emulated / not supported) and the exact manifests; no cluster needed')
+  .argument('[paths...]', 'feature files or folders (default: every bundled feature)')
+  .requiredOption('--mesh <mesh>', 'istio, linkerd, consul, osm or none; a version with @, e.g. istio@1.21, linkerd@2.15, consul@1.21+ent')
+  .option('--namespace <ns>', 'namespace the manifests are rendered for', 'meshcheck')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'yaml', 'json']).default('text'))
+  .option('--no-manifests', 'levels and reasons only')
+  .option('--workload', 'also print the application workload (Namespace, Services, Deployments) for this mesh')
+  .action((paths: string[], o: { mesh: string; namespace: string; format: 'text' | 'yaml' | 'json'; manifests: boolean; workload?: boolean }) => {
+    process.stdout.write(plan(paths, o));
   });
 
 program.command('doctor')

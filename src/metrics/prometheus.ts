@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../util/net.js';
 import { request } from 'undici';
 import { InfraError } from '../errors.js';
 import { timeouts } from '../config.js';
@@ -56,15 +56,4 @@ export class Prometheus {
     if (body.status !== 'success') throw new InfraError(`Prometheus query failed: ${body.error ?? r.statusCode}: ${promql}`);
     return (body.data?.result ?? []).map((s) => ({ labels: s.metric, value: Number(s.value[1]) }));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }

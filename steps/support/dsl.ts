@@ -3,6 +3,7 @@ import type { MeshWorld } from './world.js';
 
 type Fn = (this: MeshWorld, ...args: never[]) => Promise<unknown> | unknown;
 
+
 /** Step definitions that remember the error they threw, so the After hook can classify it. */
 function wrap(fn: Fn, arity = fn.length): Fn {
   const wrapped = async function (this: MeshWorld, ...args: never[]) {
@@ -18,6 +19,6 @@ function wrap(fn: Fn, arity = fn.length): Fn {
   return wrapped;
 }
 
-export const Given = (expr: string | RegExp, fn: Fn) => G(expr, wrap(fn) as never);
+export const Given = (expr: string | RegExp, fn: Fn, arity?: number) => G(expr, wrap(fn, arity) as never);
 export const When = (expr: string | RegExp, fn: Fn) => W(expr, wrap(fn) as never);
 export const Then = (expr: string | RegExp, fn: Fn, arity?: number) => T(expr, wrap(fn, arity) as never);

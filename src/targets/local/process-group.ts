@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { existsSync } from 'node:fs';
 import { InfraError } from '../../errors.js';
 import { timeouts } from '../../config.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { sleep } from '../../util/eventually.js';
 
-const LAUNCHER = fileURLToPath(new URL('./launcher.js', import.meta.url));
+const BESIDE = fileURLToPath(new URL('./launcher.js', import.meta.url));
+// Compiled, the launcher sits beside this file; run from TypeScript sources (tests), use the build's copy.
+const LAUNCHER = existsSync(BESIDE) ? BESIDE : BESIDE.replace(`${sep}src${sep}`, `${sep}dist${sep}src${sep}`);
 
 interface Reply {
   id: number;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the real Kubernetes control-plane binaries meshcheck's API-server tier needs, from the Go
+# module proxy, into a cache that survives between runs:
+#   kube-apiserver  (k8s.io/kubernetes, through a wrapper module: upstream's go.mod replaces its staging
+#                    modules with local paths, so `go install` cannot build it directly)
+#   etcd            (go.etcd.io/etcd/server/v3, also through a wrapper module for the same reason)
+# Idempotent: a binary that already reports the pinned version is not rebuilt.
+# Cache: $MESHCHECK_TOOLS_DIR, else ${XDG_CACHE_HOME:-~/.cache}/meshcheck/tools. Go's own module and
+# build caches are used as they are, so a second cold build only links.
+set -euo pipefail
+
+KUBE_VERSION="${MESHCHECK_KUBE_VERSION:-1.36.3}"
+ETCD_VERSION="${MESHCHECK_ETCD_VERSION:-3.6.14}"
+TOOLS="${MESHCHECK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/meshcheck/tools}"
+BIN="$TOOLS/bin"
+mkdir -p "$BIN" "$TOOLS/src"
+
+command -v go >/dev/null 2>&1 || { echo "build-kube-tools: Go is not installed (need go >= 1.26)" >&2; exit 3; }
+export GOFLAGS=-trimpath CGO_ENABLED=0 GOTOOLCHAIN=local
+
+log() { echo "build-kube-tools: $*" >&2; }
+
+have() { # have BINARY EXPECTED-SUBSTRING-OF-VERSION-OUTPUT
+  [ -x "$BIN/$1" ] && "$BIN/$1" --version 2>/dev/null | grep -q -- "$2"
+}
+
+if have kube-apiserver "v$KUBE_VERSION"; then
+  log "kube-apiserver v$KUBE_VERSION cached in $BIN"
+else
+  log "building kube-apiserver v$KUBE_VERSION (cold: 10-25 min on 2 cores)"
+  W="$TOOLS/src/kube-$KUBE_VERSION"
+  mkdir -p "$W" && cd "$W"
+  [ -f go.mod ] || go mod init meshcheck.local/kubebuild >/dev/null 2>&1
+  STAGING="v0.${KUBE_VERSION#1.}"
+  KMOD=$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [ -f "$KMOD" ] || { log "could not download k8s.io/kubernetes@v$KUBE_VERSION from the module proxy"; exit 3; }
+  # Upstream replaces each staging module with ./staging/src/...; point them at the published versions.
+  for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[^ ]*\) => \./staging/.*#\1#p' "$KMOD"); do
+    go mod edit -replace="$m=$m@$STAGING"
+  done
+  G=$(sed -n 's/^godebug \(default=.*\)/\1/p' "$KMOD"); [ -z "$G" ] || go mod edit -godebug="$G"
+  go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBE_VERSION"
+  V=k8s.io/component-base/version
+  MINOR=$(echo "$KUBE_VERSION" | cut -d. -f2)
+  go build -ldflags "-s -w -X $V.gitVersion=v$KUBE_VERSION -X $V.gitMajor=1 -X $V.gitMinor=$MINOR -X $V.gitTreeState=clean" \
+    -o "$BIN/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+  mv "$BIN/kube-apiserver.tmp" "$BIN/kube-apiserver"
+  log "kube-apiserver built: $("$BIN/kube-apiserver" --version)"
+fi
+
+if have etcd "$ETCD_VERSION"; then
+  log "etcd $ETCD_VERSION cached in $BIN"
+else
+  log "building etcd v$ETCD_VERSION (cold: 1-3 min)"
+  W="$TOOLS/src/etcd-$ETCD_VERSION"
+  mkdir -p "$W" && cd "$W"
+  [ -f go.mod ] || go mod init meshcheck.local/etcdbuild >/dev/null 2>&1
+  go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+  go build -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v$ETCD_VERSION" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3
+  mv "$BIN/etcd.tmp" "$BIN/etcd"
+  log "etcd built: $("$BIN/etcd" --version | head -n 1)"
+fi
+echo "$BIN"

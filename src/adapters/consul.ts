@@ -1,0 +1,177 @@
+import type { Intent } from '../intents/types.js';
+import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
+import { asList, atLeast, callersOf, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, runnable, shares, versionsOf, type ServicePolicy } from './common.js';
+
+const API = 'consul.hashicorp.com/v1alpha1';
+/** Header a delay backend adds so its forwarded call skips the splitter that sent it there. */
+const BYPASS = 'x-meshcheck-fault-bypass';
+const CONSUL_RETRY_ON = new Set(['5xx', 'gateway-error', 'reset', 'connect-failure', 'envoy-ratelimited', 'retriable-4xx', 'refused-stream', 'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
+
+/** Is this an Enterprise build? Versions are written "1.21" (CE) or "1.21+ent". */
+function enterprise(version: string): boolean {
+  return /\+ent\b/.test(version);
+}
+
+/**
+ * Consul on Kubernetes (consul-k8s, dataplane): config entries ServiceDefaults, ServiceRouter,
+ * ServiceSplitter, ServiceResolver, ServiceIntentions. Fault injection is Enterprise-only (1.18+):
+ * on CE it is emulated by a ServiceSplitter share to an error or delay backend.
+ */
+export const consul: MeshAdapter = {
+  name: 'consul',
+  title: 'Consul',
+  defaultVersion: '1.21',
+  versionRange: { min: '1.16', max: '2.0' },
+  shape: 'subsets',
+
+  support(intent: Intent, version = '1.21'): Support {
+    const nativeFaults = enterprise(version) && atLeast(version, '1.18');
+    switch (intent.kind) {
+      case 'FaultDelay':
+        return nativeFaults ? { level: 'native', via: 'ServiceDefaults envoyExtensions builtin/fault-injection delay (Enterprise)' }
+          : { level: 'emulated', how: `ServiceSplitter sends ${intent.percent}% to a delay backend (Envoy waiting ${intent.delayMs}ms, then forwarding); fault injection is Enterprise-only` };
+      case 'FaultAbort':
+        return nativeFaults ? { level: 'native', via: 'ServiceDefaults envoyExtensions builtin/fault-injection abort (Enterprise)' }
+          : { level: 'emulated', how: `ServiceSplitter sends ${intent.percent}% to an error backend answering ${intent.httpStatus}; fault injection is Enterprise-only` };
+      case 'TrafficSplit': return { level: 'native', via: 'ServiceSplitter over ServiceResolver subsets (Service.Meta.version)' };
+      case 'HeaderRoute': return { level: 'native', via: 'ServiceRouter match.http.header exact to a ServiceResolver subset' };
+      case 'MtlsMode':
+        if (intent.mode === 'STRICT') return { level: 'native', via: intent.service ? 'ServiceDefaults mutualTLSMode: strict' : 'ProxyDefaults global mutualTLSMode: strict' };
+        if (!atLeast(version, '1.16')) return { level: 'unsupported', reason: `permissive mTLS needs Consul 1.16+ (this is ${version})` };
+        return { level: 'native', via: `Mesh allowEnablingPermissiveMutualTLS + ${intent.service ? 'ServiceDefaults' : 'ProxyDefaults global'} mutualTLSMode: permissive (intentions are not enforced for plaintext callers)` };
+      case 'ConnectionPool': return { level: 'native', via: "callers' ServiceDefaults upstreamConfig.overrides[].limits" };
+      case 'OutlierDetection': return { level: 'native', via: "callers' ServiceDefaults upstreamConfig.overrides[].passiveHealthCheck" };
+      case 'Retry':
+        if (intent.perTryTimeoutMs !== undefined) return { level: 'unsupported', reason: 'Consul has no per-try timeout (ServiceRouter has requestTimeout for the whole call only)' };
+        if (intent.retryOn.some((c) => !CONSUL_RETRY_ON.has(c) && !/^\d{3}$/.test(c))) return { level: 'unsupported', reason: `ServiceRouter retryOn does not know ${intent.retryOn.filter((c) => !CONSUL_RETRY_ON.has(c) && !/^\d{3}$/.test(c)).join(', ')}` };
+        return { level: 'native', via: 'ServiceRouter destination numRetries / retryOn / retryOnStatusCodes' };
+      case 'Timeout': return { level: 'native', via: 'ServiceRouter destination requestTimeout' };
+      case 'Authorization': return { level: 'native', via: 'ServiceIntentions: allow the callers, deny "*"' };
+    }
+  },
+
+  render(input, ctx) {
+    const all = asList(input);
+    const support = (i: Intent) => this.support(i, ctx.meshVersion);
+    const intents = runnable(all, support);
+    const nativeFaults = enterprise(ctx.meshVersion) && atLeast(ctx.meshVersion, '1.18');
+    const defaults = new Map<string, Record<string, unknown>>();
+    const sd = (name: string) => {
+      const d = defaults.get(name) ?? { protocol: 'http' };
+      defaults.set(name, d);
+      return d;
+    };
+    const objects: K8sObject[] = [];
+    const globals: K8sObject[] = [];
+    for (const p of policies(intents)) {
+      if (p.service === '') {
+        if (p.mtls) {
+          if (p.mtls.mode === 'PERMISSIVE') globals.push(meshPermissive(ctx));
+          globals.push(patch(ctx, API, 'ProxyDefaults', 'global', { spec: { mutualTLSMode: p.mtls.mode.toLowerCase() } }));
+        }
+        continue;
+      }
+      const own = sd(p.service);
+      if (p.mtls) {
+        own.mutualTLSMode = p.mtls.mode.toLowerCase();
+        if (p.mtls.mode === 'PERMISSIVE') globals.push(meshPermissive(ctx));
+      }
+      if (nativeFaults && (p.abort || p.delay)) {
+        own.envoyExtensions = [{ name: 'builtin/fault-injection', arguments: { config: {
+          ...(p.abort ? { abort: { httpStatus: p.abort.httpStatus, percentage: p.abort.percent } } : {}),
+          ...(p.delay ? { delay: { duration: p.delay.delayMs, percentage: p.delay.percent } } : {}),
+        } } }];
+      }
+      if (p.pool || p.outlier) {
+        for (const caller of callersOf(ctx, p.service)) {
+          const d = sd(caller);
+          const overrides = (d.upstreamConfig as { overrides: unknown[] } | undefined)?.overrides ?? [];
+          overrides.push({
+            name: p.service,
+            ...(p.pool ? { limits: { maxConnections: p.pool.maxConnections, maxPendingRequests: p.pool.maxPendingRequests, ...(p.pool.maxRequests !== undefined ? { maxConcurrentRequests: p.pool.maxRequests } : {}) } } : {}),
+            ...(p.outlier ? { passiveHealthCheck: { interval: goDuration(p.outlier.intervalMs), maxFailures: p.outlier.consecutive5xx, baseEjectionTime: goDuration(p.outlier.baseEjectionMs), maxEjectionPercent: p.outlier.maxEjectionPercent } } : {}),
+          });
+          d.upstreamConfig = { overrides };
+        }
+      }
+      objects.push(...chain(ctx, p, nativeFaults, sd));
+      if (p.authz) {
+        objects.push(obj(ctx, API, 'ServiceIntentions', p.service, {
+          spec: { destination: { name: p.service }, sources: [...p.authz.allowFrom.map((name) => ({ name, action: 'allow' })), { name: '*', action: 'deny' }] },
+        }));
+      }
+    }
+    const sdObjects = [...defaults].map(([name, spec]) => obj(ctx, API, 'ServiceDefaults', name, { spec }));
+    return rendered(all, support, [...dedupe(globals), ...sdObjects, ...objects]);
+  },
+
+  workload(ctx) {
+    return renderWorkload(ctx, {
+      shape: 'subsets', namespace: {},
+      pod: (_s, version) => ({ 'consul.hashicorp.com/connect-inject': 'true', 'consul.hashicorp.com/service-meta-version': version }),
+    });
+  },
+};
+
+function meshPermissive(ctx: RenderContext): K8sObject {
+  return patch(ctx, API, 'Mesh', 'mesh', { spec: { allowEnablingPermissiveMutualTLS: true } });
+}
+
+function dedupe(list: K8sObject[]): K8sObject[] {
+  const seen = new Set<string>();
+  return list.filter((o) => !seen.has(`${o.kind}/${o.metadata.name}`) && Boolean(seen.add(`${o.kind}/${o.metadata.name}`)));
+}
+
+/** Router -> splitter -> resolver for one service, plus the emulation backends a splitter sends shares to. */
+function chain(ctx: RenderContext, p: ServicePolicy, nativeFaults: boolean, sd: (name: string) => Record<string, unknown>): K8sObject[] {
+  const out: K8sObject[] = [];
+  const emulated = !nativeFaults && Boolean(p.abort || p.delay);
+  const subsets = p.split || p.header || (emulated && p.delay);
+  if (subsets) {
+    const s: Record<string, { filter: string }> = {};
+    if (p.split || p.header) for (const v of versionsOf(ctx, p.service)) s[v] = { filter: `Service.Meta.version == ${v}` };
+    // Every instance, for the delay backend's forwarded call (an empty filter matches all).
+    if (emulated && p.delay) s.all = { filter: '' };
+    out.push(obj(ctx, API, 'ServiceResolver', p.service, { spec: { subsets: s } }));
+  }
+  if (p.split || emulated) {
+    const splits = shares({ ...p, abort: nativeFaults ? undefined : p.abort, delay: nativeFaults ? undefined : p.delay }).map((sh) => ({
+      weight: Number(sh.percent.toFixed(4)),
+      ...(sh.target.fault ? { service: faultBackendName(p, sh.target.fault) } : sh.target.version ? { serviceSubset: sh.target.version } : {}),
+    }));
+    out.push(obj(ctx, API, 'ServiceSplitter', p.service, { spec: { splits } }));
+  }
+  const destination = {
+    ...(p.timeout ? { requestTimeout: goDuration(p.timeout.timeoutMs) } : {}),
+    ...(p.retry ? retryFields(p.retry) : {}),
+  };
+  const routes: Record<string, unknown>[] = [];
+  // The delay backend marks its forwarded call; this route sends it past the splitter to every instance.
+  if (emulated && p.delay) routes.push({ match: { http: { header: [{ name: BYPASS, exact: 'true' }] } }, destination: { serviceSubset: 'all', ...destination } });
+  if (p.header) routes.push({ match: { http: { header: [{ name: p.header.header.toLowerCase(), exact: p.header.value }] } }, destination: { serviceSubset: p.header.version, ...destination } });
+  if (p.timeout || p.retry) routes.push({ match: { http: { pathPrefix: '/' } }, destination });
+  if (routes.length) out.push(obj(ctx, API, 'ServiceRouter', p.service, { spec: { routes } }));
+  if (emulated) {
+    const callers = callersOf(ctx, p.service);
+    for (const kind of ['abort', 'delay'] as const) {
+      if (!p[kind]) continue;
+      const name = faultBackendName(p, kind);
+      sd(name);
+      out.push(...faultBackend(ctx, p, kind, { 'consul.hashicorp.com/connect-inject': 'true' }, { host: `${p.service}.${ctx.namespace}.svc.cluster.local`, headers: { [BYPASS]: 'true' } }));
+      out.push(obj(ctx, API, 'ServiceIntentions', name, { spec: { destination: { name }, sources: callers.map((c) => ({ name: c, action: 'allow' })) } }));
+    }
+  }
+  return out;
+}
+
+function retryFields(r: NonNullable<ServicePolicy['retry']>): Record<string, unknown> {
+  if (r.attempts === 0) return { numRetries: 0 };
+  const codes = r.retryOn.filter((c) => /^\d{3}$/.test(c)).map(Number);
+  const on = r.retryOn.filter((c) => !/^\d{3}$/.test(c) && c !== 'connect-failure');
+  return {
+    numRetries: r.attempts,
+    ...(r.retryOn.includes('connect-failure') ? { retryOnConnectFailure: true } : {}),
+    ...(on.length ? { retryOn: on } : {}),
+    ...(codes.length ? { retryOnStatusCodes: codes } : {}),
+  };
+}

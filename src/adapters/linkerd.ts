@@ -1,0 +1,148 @@
+import type { Intent } from '../intents/types.js';
+import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
+import { asList, atLeast, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnable, shares, type ServicePolicy } from './common.js';
+
+const INJECT = { 'linkerd.io/inject': 'enabled' };
+/** Retry conditions Linkerd's retry.linkerd.io/http annotation understands. */
+const LINKERD_RETRY_ON = /^(5xx|gateway-error|[1-5]\d\d(-[1-5]\d\d)?)$/;
+
+/**
+ * Linkerd: policy.linkerd.io HTTPRoute (routing, fault emulation), Server + AuthorizationPolicy +
+ * MeshTLSAuthentication (identity policy), annotations (retries, timeouts, failure accrual).
+ * 2.16 changed retries and timeouts (annotations instead of ServiceProfile) and Server gained accessPolicy.
+ */
+export const linkerd: MeshAdapter = {
+  name: 'linkerd',
+  title: 'Linkerd',
+  defaultVersion: '2.18',
+  versionRange: { min: '2.14', max: '2.20' },
+  shape: 'service-per-version',
+
+  support(intent: Intent, version = '2.18'): Support {
+    const modern = atLeast(version, '2.16');
+    switch (intent.kind) {
+      case 'FaultDelay': return { level: 'emulated', how: `HTTPRoute sends ${intent.percent}% to a delay backend (Envoy waiting ${intent.delayMs}ms, then forwarding to the service); Linkerd has no fault injection` };
+      case 'FaultAbort': return { level: 'emulated', how: `HTTPRoute sends ${intent.percent}% to an error backend answering ${intent.httpStatus}; Linkerd has no fault injection` };
+      case 'TrafficSplit': return { level: 'native', via: 'HTTPRoute backendRefs weights over one Service per version' };
+      case 'HeaderRoute': return { level: 'native', via: 'HTTPRoute rules[].matches.headers (Exact)' };
+      case 'MtlsMode':
+        if (intent.mode === 'PERMISSIVE') return { level: 'native', via: intent.service ? 'Server accessPolicy all-unauthenticated' : 'namespace default-inbound-policy all-unauthenticated' };
+        return { level: 'emulated', how: intent.service
+          ? (modern ? 'Server with accessPolicy all-authenticated (Linkerd has no mTLS mode; a plaintext HTTP caller gets 403, not a reset)' : 'Server + AuthorizationPolicy requiring any MeshTLSAuthentication identity (plaintext HTTP gets 403)')
+          : 'namespace annotation config.linkerd.io/default-inbound-policy: all-authenticated, read when pods start (pods are restarted); plaintext HTTP gets 403' };
+      case 'ConnectionPool': return { level: 'unsupported', reason: 'Linkerd has no connection-pool limits (max connections / pending / requests); HTTPLocalRateLimitPolicy limits a rate server-side with 429, which is a different policy' };
+      case 'OutlierDetection': return { level: 'emulated', how: 'failure accrual annotations on the Service: consecutive max-failures and min-penalty as the ejection time; Linkerd has no sweep interval and no max-ejection cap (every endpoint can become unavailable)' };
+      case 'Retry':
+        if (intent.perTryTimeoutMs !== undefined && !modern) return { level: 'unsupported', reason: `per-try timeouts need Linkerd 2.16+ (retry.linkerd.io/timeout); ${version} retries only through a ServiceProfile budget` };
+        if (intent.attempts > 0 && intent.retryOn.some((c) => !LINKERD_RETRY_ON.test(c))) return { level: 'unsupported', reason: `Linkerd retries on HTTP status classes only (5xx, gateway-error, codes), not on ${intent.retryOn.filter((c) => !LINKERD_RETRY_ON.test(c)).join(', ')}` };
+        if (intent.attempts === 0) return { level: 'native', via: 'no retry configured (Linkerd does not retry by default)' };
+        return modern ? { level: 'native', via: 'HTTPRoute annotations retry.linkerd.io/http, /limit, /timeout' }
+          : { level: 'emulated', how: 'ServiceProfile route isRetryable with a retry budget: Linkerd before 2.16 retries within a budget, not a fixed count' };
+      case 'Timeout': return { level: 'native', via: modern ? 'HTTPRoute annotation timeout.linkerd.io/request' : 'HTTPRoute rules[].timeouts.request (policy.linkerd.io/v1beta3)' };
+      case 'Authorization': return { level: 'native', via: 'Server (deny by default) + AuthorizationPolicy requiring a MeshTLSAuthentication of the allowed service accounts' };
+    }
+  },
+
+  render(input, ctx) {
+    const all = asList(input);
+    const support = (i: Intent) => this.support(i, ctx.meshVersion);
+    const intents = runnable(all, support);
+    const modern = atLeast(ctx.meshVersion, '2.16');
+    const objects: K8sObject[] = [];
+    for (const p of policies(intents)) {
+      if (p.service === '') {
+        if (p.mtls) {
+          const policy = p.mtls.mode === 'STRICT' ? 'all-authenticated' : 'all-unauthenticated';
+          objects.push(patch(ctx, 'v1', 'Namespace', ctx.namespace, {}, { namespace: false, annotations: { 'config.linkerd.io/default-inbound-policy': policy } }));
+        }
+        continue;
+      }
+      objects.push(...routes(ctx, p, modern));
+      objects.push(...identityPolicy(ctx, p, modern));
+      if (p.outlier) {
+        objects.push(patch(ctx, 'v1', 'Service', p.service, {}, { annotations: {
+          'balancer.linkerd.io/failure-accrual': 'consecutive',
+          'balancer.linkerd.io/failure-accrual-consecutive-max-failures': String(p.outlier.consecutive5xx),
+          'balancer.linkerd.io/failure-accrual-consecutive-min-penalty': goDuration(p.outlier.baseEjectionMs),
+        } }));
+      }
+      if (p.retry && p.retry.attempts > 0 && !modern) objects.push(serviceProfile(ctx, p));
+    }
+    return rendered(all, support, objects);
+  },
+
+  workload(ctx) {
+    return renderWorkload(ctx, { shape: 'service-per-version', origin: true, namespace: { annotations: INJECT }, pod: () => ({}) });
+  },
+};
+
+function routes(ctx: RenderContext, p: ServicePolicy, modern: boolean): K8sObject[] {
+  const needsRoute = p.delay || p.abort || p.split || p.header || p.timeout || (p.retry && p.retry.attempts > 0 && modern);
+  if (!needsRoute) return [];
+  const out: K8sObject[] = [];
+  const annotations: Record<string, string> = {};
+  if (modern && p.retry && p.retry.attempts > 0) {
+    annotations['retry.linkerd.io/http'] = p.retry.retryOn.join(',');
+    annotations['retry.linkerd.io/limit'] = String(p.retry.attempts);
+    if (p.retry.perTryTimeoutMs) annotations['retry.linkerd.io/timeout'] = goDuration(p.retry.perTryTimeoutMs);
+  }
+  if (modern && p.timeout) annotations['timeout.linkerd.io/request'] = goDuration(p.timeout.timeoutMs);
+  const faulted = Boolean(p.delay || p.abort);
+  const list = shares(p);
+  const weights = integerWeights(list.map((s) => s.percent));
+  const backendName = (s: (typeof list)[number]) => s.target.fault ? faultBackendName(p, s.target.fault)
+    : s.target.version ? `${p.service}-${s.target.version}`
+    // With a fault share, the rest goes to the origin Service so a delay backend's forwarded call is not re-routed.
+    : faulted ? originName(p.service) : p.service;
+  const backendRefs = list.map((s, i) => ({ name: backendName(s), port: ctx.port, weight: weights[i] }));
+  const timeouts = !modern && p.timeout ? { timeouts: { request: goDuration(p.timeout.timeoutMs) } } : {};
+  const rules: Record<string, unknown>[] = [];
+  if (p.header) rules.push({ matches: [{ headers: [{ type: 'Exact', name: p.header.header.toLowerCase(), value: p.header.value }] }], backendRefs: [{ name: `${p.service}-${p.header.version}`, port: ctx.port }], ...timeouts });
+  rules.push({ backendRefs, ...timeouts });
+  out.push(obj(ctx, 'policy.linkerd.io/v1beta3', 'HTTPRoute', p.service, {
+    spec: { parentRefs: [{ group: 'core', kind: 'Service', name: p.service, port: ctx.port }], rules },
+  }, Object.keys(annotations).length ? { annotations } : {}));
+  if (p.abort) out.push(...faultBackend(ctx, p, 'abort', {}, { host: '' }));
+  if (p.delay) out.push(...faultBackend(ctx, p, 'delay', {}, { host: fqdn(ctx, originName(p.service)) }));
+  return out;
+}
+
+function identityPolicy(ctx: RenderContext, p: ServicePolicy, modern: boolean): K8sObject[] {
+  if (!p.mtls && !p.authz) return [];
+  const server = `${p.service}-http`;
+  const accessPolicy = p.authz ? 'deny' : p.mtls!.mode === 'STRICT' ? 'all-authenticated' : 'all-unauthenticated';
+  const serverApi = modern ? 'policy.linkerd.io/v1beta3' : 'policy.linkerd.io/v1beta1';
+  const out: K8sObject[] = [obj(ctx, serverApi, 'Server', server, {
+    spec: { podSelector: { matchLabels: { app: p.service } }, port: 'http', proxyProtocol: 'HTTP/1', ...(modern ? { accessPolicy } : {}) },
+  })];
+  // Before 2.16 a Server denies by default; what it should allow comes from AuthorizationPolicies.
+  const authn = p.authz ? p.authz.allowFrom.map((c) => ({ kind: 'ServiceAccount', name: c }))
+    : !modern && p.mtls?.mode === 'STRICT' ? 'any-meshed' : undefined;
+  if (authn) {
+    out.push(obj(ctx, 'policy.linkerd.io/v1alpha1', 'MeshTLSAuthentication', `${p.service}-callers`, {
+      spec: authn === 'any-meshed' ? { identities: ['*'] } : { identityRefs: authn },
+    }));
+    out.push(obj(ctx, 'policy.linkerd.io/v1alpha1', 'AuthorizationPolicy', `${p.service}-allow`, {
+      spec: {
+        targetRef: { group: 'policy.linkerd.io', kind: 'Server', name: server },
+        requiredAuthenticationRefs: [{ group: 'policy.linkerd.io', kind: 'MeshTLSAuthentication', name: `${p.service}-callers` }],
+      },
+    }));
+  } else if (!modern && p.mtls?.mode === 'PERMISSIVE') {
+    out.push(obj(ctx, 'policy.linkerd.io/v1alpha1', 'NetworkAuthentication', `${p.service}-any`, { spec: { networks: [{ cidr: '0.0.0.0/0' }, { cidr: '::/0' }] } }));
+    out.push(obj(ctx, 'policy.linkerd.io/v1alpha1', 'AuthorizationPolicy', `${p.service}-allow`, {
+      spec: { targetRef: { group: 'policy.linkerd.io', kind: 'Server', name: server }, requiredAuthenticationRefs: [{ group: 'policy.linkerd.io', kind: 'NetworkAuthentication', name: `${p.service}-any` }] },
+    }));
+  }
+  return out;
+}
+
+/** Linkerd before 2.16: retries come from a ServiceProfile route marked retryable, within a budget. */
+function serviceProfile(ctx: RenderContext, p: ServicePolicy): K8sObject {
+  return obj(ctx, 'linkerd.io/v1alpha2', 'ServiceProfile', fqdn(ctx, p.service), {
+    spec: {
+      routes: [{ name: 'all', condition: { pathRegex: '.*' }, isRetryable: true, ...(p.timeout ? { timeout: goDuration(p.timeout.timeoutMs) } : {}) }],
+      retryBudget: { retryRatio: 0.2, minRetriesPerSecond: 10, ttl: '10s' },
+    },
+  });
+}

@@ -1,0 +1,21 @@
+import type { Intent } from '../intents/types.js';
+import type { MeshAdapter, Support } from './types.js';
+import { asList, rendered, renderWorkload } from './common.js';
+
+/** No mesh: the baseline for overhead. Nothing enforces policy, so every intent is unsupported. */
+export const none: MeshAdapter = {
+  name: 'none',
+  title: 'No mesh (baseline)',
+  defaultVersion: '0',
+  versionRange: { min: '0', max: '0' },
+  shape: 'subsets',
+  support(intent: Intent): Support {
+    return { level: 'unsupported', reason: `no mesh: there is no sidecar to apply ${intent.kind}; "none" is the baseline for overhead measurements` };
+  },
+  render(input) {
+    return rendered(asList(input), (i) => this.support(i), []);
+  },
+  workload(ctx) {
+    return renderWorkload(ctx, { shape: 'subsets', namespace: {}, pod: () => ({}) });
+  },
+};

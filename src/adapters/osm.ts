@@ -1,0 +1,111 @@
+import type { Intent } from '../intents/types.js';
+import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
+import { asList, callersOf, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnable, shares, type ServicePolicy } from './common.js';
+
+const POLICY = 'policy.openservicemesh.io/v1alpha1';
+/** Where `osm install` puts the mesh's MeshConfig (default mesh name osm, namespace osm-system). */
+const MESH_CONFIG = { name: 'osm-mesh-config', namespace: 'osm-system' };
+
+/**
+ * Open Service Mesh 1.2 (archived July 2023): SMI TrafficSplit v1alpha2, TrafficTarget + HTTPRouteGroup,
+ * UpstreamTrafficSetting, Retry (behind a MeshConfig feature flag).
+ */
+export const osm: MeshAdapter = {
+  name: 'osm',
+  title: 'Open Service Mesh',
+  defaultVersion: '1.2',
+  versionRange: { min: '1.2', max: '1.2' },
+  shape: 'service-per-version',
+
+  support(intent: Intent): Support {
+    switch (intent.kind) {
+      case 'FaultDelay': return { level: 'emulated', how: `TrafficSplit sends ${intent.percent}% to a delay backend (Envoy waiting ${intent.delayMs}ms, then forwarding); OSM has no fault injection` };
+      case 'FaultAbort': return { level: 'emulated', how: `TrafficSplit sends ${intent.percent}% to an error backend answering ${intent.httpStatus}; OSM has no fault injection` };
+      case 'TrafficSplit': return { level: 'native', via: 'SMI TrafficSplit v1alpha2 over one Service per version' };
+      case 'HeaderRoute': return { level: 'unsupported', reason: 'OSM serves TrafficSplit v1alpha2 only, which has no header matches; HTTPRouteGroup headers are used for authorization, not routing' };
+      case 'MtlsMode':
+        return intent.mode === 'STRICT'
+          ? { level: 'native', via: 'always on: OSM requires mTLS between meshed pods and cannot turn it off' }
+          : { level: 'unsupported', reason: 'OSM has no permissive mTLS mode (enablePermissiveTrafficPolicyMode is an authorization switch, not mTLS)' };
+      case 'ConnectionPool': return { level: 'native', via: 'UpstreamTrafficSetting connectionSettings' };
+      case 'OutlierDetection': return { level: 'unsupported', reason: 'OSM 1.2 has no outlier detection (UpstreamTrafficSetting has connectionSettings and rateLimit only)' };
+      case 'Retry':
+        if (intent.attempts === 0) return { level: 'native', via: 'no Retry policy (OSM does not retry by default)' };
+        return { level: 'native', via: 'Retry policy per caller service account (MeshConfig featureFlags.enableRetryPolicy turned on)' };
+      case 'Timeout': return { level: 'emulated', how: 'OSM has no request timeout: a Retry policy with numRetries 0 and perTryTimeout as the timeout (best effort)' };
+      case 'Authorization': return { level: 'native', via: 'MeshConfig permissive traffic policy off (mesh-wide) + TrafficTarget with an HTTPRouteGroup' };
+    }
+  },
+
+  render(input, ctx) {
+    const all = asList(input);
+    const intents = runnable(all, (i) => this.support(i));
+    const objects: K8sObject[] = [];
+    const meshConfig: { featureFlags?: Record<string, boolean>; traffic?: Record<string, boolean> } = {};
+    for (const p of policies(intents)) {
+      if (p.service === '') continue; // STRICT for the namespace: always on, nothing to apply
+      if (p.split || p.abort || p.delay) objects.push(...trafficSplit(ctx, p));
+      if (p.pool) {
+        objects.push(obj(ctx, POLICY, 'UpstreamTrafficSetting', p.service, {
+          spec: {
+            host: fqdn(ctx, p.service),
+            connectionSettings: {
+              tcp: { maxConnections: p.pool.maxConnections },
+              http: { maxPendingRequests: p.pool.maxPendingRequests, ...(p.pool.maxRequests !== undefined ? { maxRequests: p.pool.maxRequests } : {}) },
+            },
+          },
+        }));
+      }
+      const retryPolicy = p.retry && p.retry.attempts > 0
+        // The CRD requires perTryTimeout and retryBackoffBaseInterval. Without a stated per-try timeout,
+        // use Envoy's default route timeout (15s); the backoff is OSM's documented default (25ms).
+        ? { retryOn: p.retry.retryOn.join(','), numRetries: p.retry.attempts, perTryTimeout: goDuration(p.retry.perTryTimeoutMs ?? 15_000), retryBackoffBaseInterval: '25ms' }
+        : p.timeout ? { retryOn: '5xx', numRetries: 0, perTryTimeout: goDuration(p.timeout.timeoutMs), retryBackoffBaseInterval: '25ms' } : undefined;
+      if (retryPolicy) {
+        meshConfig.featureFlags = { enableRetryPolicy: true };
+        for (const caller of callersOf(ctx, p.service)) {
+          objects.push(obj(ctx, POLICY, 'Retry', `${caller}-to-${p.service}`, {
+            spec: { source: { kind: 'ServiceAccount', name: caller, namespace: ctx.namespace }, destinations: [{ kind: 'Service', name: p.service, namespace: ctx.namespace }], retryPolicy },
+          }));
+        }
+      }
+      if (p.authz) {
+        meshConfig.traffic = { enablePermissiveTrafficPolicyMode: false };
+        objects.push(obj(ctx, 'specs.smi-spec.io/v1alpha4', 'HTTPRouteGroup', `${p.service}-routes`, { spec: { matches: [{ name: 'all', pathRegex: '.*', methods: ['*'] }] } }));
+        objects.push(obj(ctx, 'access.smi-spec.io/v1alpha3', 'TrafficTarget', p.service, {
+          spec: {
+            destination: { kind: 'ServiceAccount', name: p.service, namespace: ctx.namespace },
+            sources: p.authz.allowFrom.map((name) => ({ kind: 'ServiceAccount', name, namespace: ctx.namespace })),
+            rules: [{ kind: 'HTTPRouteGroup', name: `${p.service}-routes`, matches: ['all'] }],
+          },
+        }));
+      }
+    }
+    const head = Object.keys(meshConfig).length
+      ? [patch(ctx, 'config.openservicemesh.io/v1alpha2', 'MeshConfig', MESH_CONFIG.name, { spec: meshConfig }, { namespace: MESH_CONFIG.namespace })]
+      : [];
+    return rendered(all, (i) => this.support(i), [...head, ...objects]);
+  },
+
+  workload(ctx) {
+    return renderWorkload(ctx, {
+      shape: 'service-per-version', origin: true,
+      namespace: { labels: { 'openservicemesh.io/monitored-by': 'osm' }, annotations: { 'openservicemesh.io/sidecar-injection': 'enabled', 'openservicemesh.io/metrics': 'enabled' } },
+      pod: () => ({}),
+    });
+  },
+};
+
+function trafficSplit(ctx: RenderContext, p: ServicePolicy): K8sObject[] {
+  const list = shares(p);
+  const weights = integerWeights(list.map((s) => s.percent));
+  const faulted = Boolean(p.abort || p.delay);
+  const backends = list.map((s, i) => ({
+    service: s.target.fault ? faultBackendName(p, s.target.fault) : s.target.version ? `${p.service}-${s.target.version}` : faulted ? originName(p.service) : p.service,
+    weight: weights[i],
+  }));
+  const out = [obj(ctx, 'split.smi-spec.io/v1alpha2', 'TrafficSplit', p.service, { spec: { service: p.service, backends } })];
+  if (p.abort) out.push(...faultBackend(ctx, p, 'abort', {}, { host: '' }));
+  if (p.delay) out.push(...faultBackend(ctx, p, 'delay', {}, { host: fqdn(ctx, originName(p.service)) }));
+  return out;
+}

@@ -1,0 +1,32 @@
+import { BOOKINFO, LOAD_CLIENT } from '../app/topology.js';
+import { defaults as DEFAULTS } from '../config.js';
+import { UsageError } from '../errors.js';
+import type { MeshAdapter, RenderContext } from './types.js';
+import { istio } from './istio.js';
+import { linkerd } from './linkerd.js';
+import { consul } from './consul.js';
+import { osm } from './osm.js';
+import { none } from './none.js';
+import { atLeast } from './common.js';
+
+/** The meshes meshcheck renders for, in report order. */
+export const ADAPTERS: readonly MeshAdapter[] = [istio, linkerd, consul, osm, none];
+export const MESH_NAMES = ADAPTERS.map((a) => a.name);
+
+/** "istio" or "istio@1.21": the adapter and the mesh version (its default when not given). */
+export function adapterFor(spec: string): { adapter: MeshAdapter; version: string } {
+  const [name, version] = spec.split('@') as [string, string | undefined];
+  const adapter = ADAPTERS.find((a) => a.name === name);
+  if (!adapter) throw new UsageError(`--mesh ${spec}: unknown mesh "${name}"; known: ${MESH_NAMES.join(', ')} (and "reference" for the local target)`);
+  const v = version ?? adapter.defaultVersion;
+  if (!/^\d+\.\d+(\.\d+)?(\+ent)?$/.test(v) && adapter.name !== 'none') throw new UsageError(`--mesh ${spec}: version "${v}" is not MAJOR.MINOR (for example ${adapter.name}@${adapter.defaultVersion})`);
+  if (adapter.name !== 'none' && (!atLeast(v, adapter.versionRange.min) || (atLeast(v, adapter.versionRange.max) && !atLeast(adapter.versionRange.max, v)))) {
+    throw new UsageError(`--mesh ${spec}: meshcheck knows ${adapter.title} ${adapter.versionRange.min} to ${adapter.versionRange.max}`);
+  }
+  return { adapter, version: v };
+}
+
+/** The render context for the bundled application in a namespace. */
+export function appContext(namespace: string, meshVersion: string, runId?: string): RenderContext {
+  return { namespace, meshVersion, services: BOOKINFO, loadClient: LOAD_CLIENT, port: 9080, trustDomain: DEFAULTS.trustDomain, ...(runId ? { runId } : {}) };
+}

@@ -1,0 +1,68 @@
+import type { Intent, IntentKind } from '../intents/types.js';
+import type { ServiceSpec } from '../app/topology.js';
+
+/** How a mesh can express an intent. */
+export type Support =
+  | { level: 'native'; via: string }
+  | { level: 'emulated'; how: string }
+  | { level: 'unsupported'; reason: string };
+
+export type SupportLevel = Support['level'];
+
+/** A Kubernetes object as meshcheck renders it (plain data, ready for server-side apply). */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** What a render of one scenario's intents gives: the mesh objects, with a note for each intent. */
+export interface Rendered {
+  objects: K8sObject[];
+  /** Per intent, in input order: its support and a short note on what was rendered for it. */
+  intents: { intent: Intent; support: Support; note?: string }[];
+}
+
+/** Everything a render needs besides the intents; renders are pure functions of (intents, context). */
+export interface RenderContext {
+  /** Namespace the application runs in. */
+  namespace: string;
+  /** Mesh version, "MAJOR.MINOR" (a patch part is ignored); APIs differ between versions. */
+  meshVersion: string;
+  /** Services of the application, with their versions and the service each one calls. */
+  services: readonly ServiceSpec[];
+  /** Service name of the meshed load client. */
+  loadClient: string;
+  /** Port every application Service listens on. */
+  port: number;
+  /** Identity trust domain (SPIFFE). */
+  trustDomain: string;
+  /** Run id stamped on every object, when rendering for a run. */
+  runId?: string;
+}
+
+/** How a mesh shapes the workload: one Service with version subsets, or one Service per version. */
+export type WorkloadShape = 'subsets' | 'service-per-version';
+
+export interface MeshAdapter {
+  readonly name: string;
+  /** Human name and the versions whose APIs this adapter knows. */
+  readonly title: string;
+  readonly defaultVersion: string;
+  readonly versionRange: { min: string; max: string };
+  readonly shape: WorkloadShape;
+  /** Whether and how this mesh expresses an intent (per mesh version). */
+  support(intent: Intent, meshVersion?: string): Support;
+  /** The mesh's own objects for a set of intents (one scenario); unsupported intents render nothing. */
+  render(intents: Intent | readonly Intent[], ctx: RenderContext): Rendered;
+  /** Namespace, Services, ServiceAccounts and Deployments of the application, with this mesh's injection. */
+  workload(ctx: RenderContext): K8sObject[];
+  /** Per intent kind, a one-line summary for the conformance matrix (support at the default version). */
+  readonly kinds?: readonly IntentKind[];
+}

@@ -1,0 +1,165 @@
+/**
+ * A real kube-apiserver with etcd on loopback, for checking rendered mesh objects against the real
+ * CRD schemas (OpenAPI validation, CEL rules, defaulting) through server-side apply. No controllers,
+ * no nodes: objects are stored and validated, nothing reconciles them.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { InfraError } from '../errors.js';
+import { Ledger } from '../ledger/ledger.js';
+import { ProcessGroup } from '../targets/local/process-group.js';
+import { eventually, sleep } from '../util/eventually.js';
+import { freePort } from '../util/net.js';
+import { tool } from './tools.js';
+import { PATCH_ANNOTATION } from '../adapters/common.js';
+
+export interface TestApiServer {
+  url: string;
+  kubeconfig: KubeConfig;
+  /** A kubeconfig file for kubectl and other tools (context "meshcheck-test"). */
+  kubeconfigFile: string;
+  client: KubernetesObjectApi;
+  stop(): Promise<void>;
+}
+
+export const FIELD_MANAGER = 'meshcheck';
+/**
+ * Field manager for a few fields of an object that exists already (a Service's annotations, a mesh's
+ * global config). It must differ from FIELD_MANAGER: an apply drops every field its manager owned and
+ * left out, so patching a Service meshcheck created with the same manager would drop its ports.
+ */
+export const PATCH_FIELD_MANAGER = 'meshcheck-patch';
+
+/** Starts etcd and kube-apiserver in one process group (recorded in a ledger) and waits until ready. */
+export async function startTestApiServer(log: (m: string) => void = () => undefined): Promise<TestApiServer> {
+  const etcdBin = tool('etcd');
+  const apiBin = tool('kube-apiserver');
+  const dir = mkdtempSync(join(tmpdir(), 'meshcheck-apiserver-'));
+  const runId = `apiserver-${Date.now()}-${process.pid}`;
+  const ledger = new Ledger(runId);
+  ledger.record({ op: 'run', runId, pid: process.pid, startedAt: new Date().toISOString() });
+  ledger.record({ op: 'directory', path: dir, what: 'test apiserver state' });
+  const group = await ProcessGroup.start(ledger, dir);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await group.stop();
+    rmSync(dir, { recursive: true, force: true });
+    ledger.close();
+  };
+  try {
+    const [client, peer, secure] = [await freePort(), await freePort(), await freePort()];
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const token = randomBytes(24).toString('hex');
+    writeFileSync(join(dir, 'tokens.csv'), `${token},meshcheck-admin,meshcheck-admin,system:masters\n`);
+    const etcdUrl = `http://127.0.0.1:${client}`;
+    log(`starting etcd on ${etcdUrl}`);
+    await group.spawn('etcd', etcdBin, [
+      `--data-dir=${join(dir, 'etcd')}`, `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${peer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+      `--initial-cluster=default=http://127.0.0.1:${peer}`, '--unsafe-no-fsync', '--log-level=warn',
+    ], false);
+    const url = `https://127.0.0.1:${secure}`;
+    log(`starting kube-apiserver on ${url}`);
+    await group.spawn('kube-apiserver', apiBin, [
+      `--etcd-servers=${etcdUrl}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${secure}`,
+      `--cert-dir=${join(dir, 'certs')}`, '--service-cluster-ip-range=10.0.0.0/24',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`, `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC',
+      // No pods run here, so no ServiceAccount token controller: skip that admission plugin.
+      '--disable-admission-plugins=ServiceAccount', '--enable-priority-and-fairness=false',
+    ], false);
+    const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+    await eventually(async () => {
+      const r = await request(`${url}/readyz`, { dispatcher: insecure, headers: { authorization: `Bearer ${token}` } }).catch((e: Error) => ({ statusCode: 0, body: { text: async () => e.message } }));
+      const text = await r.body.text();
+      if (r.statusCode !== 200) throw new Error(`readyz ${r.statusCode}: ${text.slice(0, 200)}`);
+      return true;
+    }, { timeoutMs: 90_000, intervalMs: 250, describe: `kube-apiserver ready (logs in ${dir})` });
+    await insecure.close();
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'meshcheck-test', server: url, skipTLSVerify: true }],
+      users: [{ name: 'meshcheck-admin', token }],
+      contexts: [{ name: 'meshcheck-test', cluster: 'meshcheck-test', user: 'meshcheck-admin' }],
+      currentContext: 'meshcheck-test',
+    });
+    const kubeconfigFile = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfigFile, kc.exportConfig());
+    log('kube-apiserver ready');
+    return { url, kubeconfig: kc, kubeconfigFile, client: KubernetesObjectApi.makeApiClient(kc), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Every CustomResourceDefinition in the YAML files of a folder tree (clusters/crds). */
+export function readCrds(root: string): KubernetesObject[] {
+  const out: KubernetesObject[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.yaml')) {
+        // client-node's loader gives its typed models, so schema keys such as x-kubernetes-int-or-string
+        // survive its serializer on the way to the server.
+        let docs: (KubernetesObject | null)[];
+        try {
+          docs = loadAllYaml(readFileSync(p, 'utf8')) as (KubernetesObject | null)[];
+        } catch (err) {
+          throw new InfraError(`${p}: ${(err as Error).message}`);
+        }
+        for (const o of docs) if (o && o.kind === 'CustomResourceDefinition') out.push(o);
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Creates CRDs and waits until every one is Established (its API is served). */
+export async function installCrds(api: TestApiServer, crds: KubernetesObject[], log: (m: string) => void = () => undefined): Promise<void> {
+  for (const crd of crds) await api.client.create(crd);
+  log(`created ${crds.length} CRDs; waiting until established`);
+  await eventually(async () => {
+    for (const crd of crds) {
+      const got = await api.client.read({ apiVersion: crd.apiVersion!, kind: crd.kind!, metadata: { name: crd.metadata!.name! } }) as { status?: { conditions?: { type: string; status: string }[] } };
+      if (!got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) throw new Error(`${crd.metadata!.name} not established`);
+    }
+    return true;
+  }, { timeoutMs: 60_000, intervalMs: 200, describe: 'CRDs established' });
+  // Discovery of the new groups can lag behind Established by a moment.
+  await sleep(500);
+}
+
+/** Server-side apply of one object with meshcheck's field manager; `dryRun` validates without storing. */
+export async function serverSideApply(api: TestApiServer, o: KubernetesObject, dryRun = false): Promise<KubernetesObject> {
+  const manager = o.metadata?.annotations?.[PATCH_ANNOTATION] ? PATCH_FIELD_MANAGER : FIELD_MANAGER;
+  return api.client.patch(o, undefined, dryRun ? 'All' : undefined, manager, true, PatchStrategy.ServerSideApply);
+}
+
+export function ensureDir(p: string): string {
+  mkdirSync(p, { recursive: true });
+  return p;
+}
+
+/** The API server's own message from a client-node error (Status.message), else the error text. */
+export function apiErrorMessage(err: unknown): string {
+  const e = err as { code?: number; body?: unknown; message?: string };
+  if (typeof e.body === 'string') {
+    try {
+      const status = JSON.parse(e.body) as { message?: string };
+      if (status.message) return `${e.code ?? ''} ${status.message}`.trim();
+    } catch { /* not JSON */ }
+  }
+  return e.message ?? String(err);
+}

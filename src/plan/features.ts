@@ -1,0 +1,76 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { AstBuilder, GherkinClassicTokenMatcher, Parser, compile } from '@cucumber/gherkin';
+import { IdGenerator, type GherkinDocument } from '@cucumber/messages';
+import { UsageError, type SourceRef } from '../errors.js';
+import { intentOfStep } from '../gherkin/intent-steps.js';
+import { validateIntent } from '../intents/validate.js';
+import type { Intent } from '../intents/types.js';
+
+/** One scenario of a feature file, with the mesh intents its steps state (in step order). */
+export interface PlannedScenario {
+  name: string;
+  /** Feature file, relative to the working directory. */
+  file: string;
+  line: number;
+  /** Capability: the feature file's base name (fault-injection, mtls, ...). */
+  capability: string;
+  tags: string[];
+  intents: { intent: Intent; source: SourceRef }[];
+}
+
+/** Feature files under the given files or folders, sorted. */
+export function featureFiles(paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    if (!existsSync(p)) throw new UsageError(`feature path ${p} does not exist`);
+    if (statSync(p).isDirectory()) out.push(...featureFiles(readdirSync(p).sort().map((e) => join(p, e)).filter((e) => statSync(e).isDirectory() || e.endsWith('.feature'))));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Parses feature files into scenarios (pickles) and the intents their steps state; nothing runs. */
+export function readScenarios(paths: string[]): PlannedScenario[] {
+  const out: PlannedScenario[] = [];
+  for (const file of featureFiles(paths)) {
+    const uri = relative(process.cwd(), file) || file;
+    const newId = IdGenerator.uuid();
+    let doc: GherkinDocument;
+    try {
+      doc = new Parser(new AstBuilder(newId), new GherkinClassicTokenMatcher()).parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`${uri}: ${(err as Error).message}`);
+    }
+    const lines = astLines(doc);
+    const capability = uri.split('/').pop()!.replace(/\.feature$/, '');
+    for (const pickle of compile(doc, uri, newId)) {
+      const intents: PlannedScenario['intents'] = [];
+      for (const step of pickle.steps) {
+        const source = { file: uri, line: lines.get(step.astNodeIds[0] ?? '') ?? 0 };
+        const rows = step.argument?.dataTable?.rows.map((r) => r.cells.map((c) => c.value));
+        const table = rows && rows.length > 1 ? rows.slice(1).map((r) => Object.fromEntries(r.map((v, i) => [rows[0]![i]!, v]))) : undefined;
+        const intent = intentOfStep(step.text, source, table);
+        if (intent) intents.push({ intent: validateIntent(intent, source), source });
+      }
+      out.push({ name: pickle.name, file: uri, line: lines.get(pickle.astNodeIds[0] ?? '') ?? 0, capability, tags: pickle.tags.map((t) => t.name), intents });
+    }
+  }
+  return out;
+}
+
+function astLines(doc: GherkinDocument): Map<string, number> {
+  const lines = new Map<string, number>();
+  const add = (id: string, line: number) => lines.set(id, line);
+  const children = doc.feature?.children ?? [];
+  const all = [...children, ...children.flatMap((c) => c.rule?.children ?? [])];
+  for (const c of all) {
+    for (const s of [c.scenario, c.background]) {
+      if (!s) continue;
+      add(s.id, s.location.line);
+      for (const st of s.steps) add(st.id, st.location.line);
+    }
+    for (const ex of c.scenario?.examples ?? []) for (const row of ex.tableBody) add(row.id, row.location.line);
+  }
+  return lines;
+}

@@ -1,0 +1,99 @@
+import { stringify } from 'yaml';
+import type { Intent } from '../intents/types.js';
+import type { K8sObject, MeshAdapter, RenderContext, Support, SupportLevel } from '../adapters/types.js';
+import type { PlannedScenario } from './features.js';
+
+/** A scenario's capability level on a mesh: the weakest of its intents ("policy-free" when it states none). */
+export type ScenarioLevel = SupportLevel | 'policy-free';
+
+export interface ScenarioPlan {
+  scenario: Omit<PlannedScenario, 'intents'>;
+  level: ScenarioLevel;
+  /** The outcome a run gets before anything is applied: NOT_SUPPORTED when an intent is unsupported. */
+  outcome?: 'NOT_SUPPORTED';
+  intents: { intent: Intent; line: number; support: Support }[];
+  /** Exactly what would be applied (server-side apply), in order. Empty when NOT_SUPPORTED. */
+  objects: K8sObject[];
+}
+
+export interface MeshPlan {
+  mesh: string;
+  version: string;
+  namespace: string;
+  scenarios: ScenarioPlan[];
+  summary: { capability: string; native: number; emulated: number; unsupported: number; policyFree: number }[];
+}
+
+const RANK: Record<ScenarioLevel, number> = { 'policy-free': 0, native: 1, emulated: 2, unsupported: 3 };
+
+export function scenarioLevel(supports: Support[]): ScenarioLevel {
+  return supports.reduce<ScenarioLevel>((worst, s) => (RANK[s.level] > RANK[worst] ? s.level : worst), 'policy-free');
+}
+
+/** Plans every scenario on one mesh: support per intent, and the objects a run would apply. */
+export function planMesh(adapter: MeshAdapter, ctx: RenderContext, scenarios: PlannedScenario[]): MeshPlan {
+  const plans: ScenarioPlan[] = scenarios.map(({ intents, ...scenario }) => {
+    const list = intents.map((i) => i.intent);
+    const r = adapter.render(list, ctx);
+    const level = scenarioLevel(r.intents.map((i) => i.support));
+    return {
+      scenario, level,
+      ...(level === 'unsupported' ? { outcome: 'NOT_SUPPORTED' as const } : {}),
+      intents: r.intents.map((ri, n) => ({ intent: ri.intent, line: intents[n]!.source.line, support: ri.support })),
+      objects: level === 'unsupported' ? [] : r.objects,
+    };
+  });
+  const caps = [...new Set(plans.map((p) => p.scenario.capability))];
+  const summary = caps.map((capability) => {
+    const of = plans.filter((p) => p.scenario.capability === capability);
+    const n = (l: ScenarioLevel) => of.filter((p) => p.level === l).length;
+    return { capability, native: n('native'), emulated: n('emulated'), unsupported: n('unsupported'), policyFree: n('policy-free') };
+  });
+  return { mesh: adapter.name, version: ctx.meshVersion, namespace: ctx.namespace, scenarios: plans, summary };
+}
+
+export function describeIntent(i: Intent): string {
+  switch (i.kind) {
+    case 'FaultAbort': return `FaultAbort ${i.service}: ${i.percent}% with ${i.httpStatus}`;
+    case 'FaultDelay': return `FaultDelay ${i.service}: ${i.percent}% by ${i.delayMs}ms`;
+    case 'TrafficSplit': return `TrafficSplit ${i.service}: ${i.weights.map((w) => `${w.version}=${w.weight}`).join(', ')}`;
+    case 'HeaderRoute': return `HeaderRoute ${i.service}: ${i.header}=${i.value} -> ${i.version}`;
+    case 'MtlsMode': return `MtlsMode ${i.service ?? '(namespace)'}: ${i.mode}`;
+    case 'ConnectionPool': return `ConnectionPool ${i.service}: ${i.maxConnections} connections, ${i.maxPendingRequests} pending`;
+    case 'OutlierDetection': return `OutlierDetection ${i.service}: ${i.consecutive5xx} consecutive 5xx, eject ${i.baseEjectionMs}ms`;
+    case 'Retry': return `Retry ${i.service}: ${i.attempts} on ${i.retryOn.join(',')}`;
+    case 'Timeout': return `Timeout ${i.service}: ${i.timeoutMs}ms`;
+    case 'Authorization': return `Authorization ${i.service}: allow ${i.allowFrom.join(', ')}`;
+  }
+}
+
+export function describeSupport(s: Support): string {
+  return s.level === 'native' ? `native (${s.via})` : s.level === 'emulated' ? `emulated: ${s.how}` : `unsupported: ${s.reason}`;
+}
+
+/** Objects as one multi-document YAML stream. */
+export function toYaml(objects: readonly K8sObject[]): string {
+  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+}
+
+/** The human-readable plan: per scenario its level, intents and manifests; then the capability summary. */
+export function formatPlan(p: MeshPlan, o: { manifests: boolean } = { manifests: true }): string {
+  const out: string[] = [`# meshcheck plan: ${p.mesh} ${p.version}, namespace ${p.namespace}`, ''];
+  for (const s of p.scenarios) {
+    const label = s.outcome ? `NOT_SUPPORTED (${s.level})` : s.level;
+    out.push(`## ${s.scenario.file}:${s.scenario.line}  ${s.scenario.name}`, `level: ${label}`);
+    if (s.intents.length === 0) out.push('intents: none (needs only the sidecars)');
+    for (const i of s.intents) out.push(`- line ${i.line}: ${describeIntent(i.intent)} — ${describeSupport(i.support)}`);
+    if (o.manifests && s.objects.length) out.push('manifests:', toYaml(s.objects).trimEnd());
+    else if (o.manifests && !s.outcome && s.intents.length) out.push('manifests: none needed');
+    out.push('');
+  }
+  out.push('# capability summary', '', '| capability | native | emulated | not supported | policy-free |', '| --- | --- | --- | --- | --- |');
+  for (const c of p.summary) out.push(`| ${c.capability} | ${c.native} | ${c.emulated} | ${c.unsupported} | ${c.policyFree} |`);
+  const unsupported = p.scenarios.filter((s) => s.outcome);
+  if (unsupported.length) {
+    out.push('', 'NOT_SUPPORTED on this mesh:');
+    for (const s of unsupported) for (const i of s.intents.filter((x) => x.support.level === 'unsupported')) out.push(`- ${s.scenario.name}: ${describeIntent(i.intent)} — ${(i.support as { reason: string }).reason}`);
+  }
+  return `${out.join('\n')}\n`;
+}
