@@ -5,7 +5,7 @@ import { run } from './run.js';
 import { doctor } from './doctor.js';
 import { orphanLedgers, undoLedger } from './cleanup.js';
 import { Ledger } from '../ledger/ledger.js';
-import { plan } from './plan.js';
+import { plan, conformance } from './plan.js';
 
 const program = new Command('meshcheck')
   .description('Chaos and conformance tests for service meshes: Gherkin scenarios, statistical verdicts, Allure reports.')
@@ -36,6 +36,16 @@ program.command('plan')
   .option('--workload', 'also print the application workload (Namespace, Services, Deployments) for this mesh')
   .action((paths: string[], o: { mesh: string; namespace: string; format: 'text' | 'yaml' | 'json'; manifests: boolean; workload?: boolean }) => {
     process.stdout.write(plan(paths, o));
+  });
+
+program.command('conformance')
+  .description('Conformance report for a mesh (shaped like Gateway API\'s ConformanceReport), or the capability x mesh matrix')
+  .argument('[paths...]', 'feature files or folders (default: every bundled feature)')
+  .option('--mesh <mesh>', 'mesh (and version with @) to report on')
+  .option('--run <dir>', 'a run folder whose run-record.json gives the outcomes (else only NOT_SUPPORTED is known)')
+  .option('--matrix', 'print the capability x mesh matrix (Markdown), as in README.md')
+  .action((paths: string[], o: { mesh?: string; run?: string; matrix?: boolean }) => {
+    process.stdout.write(conformance(paths, o));
   });
 
 program.command('doctor')

@@ -1,4 +1,9 @@
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { UsageError } from '../errors.js';
+import { conformanceMatrix, conformanceReport } from '../reports/conformance.js';
+import type { Outcome } from '../verdicts/outcome.js';
 import { adapterFor, appContext } from '../adapters/registry.js';
 import { readScenarios } from '../plan/features.js';
 import { formatPlan, planMesh, toYaml } from '../plan/plan.js';
@@ -22,4 +27,20 @@ export function plan(paths: string[], o: PlanOptions): string {
   if (o.format === 'json') return `${JSON.stringify({ ...p, ...(workload ? { workload } : {}) }, null, 2)}\n`;
   if (o.format === 'yaml') return toYaml([...(workload ?? []), ...p.scenarios.flatMap((s) => s.objects)]);
   return `${workload ? `# workload (${adapter.shape})\n${toYaml(workload)}\n` : ''}${formatPlan(p, { manifests: o.manifests })}`;
+}
+
+/** `meshcheck conformance`: the matrix, or one mesh's report (outcomes from a run folder when given). */
+export function conformance(paths: string[], o: { mesh?: string; run?: string; matrix?: boolean }): string {
+  if (o.matrix) return `${conformanceMatrix()}\n`;
+  if (!o.mesh) throw new UsageError('conformance: give --mesh MESH for a report, or --matrix for the matrix');
+  const { adapter, version } = adapterFor(o.mesh);
+  const p = planMesh(adapter, appContext('meshcheck', version), readScenarios(paths.length ? paths.map((x) => resolve(x)) : [DEFAULT_FEATURES]));
+  let outcomes: Map<string, Outcome> | undefined;
+  if (o.run) {
+    const file = join(o.run, 'run-record.json');
+    if (!existsSync(file)) throw new UsageError(`--run ${o.run}: no run-record.json there`);
+    const record = JSON.parse(readFileSync(file, 'utf8')) as { mesh?: string; scenarios: { name: string; feature: string; outcome: Outcome }[] };
+    outcomes = new Map(record.scenarios.map((s) => [`${s.feature}|${s.name}`, s.outcome]));
+  }
+  return stringify(conformanceReport(adapter, p, outcomes), { lineWidth: 0 });
 }
