@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { Ledger } from '../ledger/ledger.js';
 import { killGroup } from '../targets/local/process-group.js';
+import { deleteNamespace, kubeClient } from '../targets/kube/kube-target.js';
 
 function alive(pid: number): boolean {
   try {
@@ -21,6 +22,8 @@ export async function undoLedger(file: string): Promise<string[]> {
     } else if (e.op === 'directory') {
       rmSync(e.path, { recursive: true, force: true });
       done.push(`removed ${e.path} (${e.what})`);
+    } else if (e.op === 'kube-namespace') {
+      if (await deleteNamespace(kubeClient({ context: e.context, kubeconfig: e.kubeconfig }), e.name)) done.push(`deleted namespace ${e.name} (context ${e.context})`);
     }
   }
   rmSync(file, { force: true });

@@ -16,13 +16,14 @@ program.command('run')
   .description('Run feature files (default: every bundled feature on the local target with the reference mesh)')
   .argument('[paths...]', 'feature files or folders')
   .addOption(new Option('--target <target>', 'where to run').choices(['local', 'kube']).default('local'))
-  .option('--mesh <mesh>', 'mesh under test (the local target runs the reference mesh)', 'reference')
+  .option('--mesh <mesh>', 'mesh under test: "reference" on the local target; istio, linkerd, consul, osm or none (@version) on kube', 'reference')
   .option('--tags <expr>', 'cucumber tag expression, e.g. "@mtls and not @slow"')
   .addOption(new Option('--load-engine <engine>', 'load generator').choices(['embedded', 'k6']).default('embedded'))
   .option('--out <dir>', 'run folder for Allure results, JUnit XML and the run record (default runs/<run id>)')
-  .option('--context <ctx>', 'kube context (kube target only)')
+  .option('--context <ctx>', 'kube context, required with --target kube (never taken implicitly)')
+  .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
   .option('--no-progress', 'no live progress line')
-  .action(async (paths: string[], o: { target: string; mesh: string; tags?: string; loadEngine: string; out?: string; progress: boolean }) => {
+  .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; tags?: string; loadEngine: string; out?: string; progress: boolean }) => {
     process.exitCode = await run(paths, o);
   });
 

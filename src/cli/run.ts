@@ -7,10 +7,15 @@ import { RunContext, type RunSettings } from '../session/run-context.js';
 import { Ledger } from '../ledger/ledger.js';
 import { DEFAULT_FEATURES, STEPS_GLOB } from './paths.js';
 import { UndefinedSteps } from './undefined-steps.js';
+import { adapterFor } from '../adapters/registry.js';
+import { kubeClient, kubeconfigPath } from '../targets/kube/kube-target.js';
+import { writeAllureCategories } from '../reports/allure-categories.js';
 
 export interface RunOptions {
   target: string;
   mesh: string;
+  context?: string;
+  kubeconfig?: string;
   tags?: string;
   loadEngine: string;
   out?: string;
@@ -19,16 +24,25 @@ export interface RunOptions {
 
 /** `meshcheck run`: the features through cucumber, then the exit code from the run record. */
 export async function run(paths: string[], o: RunOptions): Promise<number> {
-  if (o.target !== 'local') throw new UsageError(`--target ${o.target}: only "local" is available in this version (kube arrives with the mesh adapters)`);
-  if (o.mesh !== 'reference') throw new UsageError(`--mesh ${o.mesh}: the local target runs the reference mesh only; pass --mesh reference or leave it out`);
+  if (o.target === 'local' && o.mesh !== 'reference') {
+    adapterFor(o.mesh);
+    throw new UsageError(`--mesh ${o.mesh}: the local target runs the reference mesh only; run ${o.mesh} with --target kube --context CTX, or see what it would apply with: meshcheck plan --mesh ${o.mesh}`);
+  }
+  if (o.target === 'kube') {
+    if (!o.context) throw new UsageError('--target kube needs --context CTX: meshcheck never uses the current kube context implicitly');
+    if (o.mesh === 'reference') throw new UsageError('--mesh reference runs on the local target only; on kube name the installed mesh: --mesh istio|linkerd|consul|osm|none');
+    adapterFor(o.mesh);
+    kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
+  }
   if (o.loadEngine !== 'embedded') throw new UsageError(`--load-engine ${o.loadEngine}: only "embedded" is available in this version`);
   const features = paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES];
-  for (const f of features) if (!existsSync(f)) throw new UsageError(`feature path ${f} does not exist`);
+  // "file.feature:14" (a scenario by line) is cucumber's own syntax; check the file part.
+  for (const f of features) if (!existsSync(f.replace(/(:\d+)+$/, ""))) throw new UsageError(`feature path ${f} does not exist`);
   const runId = `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
   const out = resolve(o.out ?? join('runs', runId));
   // A reused run folder keeps nothing of the previous run's results.
   for (const f of ['allure-results', 'junit.xml', 'run-record.json']) rmSync(join(out, f), { recursive: true, force: true });
-  const settings: RunSettings = { runId, out, mesh: 'reference', target: 'local', engine: 'embedded', progress: o.progress };
+  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: 'embedded', progress: o.progress, ...(o.target === 'kube' ? { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig) } : {}) };
   process.env.MESHCHECK_RUN = JSON.stringify(settings);
   installSignalHandlers();
 
@@ -45,6 +59,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   const undefinedSteps = new UndefinedSteps();
   process.stderr.write(`meshcheck: run ${runId} -> ${out}\n`);
   await runCucumber(runConfiguration, undefined, undefinedSteps.onMessage);
+  writeAllureCategories(join(out, 'allure-results'));
   if (undefinedSteps.found.length) {
     process.stderr.write(`meshcheck: steps that match no definition (see the step catalogue in README.md):\n  ${undefinedSteps.found.join('\n  ')}\n`);
     return 2;
@@ -54,7 +69,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
     process.stderr.write('meshcheck: no run record was written (no scenario ran?)\n');
     return 2;
   }
-  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { scenarios: { name: string; outcome: Outcome; error?: string; usageError?: boolean }[] };
+  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { scenarios: { name: string; outcome: Outcome; error?: string; usageError?: boolean; notSupported?: string[] }[] };
   if (record.scenarios.length === 0) {
     process.stderr.write(`meshcheck: no scenario matched${o.tags ? ` --tags ${o.tags}` : ''}\n`);
     return 2;
@@ -63,11 +78,11 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   return exitCodeFor(record.scenarios.map((s) => s.outcome), record.scenarios.some((s) => s.usageError));
 }
 
-function printSummary(scenarios: { name: string; outcome: Outcome; error?: string }[], out: string): void {
+function printSummary(scenarios: { name: string; outcome: Outcome; error?: string; notSupported?: string[] }[], out: string): void {
   const counts = new Map<Outcome, number>();
   for (const s of scenarios) counts.set(s.outcome, (counts.get(s.outcome) ?? 0) + 1);
   process.stderr.write(`\nmeshcheck: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
-  for (const s of scenarios) if (s.outcome !== 'PASSED') process.stderr.write(`  ${s.outcome}  ${s.name}${s.error ? ` — ${s.error}` : ''}\n`);
+  for (const s of scenarios) if (s.outcome !== 'PASSED') process.stderr.write(`  ${s.outcome}  ${s.name}${s.error ? ` — ${s.error}` : ''}${s.notSupported ? ` — ${s.notSupported.join('; ')}` : ''}\n`);
   process.stderr.write(`meshcheck: results in ${out} (allure-results/, junit.xml, run-record.json)\n`);
 }
 

@@ -4,18 +4,18 @@
  * no nodes: objects are stored and validated, nothing reconciles them.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { serverSideApply as applyObject } from '../targets/kube/kube-target.js';
 import { InfraError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { ProcessGroup } from '../targets/local/process-group.js';
 import { eventually, sleep } from '../util/eventually.js';
 import { freePort } from '../util/net.js';
 import { tool } from './tools.js';
-import { PATCH_ANNOTATION } from '../adapters/common.js';
 
 export interface TestApiServer {
   url: string;
@@ -26,13 +26,7 @@ export interface TestApiServer {
   stop(): Promise<void>;
 }
 
-export const FIELD_MANAGER = 'meshcheck';
-/**
- * Field manager for a few fields of an object that exists already (a Service's annotations, a mesh's
- * global config). It must differ from FIELD_MANAGER: an apply drops every field its manager owned and
- * left out, so patching a Service meshcheck created with the same manager would drop its ports.
- */
-export const PATCH_FIELD_MANAGER = 'meshcheck-patch';
+export { apiErrorMessage } from '../targets/kube/kube-target.js';
 
 /** Starts etcd and kube-apiserver in one process group (recorded in a ledger) and waits until ready. */
 export async function startTestApiServer(log: (m: string) => void = () => undefined): Promise<TestApiServer> {
@@ -141,25 +135,9 @@ export async function installCrds(api: TestApiServer, crds: KubernetesObject[], 
   await sleep(500);
 }
 
-/** Server-side apply of one object with meshcheck's field manager; `dryRun` validates without storing. */
+/** Server-side apply of one object with meshcheck's field managers; `dryRun` validates without storing. */
 export async function serverSideApply(api: TestApiServer, o: KubernetesObject, dryRun = false): Promise<KubernetesObject> {
-  const manager = o.metadata?.annotations?.[PATCH_ANNOTATION] ? PATCH_FIELD_MANAGER : FIELD_MANAGER;
-  return api.client.patch(o, undefined, dryRun ? 'All' : undefined, manager, true, PatchStrategy.ServerSideApply);
+  return applyObject(api.client, o, dryRun);
 }
 
-export function ensureDir(p: string): string {
-  mkdirSync(p, { recursive: true });
-  return p;
-}
 
-/** The API server's own message from a client-node error (Status.message), else the error text. */
-export function apiErrorMessage(err: unknown): string {
-  const e = err as { code?: number; body?: unknown; message?: string };
-  if (typeof e.body === 'string') {
-    try {
-      const status = JSON.parse(e.body) as { message?: string };
-      if (status.message) return `${e.code ?? ''} ${status.message}`.trim();
-    } catch { /* not JSON */ }
-  }
-  return e.message ?? String(err);
-}

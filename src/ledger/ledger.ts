@@ -7,6 +7,7 @@ export type LedgerEntry =
   | { op: 'run'; runId: string; pid: number; startedAt: string; out?: string }
   | { op: 'process-group'; pgid: number; what: string }
   | { op: 'directory'; path: string; what: string }
+  | { op: 'kube-namespace'; context: string; kubeconfig: string; name: string }
   | { op: 'done'; ref: number }
   | { op: 'closed' };
 

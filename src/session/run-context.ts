@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ledger } from '../ledger/ledger.js';
 import { LocalTarget } from '../targets/local/local-target.js';
+import { KubeTarget } from '../targets/kube/kube-target.js';
+import { InfraError } from '../errors.js';
 import { Prometheus } from '../metrics/prometheus.js';
 import type { Outcome, Verdict } from '../verdicts/outcome.js';
 import { summarize, type LoadResult } from '../load/result.js';
@@ -11,8 +13,12 @@ import { encodeHistogram } from '../load/histogram-codec.js';
 export interface RunSettings {
   runId: string;
   out: string;
+  /** "reference" on the local target; an adapter name (with @version) on kube. */
   mesh: string;
-  target: 'local';
+  target: 'local' | 'kube';
+  /** Kube target: the context (named explicitly) and kubeconfig file. */
+  context?: string;
+  kubeconfig?: string;
   engine: 'embedded';
   /** Print a live progress line on stderr. */
   progress: boolean;
@@ -28,6 +34,8 @@ export interface ScenarioRecord {
   convergenceMs: number[];
   error?: string;
   usageError?: boolean;
+  /** NOT_SUPPORTED: each unsupported intent and the mesh's reason. */
+  notSupported?: string[];
 }
 
 export const RUN_RECORD_VERSION = 'meshcheck.run/v1';
@@ -40,7 +48,13 @@ export class RunContext {
   private prom?: Promise<Prometheus>;
   readonly startedAt = new Date();
 
-  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, readonly target: LocalTarget) {}
+  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, private readonly localTarget?: LocalTarget, readonly kube?: KubeTarget) {}
+
+  /** The local target (reference mesh); an infrastructure error on the kube target. */
+  get target(): LocalTarget {
+    if (!this.localTarget) throw new InfraError(`this step needs the local target; on --target kube, policy and load are not implemented in this version`);
+    return this.localTarget;
+  }
 
   static settingsFromEnv(): RunSettings {
     const fromEnv = process.env.MESHCHECK_RUN ? (JSON.parse(process.env.MESHCHECK_RUN) as Partial<RunSettings>) : {};
@@ -53,8 +67,12 @@ export class RunContext {
     mkdirSync(settings.out, { recursive: true });
     const ledger = new Ledger(settings.runId);
     ledger.record({ op: 'run', runId: settings.runId, pid: process.pid, startedAt: new Date().toISOString(), out: settings.out });
-    const target = await LocalTarget.start(ledger, log);
-    RunContext.current = new RunContext(settings, ledger, target);
+    if (settings.target === 'kube') {
+      const kube = await KubeTarget.connect({ context: settings.context!, kubeconfig: settings.kubeconfig }, ledger, settings.runId, log);
+      RunContext.current = new RunContext(settings, ledger, undefined, kube);
+    } else {
+      RunContext.current = new RunContext(settings, ledger, await LocalTarget.start(ledger, log));
+    }
     return RunContext.current;
   }
 
@@ -83,7 +101,7 @@ export class RunContext {
     const record = {
       schema: RUN_RECORD_VERSION, runId: this.settings.runId, mesh: this.settings.mesh, target: this.settings.target, engine: this.settings.engine,
       startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(),
-      convergenceMs: this.target.convergenceMs.map((x) => Number(x.toFixed(2))),
+      convergenceMs: (this.localTarget?.convergenceMs ?? []).map((x) => Number(x.toFixed(2))),
       scenarios: this.scenarios, histograms: this.histograms,
     };
     writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
@@ -92,7 +110,8 @@ export class RunContext {
 
   /** Stops every process and removes what the run created; the ledger goes once all is undone. */
   async close(): Promise<void> {
-    await this.target.stop();
+    await this.localTarget?.stop();
+    await this.kube?.stop();
     this.ledger.close();
     RunContext.current = undefined;
   }

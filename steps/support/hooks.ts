@@ -4,7 +4,9 @@ import * as allure from 'allure-js-commons';
 import { basename } from 'node:path';
 import { RunContext } from '../../src/session/run-context.js';
 import { ScenarioSession } from '../../src/session/scenario.js';
-import { UsageError, describeError } from '../../src/errors.js';
+import { InfraError, UsageError, describeError } from '../../src/errors.js';
+import { adapterFor } from '../../src/adapters/registry.js';
+import { scenarioIntents, unsupportedOn } from '../../src/session/capability.js';
 import { worst } from '../../src/verdicts/outcome.js';
 import { MeshWorld, VerdictError } from './world.js';
 
@@ -25,7 +27,6 @@ Before(async function (this: MeshWorld, { pickle, gherkinDocument }) {
   const run = RunContext.get();
   this.session = new ScenarioSession(run, pickle.name);
   this.steps = pickle.steps.map((s) => ({ id: s.id, text: s.text, type: s.type }));
-  if (this.steps.some((st) => st.text.startsWith('the mesh reports '))) await this.session.preparePrometheus();
   const capability = basename(pickle.uri).replace(/\.feature$/, '');
   await allure.parentSuite(run.settings.mesh);
   await allure.suite(capability);
@@ -33,6 +34,29 @@ Before(async function (this: MeshWorld, { pickle, gherkinDocument }) {
   await allure.parameter('mesh', run.settings.mesh);
   await allure.parameter('target', run.settings.target);
   await allure.parameter('engine', run.settings.engine);
+  if (run.settings.mesh !== 'reference') {
+    // Capability first: a scenario the mesh cannot express is NOT_SUPPORTED before anything is applied.
+    const { adapter, version } = adapterFor(run.settings.mesh);
+    const intents = scenarioIntents(pickle.steps.map((s) => ({ text: s.text, rows: s.argument?.dataTable?.rows.map((r) => r.cells.map((c) => c.value)) })));
+    const missing = unsupportedOn(adapter, version, intents);
+    if (missing.length) {
+      this.notSupported = missing.map((m) => m.text);
+      await allure.label('meshcheck_outcome', 'NOT_SUPPORTED');
+      await allure.attachment('not supported by mesh', JSON.stringify({ mesh: adapter.name, version, unsupported: missing.map((m) => ({ intent: m.intent, reason: (m.support as { reason: string }).reason })) }, null, 2), { contentType: 'application/json' });
+      return 'skipped';
+    }
+    if (run.kube) {
+      try {
+        await run.kube.prepare(adapter, version, (m) => process.stderr.write(`meshcheck: ${m}\n`));
+        throw new InfraError(`the workload is ready in namespace ${run.kube.namespace}, but applying ${adapter.name} policy and sending load on the kube target are not implemented in this version; use --target local for the reference mesh, and meshcheck plan --mesh ${run.settings.mesh} for what would be applied`);
+      } catch (err) {
+        this.error = err;
+        throw err;
+      }
+    }
+  }
+  if (this.steps.some((st) => st.text.startsWith('the mesh reports '))) await this.session.preparePrometheus();
+  return undefined;
 });
 
 BeforeStep(function (this: MeshWorld, { pickle, pickleStep, gherkinDocument }) {
@@ -50,6 +74,13 @@ BeforeStep(function (this: MeshWorld, { pickle, pickleStep, gherkinDocument }) {
 After(async function (this: MeshWorld, { pickle, result }) {
   const s = this.session;
   if (!s) return;
+  if (this.notSupported) {
+    RunContext.get().scenarios.push({
+      name: pickle.name, feature: pickle.uri, capability: basename(pickle.uri).replace(/\.feature$/, ''), outcome: 'NOT_SUPPORTED',
+      verdicts: [], loads: [], convergenceMs: [], notSupported: this.notSupported,
+    });
+    return;
+  }
   const problems = await s.cleanup();
   const run = RunContext.get();
   const usage = this.error instanceof UsageError;

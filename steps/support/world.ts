@@ -31,6 +31,8 @@ export class MeshWorld extends World {
   /** Checks built ahead of the load, by pickle step id, so the Then step uses the same decision. */
   readonly prebuilt = new Map<string, SampleCheck>();
   error?: unknown;
+  /** Set before the scenario runs when the mesh cannot express one of its intents: the reasons. */
+  notSupported?: string[];
 
   constructor(options: IWorldOptions) {
     super(options);
