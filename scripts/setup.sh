@@ -21,4 +21,6 @@ fi
 [ -d node_modules ] || npm install --no-audit --no-fund
 # Real kube-apiserver and etcd for the API-server test tier, built from the Go module proxy (cached).
 bash "$(dirname "$0")/build-kube-tools.sh" >/dev/null
+# The real k6 load generator (pinned), for --load-engine k6.
+bash "$(dirname "$0")/build-k6.sh" >/dev/null
 echo "setup: ok (prometheus: $(command -v prometheus || echo /usr/bin/prometheus))"

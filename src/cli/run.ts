@@ -8,6 +8,7 @@ import { Ledger } from '../ledger/ledger.js';
 import { DEFAULT_FEATURES, STEPS_GLOB } from './paths.js';
 import { UndefinedSteps } from './undefined-steps.js';
 import { adapterFor } from '../adapters/registry.js';
+import { tool } from '../kube/tools.js';
 import { kubeClient, kubeconfigPath } from '../targets/kube/kube-target.js';
 import { writeAllureCategories } from '../reports/allure-categories.js';
 
@@ -34,7 +35,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
     adapterFor(o.mesh);
     kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
   }
-  if (o.loadEngine !== 'embedded') throw new UsageError(`--load-engine ${o.loadEngine}: only "embedded" is available in this version`);
+  if (o.loadEngine === 'k6') tool('k6');
   const features = paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES];
   // "file.feature:14" (a scenario by line) is cucumber's own syntax; check the file part.
   for (const f of features) if (!existsSync(f.replace(/(:\d+)+$/, ""))) throw new UsageError(`feature path ${f} does not exist`);
@@ -42,7 +43,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   const out = resolve(o.out ?? join('runs', runId));
   // A reused run folder keeps nothing of the previous run's results.
   for (const f of ['allure-results', 'junit.xml', 'run-record.json']) rmSync(join(out, f), { recursive: true, force: true });
-  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: 'embedded', progress: o.progress, ...(o.target === 'kube' ? { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig) } : {}) };
+  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: o.loadEngine === 'k6' ? 'k6' : 'embedded', progress: o.progress, ...(o.target === 'kube' ? { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig) } : {}) };
   process.env.MESHCHECK_RUN = JSON.stringify(settings);
   installSignalHandlers();
 

@@ -24,6 +24,8 @@ export interface LoadResult {
   histogram: hdr.Histogram;
   /** Requests completed in each whole second since the start, with errors (non-2xx or no response). */
   timeline: { second: number; completed: number; errors: number }[];
+  /** k6 only: its exit codes (one per process) and whether a threshold was crossed (exit 99). */
+  k6?: { exitCodes: (number | null)[]; thresholdsCrossed: boolean };
 }
 
 export function countBy<T extends string | number>(samples: Sample[], key: (s: Sample) => T | undefined): Record<string, number> {

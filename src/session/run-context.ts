@@ -19,7 +19,7 @@ export interface RunSettings {
   /** Kube target: the context (named explicitly) and kubeconfig file. */
   context?: string;
   kubeconfig?: string;
-  engine: 'embedded';
+  engine: 'embedded' | 'k6';
   /** Print a live progress line on stderr. */
   progress: boolean;
 }

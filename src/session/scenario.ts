@@ -4,6 +4,8 @@ import { validateIntent } from '../intents/validate.js';
 import type { Intent } from '../intents/types.js';
 import type { Undo } from '../targets/local/local-target.js';
 import { runEmbedded } from '../load/embedded.js';
+import { runK6 } from '../load/k6.js';
+import { availableParallelism } from 'node:os';
 import { profile, type LoadProfile, type Sample } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
 import { SequentialPlan, type SampleCheck } from '../verdicts/sample-checks.js';
@@ -76,7 +78,12 @@ export class ScenarioSession {
   /** Runs the engine with the live progress line; `label` undefined = a silent warm-up. */
   private load(p: LoadProfile, via: number, label?: string, shouldStop?: (s: readonly Sample[]) => boolean): Promise<LoadResult> {
     const progress = new ProgressLine(this.run.settings.progress && label !== undefined, `${this.name}: ${label}`);
-    return runEmbedded(p, { via: `127.0.0.1:${via}`, shouldStop, onProgress: (x) => progress.update(x) }).finally(() => progress.done());
+    const onProgress = (x: { sent: number; completed: number; errors: number; rps: number }) => progress.update(x);
+    // k6 runs its whole budget (it cannot be stopped early by meshcheck's sequential plan).
+    const run = this.run.settings.engine === 'k6'
+      ? runK6(p, { via: `127.0.0.1:${via}`, onProgress, processes: k6Processes(p) })
+      : runEmbedded(p, { via: `127.0.0.1:${via}`, shouldStop, onProgress });
+    return run.finally(() => progress.done());
   }
 
   /** Sends load; the checks the scenario states next decide when it may stop early. */
@@ -171,4 +178,11 @@ function plaintextGet(port: number, host: string): Promise<{ status?: number; er
       resolve(m ? { status: Number(m[1]) } : { error: 'connection closed without a response' });
     });
   });
+}
+
+/** k6 processes for a profile: $MESHCHECK_K6_PROCESSES, else one per 1000 rps (at most the cores). */
+function k6Processes(p: LoadProfile): number {
+  const fixed = Number(process.env.MESHCHECK_K6_PROCESSES);
+  if (fixed >= 1) return Math.floor(fixed);
+  return Math.max(1, Math.min(availableParallelism(), Math.ceil((p.rps ?? 0) / 1000)));
 }

@@ -1,0 +1,206 @@
+/**
+ * The k6 engine: a LoadProfile rendered to a k6 script (constant-arrival-rate or a concurrent burst,
+ * tags, thresholds, handleSummary JSON), run by the real k6 binary, and turned into the same
+ * LoadResult as the embedded engine. Every request is recorded by the script as one point of a custom
+ * metric in k6's JSON output, so results from several k6 processes are merged exactly, request by
+ * request, never by averaging their percentiles.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createReadStream } from 'node:fs';
+import { InfraError } from '../errors.js';
+import { tool } from '../kube/tools.js';
+import type { LoadProfile, Sample } from './profile.js';
+import { newHistogram, type LoadResult } from './result.js';
+
+export const K6_METRIC = 'meshcheck_latency';
+
+export interface K6Options {
+  /** Address (host:port) of the caller's sidecar outbound listener. */
+  via: string;
+  /** Split the load over this many k6 processes running at once (rate and budget divided). */
+  processes?: number;
+  /** k6 thresholds, e.g. { meshcheck_latency: ['p(99)<50'] }; crossing one makes k6 exit 99. */
+  thresholds?: Record<string, string[]>;
+  onProgress?: (p: { sent: number; completed: number; errors: number; rps: number }) => void;
+}
+
+/** What a k6 exit code means for meshcheck. */
+export function k6ExitMeaning(code: number | null): { outcome: 'ok' | 'thresholds' | 'interrupted' | 'broken'; text: string } {
+  switch (code) {
+    case 0: return { outcome: 'ok', text: 'k6 finished' };
+    case 99: return { outcome: 'thresholds', text: 'k6 thresholds were crossed (exit 99): FAILED' };
+    case 105: return { outcome: 'interrupted', text: 'k6 was interrupted (exit 105)' };
+    case 107: return { outcome: 'broken', text: 'the k6 script threw an exception (exit 107)' };
+    default: return { outcome: 'broken', text: `k6 exited with ${code}` };
+  }
+}
+
+/** The k6 script for one process's share of a profile. Pure: the same input gives the same script. */
+export function renderK6Script(p: LoadProfile, o: { url: string; summaryFile: string; thresholds?: Record<string, string[]> }): string {
+  // Arrivals start at 0, 1/rate, 2/rate, ... and k6 counts one at the end of the window too, so the
+  // window ends 1ms early to send exactly the budget. k6 needs a window of at least 1s: a shorter
+  // budget is spread over 1s (a lower rate than asked).
+  const windowMs = p.rps ? Math.ceil((p.requests * 1000) / p.rps) - 1 : 0;
+  const scenario = p.rps
+    ? {
+      executor: 'constant-arrival-rate',
+      ...(windowMs >= 1000 ? { rate: p.rps, timeUnit: '1s', duration: `${windowMs}ms` } : { rate: p.requests, timeUnit: '1001ms', duration: '1s' }),
+      // Few VUs, each with its own keep-alive connection: enough for the rate at loopback latencies, and
+      // k6 adds more (up to maxInFlight) when responses slow down.
+      preAllocatedVUs: Math.min(p.maxInFlight, Math.max(5, Math.ceil(p.rps / 50))), maxVUs: p.maxInFlight, gracefulStop: '30s',
+    }
+    : { executor: 'shared-iterations', vus: Math.max(1, Math.min(p.requests, p.maxInFlight)), iterations: p.requests, maxDuration: '5m' };
+  const options = {
+    scenarios: { load: scenario },
+    thresholds: o.thresholds ?? {},
+    summaryTrendStats: ['min', 'med', 'p(90)', 'p(99)', 'max', 'count'],
+    tags: { meshcheck_service: p.service },
+    // Only what meshcheck reads: fewer system tags keep the per-request output small.
+    systemTags: ['status', 'error'],
+  };
+  const params = { headers: { ...p.headers, Host: p.service }, responseType: 'text', timeout: '60s' };
+  return `// Rendered by meshcheck from a LoadProfile; do not edit.
+import http from 'k6/http';
+import { Trend } from 'k6/metrics';
+
+export const options = ${JSON.stringify(options, null, 2)};
+
+// One point per request: its latency and what meshcheck needs to judge it.
+const latency = new Trend(${JSON.stringify(K6_METRIC)}, true);
+const params = ${JSON.stringify(params)};
+const body = ${p.payloadBytes > 0 ? `'x'.repeat(${p.payloadBytes})` : 'null'};
+
+function versionOf(res) {
+  const h = res.headers['X-Meshcheck-Version'];
+  if (h) return h;
+  if (typeof res.body === 'string' && res.body.startsWith('{')) {
+    try { return JSON.parse(res.body).version || ''; } catch (e) { return ''; }
+  }
+  return '';
+}
+
+export default function () {
+  const res = http.request(${JSON.stringify(p.method)}, ${JSON.stringify(o.url + p.path)}, body, params);
+  const t = res.timings;
+  // Waiting for a connection (blocked) and connecting count, as they do in the embedded engine.
+  latency.add(t.blocked + t.connecting + t.duration, {
+    status: String(res.status),
+    version: versionOf(res),
+    overloaded: String(res.headers['X-Envoy-Overloaded'] === 'true'),
+    flags: res.headers['X-Meshcheck-Response-Flags'] || (res.status === 0 ? 'NC' : '-'),
+  });
+}
+
+export function handleSummary(data) {
+  return { ${JSON.stringify(o.summaryFile)}: JSON.stringify(data) };
+}
+`;
+}
+
+interface ProcessOutput { samples: (Sample & { at: number })[]; dropped: number; code: number | null; log: string }
+
+/** Splits a profile into `n` shares that together send the same budget at the same total rate. */
+export function splitProfile(p: LoadProfile, n: number): LoadProfile[] {
+  const k = Math.max(1, Math.min(n, p.requests));
+  return Array.from({ length: k }, (_, i) => ({
+    ...p,
+    requests: Math.floor(p.requests / k) + (i < p.requests % k ? 1 : 0),
+    ...(p.rps ? { rps: p.rps / k } : {}),
+    maxInFlight: Math.max(1, Math.floor(p.maxInFlight / k)),
+  }));
+}
+
+/** Runs a profile with the real k6 binary (one or more processes) and merges their per-request output. */
+export async function runK6(p: LoadProfile, o: K6Options): Promise<LoadResult> {
+  const k6 = tool('k6');
+  const dir = mkdtempSync(join(tmpdir(), 'meshcheck-k6-'));
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  try {
+    const shares = splitProfile(p, o.processes ?? 1);
+    const progress = { completed: 0 };
+    const timer = o.onProgress ? setInterval(() => {
+      const secs = (performance.now() - t0) / 1000;
+      o.onProgress!({ sent: progress.completed, completed: progress.completed, errors: 0, rps: secs > 0 ? progress.completed / secs : 0 });
+    }, 500) : undefined;
+    let outputs: ProcessOutput[];
+    try {
+      outputs = await Promise.all(shares.map((share, i) => runOne(k6, share, i, dir, o)));
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+    for (const out of outputs) {
+      const m = k6ExitMeaning(out.code);
+      if (m.outcome === 'interrupted' || m.outcome === 'broken') throw new InfraError(`${m.text}; k6 said: ${out.log.trim().split('\n').slice(-5).join(' | ')}`);
+    }
+    return merge(p, outputs, startedAt, performance.now() - t0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runOne(k6: string, p: LoadProfile, i: number, dir: string, o: K6Options): Promise<ProcessOutput> {
+  const script = join(dir, `load-${i}.js`);
+  const summaryFile = join(dir, `summary-${i}.json`);
+  const points = join(dir, `points-${i}.json`);
+  writeFileSync(script, renderK6Script(p, { url: `http://${o.via}`, summaryFile, thresholds: o.thresholds }));
+  const env = { ...process.env, K6_NO_USAGE_REPORT: 'true', K6_AUTO_EXTENSION_RESOLUTION: 'false' };
+  const child = spawn(k6, ['run', '--quiet', '--no-color', '--address', '', '--out', `json=${points}`, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c));
+  });
+  const samples = existsSync(points) ? await readPoints(points) : [];
+  let dropped = 0;
+  if (existsSync(summaryFile)) {
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { metrics?: Record<string, { values?: { count?: number } }> };
+    dropped = summary.metrics?.dropped_iterations?.values?.count ?? 0;
+  }
+  return { samples, dropped, code, log };
+}
+
+/** The custom metric's points in k6's JSON output: one per request. */
+async function readPoints(file: string): Promise<(Sample & { at: number })[]> {
+  const out: (Sample & { at: number })[] = [];
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.includes(`"metric":"${K6_METRIC}"`) || !line.includes('"type":"Point"')) continue;
+    const point = JSON.parse(line) as { data: { time: string; value: number; tags: Record<string, string> } };
+    const t = point.data.tags;
+    out.push({
+      status: Number(t.status ?? 0),
+      ...(t.version ? { version: t.version } : {}),
+      latencyUs: Math.max(1, Math.round(point.data.value * 1000)),
+      overloaded: t.overloaded === 'true',
+      flags: t.flags ?? '-',
+      at: Date.parse(point.data.time),
+    });
+  }
+  return out;
+}
+
+/** Merges the processes' requests into one result: one histogram from every request's latency. */
+function merge(p: LoadProfile, outputs: ProcessOutput[], startedAt: number, durationMs: number): LoadResult {
+  const all = outputs.flatMap((o) => o.samples).sort((a, b) => a.at - b.at);
+  const histogram = newHistogram();
+  const timeline: LoadResult['timeline'] = [];
+  const first = all[0]?.at ?? startedAt;
+  for (const s of all) {
+    histogram.recordValue(s.latencyUs);
+    const sec = Math.max(0, Math.floor((s.at - first) / 1000));
+    while (timeline.length <= sec) timeline.push({ second: timeline.length, completed: 0, errors: 0 });
+    timeline[sec]!.completed++;
+    if (s.status < 200 || s.status >= 300) timeline[sec]!.errors++;
+  }
+  const samples: Sample[] = all.map(({ at: _at, ...s }) => s);
+  const dropped = outputs.reduce((n, o) => n + o.dropped, 0);
+  const exitCodes = outputs.map((o) => o.code);
+  return { engine: 'k6', profile: p, startedAt, durationMs, sent: samples.length, dropped, stoppedEarly: false, samples, histogram, timeline, k6: { exitCodes, thresholdsCrossed: exitCodes.includes(99) } };
+}
