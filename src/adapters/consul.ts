@@ -3,6 +3,7 @@ import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js'
 import { asList, atLeast, callersOf, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, runnable, shares, versionsOf, type ServicePolicy } from './common.js';
 
 const API = 'consul.hashicorp.com/v1alpha1';
+const DEFAULT_VERSION = '1.21';
 /** Header a delay backend adds so its forwarded call skips the splitter that sent it there. */
 const BYPASS = 'x-meshcheck-fault-bypass';
 const CONSUL_RETRY_ON = new Set(['5xx', 'gateway-error', 'reset', 'connect-failure', 'envoy-ratelimited', 'retriable-4xx', 'refused-stream', 'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
@@ -20,11 +21,11 @@ function enterprise(version: string): boolean {
 export const consul: MeshAdapter = {
   name: 'consul',
   title: 'Consul',
-  defaultVersion: '1.21',
+  defaultVersion: DEFAULT_VERSION,
   versionRange: { min: '1.16', max: '2.0' },
   shape: 'subsets',
 
-  support(intent: Intent, version = '1.21'): Support {
+  support(intent: Intent, version = DEFAULT_VERSION): Support {
     const nativeFaults = enterprise(version) && atLeast(version, '1.18');
     switch (intent.kind) {
       case 'FaultDelay':

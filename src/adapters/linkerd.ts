@@ -3,6 +3,7 @@ import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js'
 import { asList, atLeast, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnable, shares, type ServicePolicy } from './common.js';
 
 const INJECT = { 'linkerd.io/inject': 'enabled' };
+const DEFAULT_VERSION = '2.18';
 /** Retry conditions Linkerd's retry.linkerd.io/http annotation understands. */
 const LINKERD_RETRY_ON = /^(5xx|gateway-error|[1-5]\d\d(-[1-5]\d\d)?)$/;
 
@@ -14,11 +15,11 @@ const LINKERD_RETRY_ON = /^(5xx|gateway-error|[1-5]\d\d(-[1-5]\d\d)?)$/;
 export const linkerd: MeshAdapter = {
   name: 'linkerd',
   title: 'Linkerd',
-  defaultVersion: '2.18',
+  defaultVersion: DEFAULT_VERSION,
   versionRange: { min: '2.14', max: '2.20' },
   shape: 'service-per-version',
 
-  support(intent: Intent, version = '2.18'): Support {
+  support(intent: Intent, version = DEFAULT_VERSION): Support {
     const modern = atLeast(version, '2.16');
     switch (intent.kind) {
       case 'FaultDelay': return { level: 'emulated', how: `HTTPRoute sends ${intent.percent}% to a delay backend (Envoy waiting ${intent.delayMs}ms, then forwarding to the service); Linkerd has no fault injection` };
