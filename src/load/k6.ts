@@ -41,10 +41,10 @@ export function k6ExitMeaning(code: number | null): { outcome: 'ok' | 'threshold
 
 /** The k6 script for one process's share of a profile. Pure: the same input gives the same script. */
 export function renderK6Script(p: LoadProfile, o: { url: string; summaryFile: string; thresholds?: Record<string, string[]> }): string {
-  // Arrivals start at 0, 1/rate, 2/rate, ... and k6 counts one at the end of the window too, so the
-  // window ends 1ms early to send exactly the budget. k6 needs a window of at least 1s: a shorter
-  // budget is spread over 1s (a lower rate than asked).
-  const windowMs = p.rps ? Math.ceil((p.requests * 1000) / p.rps) - 1 : 0;
+  // Arrivals start at 0, 1/rate, 2/rate, ...; whether k6 starts one more at the window's end depends on
+  // timing, so the script skips every arrival past the budget. k6 needs a window of at least 1s: a
+  // shorter budget is spread over 1s (a lower rate than asked).
+  const windowMs = p.rps ? Math.ceil((p.requests * 1000) / p.rps) : 0;
   const scenario = p.rps
     ? {
       executor: 'constant-arrival-rate',
@@ -65,6 +65,7 @@ export function renderK6Script(p: LoadProfile, o: { url: string; summaryFile: st
   const params = { headers: { ...p.headers, Host: p.service }, responseType: 'text', timeout: '60s' };
   return `// Rendered by meshcheck from a LoadProfile; do not edit.
 import http from 'k6/http';
+import exec from 'k6/execution';
 import { Trend } from 'k6/metrics';
 
 export const options = ${JSON.stringify(options, null, 2)};
@@ -84,6 +85,7 @@ function versionOf(res) {
 }
 
 export default function () {
+  if (exec.scenario.iterationInTest >= ${p.requests}) return; // past the budget
   const res = http.request(${JSON.stringify(p.method)}, ${JSON.stringify(o.url + p.path)}, body, params);
   const t = res.timings;
   // Waiting for a connection (blocked) and connecting count, as they do in the embedded engine.
@@ -200,7 +202,8 @@ function merge(p: LoadProfile, outputs: ProcessOutput[], startedAt: number, dura
     if (s.status < 200 || s.status >= 300) timeline[sec]!.errors++;
   }
   const samples: Sample[] = all.map(({ at: _at, ...s }) => s);
-  const dropped = outputs.reduce((n, o) => n + o.dropped, 0);
+  // An arrival past the budget may be counted as dropped by k6; it was never part of the budget.
+  const dropped = Math.min(outputs.reduce((n, o) => n + o.dropped, 0), p.requests - samples.length);
   const exitCodes = outputs.map((o) => o.code);
   return { engine: 'k6', profile: p, startedAt, durationMs, sent: samples.length, dropped, stoppedEarly: false, samples, histogram, timeline, k6: { exitCodes, thresholdsCrossed: exitCodes.includes(99) } };
 }
