@@ -2,6 +2,8 @@
 # Installs the real k6 load generator (pinned) from the Go module proxy into meshcheck's tools cache.
 # Idempotent: a k6 that already reports the pinned version is kept.
 set -euo pipefail
+# shellcheck source=scripts/go-wrapper.sh
+. "$(dirname "$0")/go-wrapper.sh"
 K6_VERSION="${MESHCHECK_K6_VERSION:-2.2.0}"
 TOOLS="${MESHCHECK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/meshcheck/tools}"
 BIN="$TOOLS/bin"
@@ -13,9 +15,7 @@ else
   echo "build-k6: building k6 v$K6_VERSION (cold: 3-6 min on 2 cores)" >&2
   # Through a wrapper module: `go install go.k6.io/k6/v2@...` asks the proxy for the module's version
   # list (404 there) and then the vanity host go.k6.io, which CI machines cannot reach.
-  W="$TOOLS/src/k6-$K6_VERSION"
-  mkdir -p "$W" && cd "$W"
-  [ -f go.mod ] || go mod init meshcheck.local/k6build >/dev/null 2>&1
+  enter_wrapper_module "$TOOLS/src/k6-$K6_VERSION"
   export GOFLAGS=-trimpath CGO_ENABLED=0 GOTOOLCHAIN=local
   go get "go.k6.io/k6/v2@v$K6_VERSION"
   go build -ldflags "-s -w" -o "$BIN/k6.tmp" go.k6.io/k6/v2

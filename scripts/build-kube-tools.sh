@@ -8,6 +8,8 @@
 # Cache: $MESHCHECK_TOOLS_DIR, else ${XDG_CACHE_HOME:-~/.cache}/meshcheck/tools. Go's own module and
 # build caches are used as they are, so a second cold build only links.
 set -euo pipefail
+# shellcheck source=scripts/go-wrapper.sh
+. "$(dirname "$0")/go-wrapper.sh"
 
 KUBE_VERSION="${MESHCHECK_KUBE_VERSION:-1.36.3}"
 ETCD_VERSION="${MESHCHECK_ETCD_VERSION:-3.6.14}"
@@ -28,9 +30,7 @@ if have kube-apiserver "v$KUBE_VERSION"; then
   log "kube-apiserver v$KUBE_VERSION cached in $BIN"
 else
   log "building kube-apiserver v$KUBE_VERSION (cold: 10-25 min on 2 cores)"
-  W="$TOOLS/src/kube-$KUBE_VERSION"
-  mkdir -p "$W" && cd "$W"
-  [ -f go.mod ] || go mod init meshcheck.local/kubebuild >/dev/null 2>&1
+  enter_wrapper_module "$TOOLS/src/kube-$KUBE_VERSION"
   STAGING="v0.${KUBE_VERSION#1.}"
   KMOD=$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   [ -f "$KMOD" ] || { log "could not download k8s.io/kubernetes@v$KUBE_VERSION from the module proxy"; exit 3; }
@@ -52,9 +52,7 @@ if have etcd "$ETCD_VERSION"; then
   log "etcd $ETCD_VERSION cached in $BIN"
 else
   log "building etcd v$ETCD_VERSION (cold: 1-3 min)"
-  W="$TOOLS/src/etcd-$ETCD_VERSION"
-  mkdir -p "$W" && cd "$W"
-  [ -f go.mod ] || go mod init meshcheck.local/etcdbuild >/dev/null 2>&1
+  enter_wrapper_module "$TOOLS/src/etcd-$ETCD_VERSION"
   go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
   go build -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v$ETCD_VERSION" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3
   mv "$BIN/etcd.tmp" "$BIN/etcd"

@@ -253,9 +253,9 @@ export function stripUndefined<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-/** Builds a Rendered from per-intent support and the objects; objects keep their order, undefined removed. */
-export function rendered(intents: readonly Intent[], support: (i: Intent) => Support, objects: K8sObject[], notes: Map<Intent, string> = new Map()): Rendered {
-  return { objects: objects.map(stripUndefined), intents: intents.map((intent) => ({ intent, support: support(intent), ...(notes.has(intent) ? { note: notes.get(intent) } : {}) })) };
+/** Builds a Rendered from per-intent support and the objects; objects keep their order, undefined fields removed. */
+export function rendered(intents: readonly Intent[], support: (i: Intent) => Support, objects: K8sObject[]): Rendered {
+  return { objects: objects.map(stripUndefined), intents: intents.map((intent) => ({ intent, support: support(intent) })) };
 }
 
 export function asList(intents: Intent | readonly Intent[]): Intent[] {

@@ -1,4 +1,4 @@
-import type { Intent, IntentKind } from '../intents/types.js';
+import type { Intent } from '../intents/types.js';
 import type { ServiceSpec } from '../app/topology.js';
 
 /** How a mesh can express an intent. */
@@ -25,8 +25,8 @@ export interface K8sObject {
 /** What a render of one scenario's intents gives: the mesh objects, with a note for each intent. */
 export interface Rendered {
   objects: K8sObject[];
-  /** Per intent, in input order: its support and a short note on what was rendered for it. */
-  intents: { intent: Intent; support: Support; note?: string }[];
+  /** Per intent, in input order: its support on this mesh version. */
+  intents: { intent: Intent; support: Support }[];
 }
 
 /** Everything a render needs besides the intents; renders are pure functions of (intents, context). */
@@ -63,6 +63,4 @@ export interface MeshAdapter {
   render(intents: Intent | readonly Intent[], ctx: RenderContext): Rendered;
   /** Namespace, Services, ServiceAccounts and Deployments of the application, with this mesh's injection. */
   workload(ctx: RenderContext): K8sObject[];
-  /** Per intent kind, a one-line summary for the conformance matrix (support at the default version). */
-  readonly kinds?: readonly IntentKind[];
 }

@@ -21,7 +21,7 @@ export function doctor(): number {
     { what: 'node', ok: major >= 20, detail: process.versions.node, fix: 'install Node.js 20.18 or newer' },
     { what: 'build', ok: existsSync(join(PACKAGE_ROOT, 'dist', 'steps')), detail: join(PACKAGE_ROOT, 'dist'), fix: 'npm run build' },
     { what: 'prometheus', ok: prom !== undefined, detail: prom ?? 'not found', fix: 'npm run setup (installs the Debian package "prometheus")' },
-    ...['kube-apiserver', 'etcd'].map((t) => ({ what: t, ok: existsSync(join(toolsBin(), t)), detail: join(toolsBin(), t), fix: 'bash scripts/build-kube-tools.sh (builds from the Go module proxy; 10-25 min cold)' })),
+    ...['kube-apiserver', 'etcd', 'k6'].map((t) => ({ what: t, ok: existsSync(join(toolsBin(), t)), detail: join(toolsBin(), t), fix: `bash scripts/${t === 'k6' ? 'build-k6.sh' : 'build-kube-tools.sh'} (builds from the Go module proxy; minutes when cold), or npm run setup` })),
     { what: 'leftovers', ok: orphans.length === 0, detail: orphans.length ? `${orphans.length} crashed run(s): ${orphans.map((o) => o.runId).join(', ')}` : 'none', fix: 'meshcheck cleanup --orphans' },
   ];
   for (const r of rows) process.stdout.write(`${r.ok ? 'ok  ' : 'FIX '} ${r.what.padEnd(14)} ${r.detail}${r.ok || !r.fix ? '' : `\n       -> ${r.fix}`}\n`);

@@ -25,7 +25,6 @@ export interface K6Options {
   processes?: number;
   /** k6 thresholds, e.g. { meshcheck_latency: ['p(99)<50'] }; crossing one makes k6 exit 99. */
   thresholds?: Record<string, string[]>;
-  onProgress?: (p: { sent: number; completed: number; errors: number; rps: number }) => void;
 }
 
 /** What a k6 exit code means for meshcheck. */
@@ -124,17 +123,8 @@ export async function runK6(p: LoadProfile, o: K6Options): Promise<LoadResult> {
   const t0 = performance.now();
   try {
     const shares = splitProfile(p, o.processes ?? 1);
-    const progress = { completed: 0 };
-    const timer = o.onProgress ? setInterval(() => {
-      const secs = (performance.now() - t0) / 1000;
-      o.onProgress!({ sent: progress.completed, completed: progress.completed, errors: 0, rps: secs > 0 ? progress.completed / secs : 0 });
-    }, 500) : undefined;
-    let outputs: ProcessOutput[];
-    try {
-      outputs = await Promise.all(shares.map((share, i) => runOne(k6, share, i, dir, o)));
-    } finally {
-      if (timer) clearInterval(timer);
-    }
+    // k6 reports requests only when it ends (its JSON output), so there is no live progress to show.
+    const outputs = await Promise.all(shares.map((share, i) => runOne(k6, share, i, dir, o)));
     for (const out of outputs) {
       const m = k6ExitMeaning(out.code);
       if (m.outcome === 'interrupted' || m.outcome === 'broken') throw new InfraError(`${m.text}; k6 said: ${out.log.trim().split('\n').slice(-5).join(' | ')}`);

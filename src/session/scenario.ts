@@ -81,7 +81,7 @@ export class ScenarioSession {
     const onProgress = (x: { sent: number; completed: number; errors: number; rps: number }) => progress.update(x);
     // k6 runs its whole budget (it cannot be stopped early by meshcheck's sequential plan).
     const run = this.run.settings.engine === 'k6'
-      ? runK6(p, { via: `127.0.0.1:${via}`, onProgress, processes: k6Processes(p) })
+      ? runK6(p, { via: `127.0.0.1:${via}`, processes: k6Processes(p) })
       : runEmbedded(p, { via: `127.0.0.1:${via}`, shouldStop, onProgress });
     return run.finally(() => progress.done());
   }
