@@ -19,6 +19,10 @@ export const defaults = {
   trustDomain: 'cluster.local',
   /** Namespace the local app pretends to live in, for identities and metric labels. */
   namespace: 'default',
+  /** Overhead runs: the stated duration is split into this many alternating baseline / mesh rounds, then pooled. */
+  overheadRounds: 5,
+  /** Overhead runs: warm-up each way before the rounds, not measured (connections, TLS sessions, JIT). */
+  overheadWarmupMs: 5_000,
   /** Per-second progress line refresh while load runs. */
   progressIntervalMs: 500,
 } as const;

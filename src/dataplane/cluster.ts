@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { Pool } from 'undici';
 import type { Endpoint, RouteConfig } from './config.js';
 import type { SidecarMetrics } from './sidecar-metrics.js';
@@ -34,10 +35,12 @@ export class UpstreamCluster {
     readonly service: string,
     readonly policy: Pick<RouteConfig, 'pool' | 'outlier'>,
     endpoints: Endpoint[],
-    tls: TlsMaterial,
+    material: TlsMaterial,
     private readonly metrics: SidecarMetrics,
   ) {
     const connections = policy.pool ? policy.pool.maxConnections : 256;
+    // One TLS context for every connection of the cluster: building it per connection costs more than the handshake.
+    const secureContext = tls.createSecureContext({ cert: material.cert, key: material.key, ca: material.ca });
     this.hosts = endpoints.map((endpoint) => ({
       endpoint,
       consecutive5xx: 0,
@@ -47,7 +50,7 @@ export class UpstreamCluster {
         pipelining: 1,
         keepAliveTimeout: 30_000,
         connect: {
-          cert: tls.cert, key: tls.key, ca: tls.ca, rejectUnauthorized: true,
+          secureContext, rejectUnauthorized: true,
           // Verify the peer by its SPIFFE ID, as Istio's sidecars do, not by host name.
           checkServerIdentity: (_host, cert) =>
             cert.subjectaltname?.split(', ').includes(`URI:${endpoint.identity}`) ? undefined : new Error(`peer is not ${endpoint.identity}`),

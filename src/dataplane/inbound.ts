@@ -52,7 +52,7 @@ export class Inbound {
     const start = performance.now();
     const sock = req.socket as tls.TLSSocket;
     const mtls = sock.encrypted === true;
-    const identity = mtls ? spiffeOf(sock.getPeerCertificate()) : undefined;
+    const identity = mtls ? this.peerOf(sock) : undefined;
     const [svc, ver] = String(req.headers['x-meshcheck-peer'] ?? '').split('/');
     const peer: Peer | undefined = identity ? { service: svc || 'unknown', version: ver || 'unknown', identity } : undefined;
     const reply = (status: number, flags: string, body: string | Buffer, headers: Record<string, string | string[]> = {}) => {
@@ -79,6 +79,13 @@ export class Inbound {
     } catch (err) {
       reply(503, 'UF', `upstream connect error: ${(err as Error).message}`, { 'content-type': 'text/plain' });
     }
+  }
+
+  /** The peer's SPIFFE ID, read once per connection (getPeerCertificate builds a new object each call). */
+  private readonly peers = new WeakMap<tls.TLSSocket, string | undefined>();
+  private peerOf(sock: tls.TLSSocket): string | undefined {
+    if (!this.peers.has(sock)) this.peers.set(sock, spiffeOf(sock.getPeerCertificate()));
+    return this.peers.get(sock);
   }
 
   async close(): Promise<void> {

@@ -48,9 +48,10 @@ export function renderK6Script(p: LoadProfile, o: { url: string; summaryFile: st
     ? {
       executor: 'constant-arrival-rate',
       ...(windowMs >= 1000 ? { rate: p.rps, timeUnit: '1s', duration: `${windowMs}ms` } : { rate: p.requests, timeUnit: '1001ms', duration: '1s' }),
-      // Few VUs, each with its own keep-alive connection: enough for the rate at loopback latencies, and
-      // k6 adds more (up to maxInFlight) when responses slow down.
-      preAllocatedVUs: Math.min(p.maxInFlight, Math.max(5, Math.ceil(p.rps / 50))), maxVUs: p.maxInFlight, gracefulStop: '30s',
+      // VUs for 100 ms of arrivals, each with its own keep-alive connection: enough at loopback latencies
+      // and for injected delays of that order; k6 adds more (up to maxInFlight) when responses slow down,
+      // but a VU started mid-run comes too late for the arrivals that needed it (they are dropped).
+      preAllocatedVUs: Math.min(p.maxInFlight, Math.max(5, Math.ceil(p.rps / 10))), maxVUs: p.maxInFlight, gracefulStop: '30s',
     }
     : { executor: 'shared-iterations', vus: Math.max(1, Math.min(p.requests, p.maxInFlight)), iterations: p.requests, maxDuration: '5m' };
   const options = {

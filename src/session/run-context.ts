@@ -8,6 +8,7 @@ import { Prometheus } from '../metrics/prometheus.js';
 import type { Outcome, Verdict } from '../verdicts/outcome.js';
 import { summarize, type LoadResult } from '../load/result.js';
 import { encodeHistogram } from '../load/histogram-codec.js';
+import type { OverheadSummary } from '../overhead/overhead.js';
 
 /** Settings the CLI hands to the cucumber run (through the MESHCHECK_RUN environment variable). */
 export interface RunSettings {
@@ -45,6 +46,8 @@ export class RunContext {
   private static current?: RunContext;
   readonly scenarios: ScenarioRecord[] = [];
   readonly histograms: { scenario: string; service: string; engine: string; hdr: string }[] = [];
+  /** Overhead measurements (mesh vs no-mesh baseline), for the comparative report and compare. */
+  readonly overhead: OverheadSummary[] = [];
   private prom?: Promise<Prometheus>;
   readonly startedAt = new Date();
 
@@ -102,7 +105,7 @@ export class RunContext {
       schema: RUN_RECORD_VERSION, runId: this.settings.runId, mesh: this.settings.mesh, target: this.settings.target, engine: this.settings.engine,
       startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(),
       convergenceMs: (this.localTarget?.convergenceMs ?? []).map((x) => Number(x.toFixed(2))),
-      scenarios: this.scenarios, histograms: this.histograms,
+      scenarios: this.scenarios, histograms: this.histograms, overhead: this.overhead,
     };
     writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
     return file;

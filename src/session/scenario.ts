@@ -13,6 +13,8 @@ import type { Verdict } from '../verdicts/outcome.js';
 import type { RunContext } from './run-context.js';
 import { Efficacy } from './efficacy.js';
 import { ProgressLine } from './progress.js';
+import { defaults } from '../config.js';
+import { pool, summarizeOverhead, type OverheadRounds, type OverheadSummary } from '../overhead/overhead.js';
 
 export interface LoadRun {
   result: LoadResult;
@@ -30,7 +32,9 @@ export class ScenarioSession {
   /** When Prometheus had scraped every sidecar before this scenario's load. */
   promStartMs?: number;
   probe?: { attempts: number; rejected: number; detail: string[] };
-  overhead?: { baseline: LoadResult; mesh: LoadResult; sidecars: Map<string, { cpu: number; rss: number; requests: number }> };
+  overhead?: OverheadSummary;
+  /** The pooled rounds of the overhead run, for checks at any percentile. */
+  overheadLoads?: { baseline: LoadResult; mesh: LoadResult };
 
   constructor(readonly run: RunContext, readonly name: string) {}
 
@@ -109,33 +113,52 @@ export class ScenarioSession {
     this.probe = { attempts: insts.length, rejected, detail };
   }
 
-  /** Same rate and shape twice: straight to the workload (no mesh), then through two sidecars. */
-  async overheadRun(service: string, rps: number, durationMs: number): Promise<void> {
-    const inst = this.target.instancesOf(service)[0]!;
-    const requests = Math.round((rps * durationMs) / 1000);
-    const pinned = { 'x-meshcheck-overhead': '1' };
-    const base = profile({ service, rps, requests });
-    const meshed = profile({ service, rps, requests, headers: pinned });
-    const client = this.target.caller().outboundPort;
-    // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do: 1s each way, not measured.
-    const warm = Math.min(requests, rps);
-    await this.load({ ...base, requests: warm }, inst.appPort!);
-    const baseline = await this.load(base, inst.appPort!, 'baseline');
-    // Pin mesh traffic to the same instance the baseline used, so only the sidecars differ.
+  /**
+   * Same rate and shape with and without the mesh: straight to the workload (baseline) and through
+   * two sidecars, in alternating rounds after a trimmed warm-up each way; the rounds are pooled.
+   */
+  async overheadRun(service: string, rps: number, durationMs: number): Promise<OverheadSummary> {
+    const inst = this.target.instancesOf(service)[0];
+    if (!inst?.appPort) throw new InfraError(`no instance of "${service}" with a workload is running`);
+    const rounds = Math.max(1, Math.floor(Number(process.env.MESHCHECK_OVERHEAD_ROUNDS) || defaults.overheadRounds));
+    const perRound = Math.max(1, Math.round((rps * durationMs) / 1000 / rounds));
+    const base = profile({ service, rps, requests: perRound });
+    const meshed = profile({ service, rps, requests: perRound, headers: { 'x-meshcheck-overhead': '1' } });
+    const client = this.target.caller();
+    // Pin mesh traffic to the instance the baseline calls, so only the sidecars differ.
     const { undo } = await this.target.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
     this.remember('overhead pinning route', undo);
-    await this.load({ ...meshed, requests: warm }, client);
-    const before = await this.target.sidecarStats();
-    const mesh = await this.load(meshed, client, 'mesh');
-    const after = await this.target.sidecarStats();
-    const onPath = new Set([this.target.caller().name, inst.name]);
-    const usage = new Map<string, { cpu: number; rss: number; requests: number }>();
-    for (const a of after) {
-      const b = before.find((x) => x.instance === a.instance)!;
-      if (onPath.has(a.instance)) usage.set(a.instance, { cpu: a.cpuSeconds - b.cpuSeconds, rss: a.rssBytes, requests: mesh.samples.length });
+    // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do.
+    const warmupRequests = Math.round((rps * defaults.overheadWarmupMs) / 1000);
+    await this.load({ ...base, requests: warmupRequests }, inst.appPort);
+    await this.load({ ...meshed, requests: warmupRequests }, client.outboundPort);
+    const onPath = new Set([client.name, inst.name]);
+    const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
+    const runBaseline = async (i: number) => out.baseline.push(await this.load(base, inst.appPort!, `baseline ${i + 1}/${rounds}`));
+    const runMesh = async (i: number) => {
+      const before = await this.target.sidecarStats();
+      const r = await this.load(meshed, client.outboundPort, `mesh ${i + 1}/${rounds}`);
+      const after = await this.target.sidecarStats();
+      out.mesh.push(r);
+      out.usage.push(after.filter((a) => onPath.has(a.instance)).map((a) => ({
+        instance: a.instance, cpuSeconds: a.cpuSeconds - before.find((b) => b.instance === a.instance)!.cpuSeconds, rssBytes: a.rssBytes, requests: r.samples.length,
+      })));
+    };
+    for (let i = 0; i < rounds; i++) {
+      // Alternate the order, so a drift of the machine does not fall on one side only.
+      if (i % 2 === 0) {
+        await runBaseline(i);
+        await runMesh(i);
+      } else {
+        await runMesh(i);
+        await runBaseline(i);
+      }
     }
-    this.loads.push(this.run.addLoad(`${this.name} (baseline)`, baseline), this.run.addLoad(`${this.name} (mesh)`, mesh));
-    this.overhead = { baseline, mesh, sidecars: usage };
+    this.overheadLoads = { baseline: pool(out.baseline), mesh: pool(out.mesh) };
+    this.loads.push(this.run.addLoad(`${this.name} (baseline)`, this.overheadLoads.baseline), this.run.addLoad(`${this.name} (mesh)`, this.overheadLoads.mesh));
+    this.overhead = summarizeOverhead(this.name, this.run.settings.mesh, out);
+    this.run.overhead.push(this.overhead);
+    return this.overhead;
   }
 
   /** Samples of the last load, or an error naming the missing When step. */

@@ -1,7 +1,7 @@
 import { InfraError } from '../errors.js';
 import { requestsByCode } from '../metrics/promql.js';
 import type { ScenarioSession } from '../session/scenario.js';
-import { quantileInterval, zFor } from './stats.js';
+import { addedLatency } from '../overhead/overhead.js';
 import type { Verdict } from './outcome.js';
 import { defaults } from '../config.js';
 import { formatMs } from '../util/duration.js';
@@ -51,45 +51,57 @@ export async function checkPromCount(s: ScenarioSession, service: string, code: 
   return { outcome: n >= min && n > 0 ? 'PASSED' : 'FAILED', claim, observed: `Prometheus counted ${n} responses with status ${code} in this scenario`, samples: n, explanation: `from the increase of ${query} between the scenario start and now` };
 }
 
-/** Added latency at a percentile: mesh minus baseline, interval from both quantile intervals (each at alpha/2). */
-export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number): Verdict {
+function overheadOf(s: ScenarioSession) {
   const o = s.overhead;
-  if (!o) throw new InfraError('no overhead run before this check; add "When N rps are sent to ... with and without the mesh"');
-  const z = zFor(ALPHA / 2);
-  const sorted = (xs: readonly { latencyUs: number }[]) => xs.map((x) => x.latencyUs / 1000).sort((a, b) => a - b);
-  const m = quantileInterval(sorted(o.mesh.samples), q, z);
-  const b = quantileInterval(sorted(o.baseline.samples), q, z);
-  const claim = `the added p${Math.round(q * 100)} latency is below ${formatMs(boundMs)}`;
-  const added = m.estimate - b.estimate;
-  const hi = m.hi !== undefined && b.lo !== undefined ? m.hi - b.lo : undefined;
-  const lo = m.lo !== undefined && b.hi !== undefined ? m.lo - b.hi : undefined;
-  const observed = `mesh p${Math.round(q * 100)} ${m.estimate.toFixed(3)}ms - baseline ${b.estimate.toFixed(3)}ms = ${added.toFixed(3)}ms (${o.mesh.samples.length} / ${o.baseline.samples.length} samples)`;
-  const interval = { lo: lo ?? null, hi: hi ?? null, confidence: 1 - ALPHA, unit: 'ms' };
-  const band = { lo: -Infinity, hi: boundMs, unit: 'ms' };
-  if (hi !== undefined && hi < boundMs) return { outcome: 'PASSED', claim, observed, samples: o.mesh.samples.length, interval, band, explanation: `upper bound of the added latency ${hi.toFixed(3)}ms < ${boundMs}ms` };
-  if (lo !== undefined && lo >= boundMs) return { outcome: 'FAILED', claim, observed, samples: o.mesh.samples.length, interval, band, explanation: `lower bound of the added latency ${lo.toFixed(3)}ms >= ${boundMs}ms` };
-  return { outcome: 'INCONCLUSIVE', claim, observed, samples: o.mesh.samples.length, interval, band, explanation: `the interval [${lo?.toFixed(3) ?? '?'}, ${hi?.toFixed(3) ?? '?'}]ms straddles ${boundMs}ms; send more requests` };
+  const loads = s.overheadLoads;
+  if (!o || !loads) throw new InfraError('no overhead run before this check; add "When N rps are sent to ... with and without the mesh"');
+  return { o, loads };
 }
 
+/** Added latency at a percentile over the pooled rounds: mesh minus baseline, interval from both quantile intervals (each at alpha/2). */
+export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number): Verdict {
+  const { o, loads } = overheadOf(s);
+  const us = (r: { samples: readonly { latencyUs: number }[] }) => r.samples.map((x) => x.latencyUs);
+  const a = addedLatency(us(loads.baseline), us(loads.mesh), q, 1 - ALPHA);
+  const p = `p${Math.round(q * 100)}`;
+  const claim = `the added ${p} latency is below ${formatMs(boundMs)}`;
+  const errors = o.errors.mesh + o.errors.baseline;
+  const observed = `mesh ${p} ${a.mesh.toFixed(3)}ms - baseline ${a.baseline.toFixed(3)}ms = ${a.estimate.toFixed(3)}ms (${o.samples.mesh} / ${o.samples.baseline} samples pooled over ${o.conditions.rounds} rounds at ${o.conditions.rps} rps${errors ? `; ${o.errors.mesh} mesh and ${o.errors.baseline} baseline errors` : ''})`;
+  const interval = { lo: a.lo, hi: a.hi, confidence: 1 - ALPHA, unit: 'ms' };
+  const band = { lo: -Infinity, hi: boundMs, unit: 'ms' };
+  const n = o.samples.mesh;
+  if (n === 0 || o.samples.baseline === 0) return { outcome: 'INCONCLUSIVE', claim, observed, samples: 0, explanation: 'zero samples never pass' };
+  if (errors > 0) return { outcome: 'FAILED', claim, observed, samples: n, interval, band, explanation: 'requests failed during the overhead run, so the latencies do not compare like with like' };
+  if (a.hi !== null && a.hi < boundMs) return { outcome: 'PASSED', claim, observed, samples: n, interval, band, explanation: `upper bound of the added latency ${a.hi.toFixed(3)}ms < ${boundMs}ms` };
+  if (a.lo !== null && a.lo >= boundMs) return { outcome: 'FAILED', claim, observed, samples: n, interval, band, explanation: `lower bound of the added latency ${a.lo.toFixed(3)}ms >= ${boundMs}ms` };
+  return { outcome: 'INCONCLUSIVE', claim, observed, samples: n, interval, band, explanation: `the interval [${a.lo?.toFixed(3) ?? '?'}, ${a.hi?.toFixed(3) ?? '?'}]ms straddles ${boundMs}ms; send more requests` };
+}
+
+/** CPU per 1000 rps of each sidecar on the path: PASS when every upper bound (t interval over the rounds) is under the bar. */
 export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Verdict {
-  const o = s.overhead;
-  if (!o) throw new InfraError('no overhead run before this check');
-  const secs = o.mesh.durationMs / 1000;
-  const rows = [...o.sidecars].map(([name, u]) => ({ name, per1000: u.requests > 0 ? (u.cpu / secs) / ((u.requests / secs) / 1000) : Infinity }));
-  const worstRow = rows.reduce((a, r) => (r.per1000 > a.per1000 ? r : a), rows[0]!);
+  const { o } = overheadOf(s);
   const claim = `each sidecar uses less than ${maxVcpuPer1000} vCPU per 1000 rps`;
-  const observed = rows.map((r) => `${r.name}: ${r.per1000.toFixed(3)} vCPU per 1000 rps`).join('; ');
-  if (rows.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
-  return { outcome: worstRow.per1000 < maxVcpuPer1000 ? 'PASSED' : 'FAILED', claim, observed, samples: o.mesh.samples.length, explanation: `CPU seconds each sidecar reported over the mesh run, divided by the run time and by the rate it carried (worst: ${worstRow.name})` };
+  if (o.sidecars.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
+  const rows = o.sidecars.map((c) => ({ name: c.instance, ...c.vcpuPer1000Rps }));
+  const fmt = (x: number | null) => (x === null ? '?' : x.toFixed(3));
+  const observed = rows.map((r) => `${r.name}: ${r.estimate.toFixed(3)} vCPU per 1000 rps [${fmt(r.lo)}, ${fmt(r.hi)}] (rounds: ${r.rounds.join(', ')})`).join('; ');
+  const worst = rows.reduce((a, r) => ((r.hi ?? Infinity) > (a.hi ?? Infinity) ? r : a), rows[0]!);
+  const interval = { lo: worst.lo, hi: worst.hi, confidence: 1 - ALPHA, unit: 'vCPU per 1000 rps' };
+  const band = { lo: 0, hi: maxVcpuPer1000, unit: 'vCPU per 1000 rps' };
+  const how = `CPU-seconds each sidecar process reported per 1000 requests it carried, per round (= vCPU per 1000 rps); t interval over the ${o.conditions.rounds} rounds`;
+  const samples = o.samples.mesh;
+  if (rows.some((r) => r.lo !== null && r.lo >= maxVcpuPer1000)) return { outcome: 'FAILED', claim, observed, samples, interval, band, explanation: `${how}; a lower bound is at or above ${maxVcpuPer1000}` };
+  if (rows.every((r) => r.hi !== null && r.hi < maxVcpuPer1000)) return { outcome: 'PASSED', claim, observed, samples, interval, band, explanation: `${how}; every upper bound is below ${maxVcpuPer1000} (worst: ${worst.name})` };
+  return { outcome: 'INCONCLUSIVE', claim, observed, samples, interval, band, explanation: `${how}; the interval of ${worst.name} straddles ${maxVcpuPer1000}` };
 }
 
 export function checkSidecarMemory(s: ScenarioSession, maxMb: number): Verdict {
-  const o = s.overhead;
-  if (!o) throw new InfraError('no overhead run before this check');
-  const rows = [...o.sidecars].map(([name, u]) => ({ name, mb: u.rss / 1_048_576 }));
+  const { o } = overheadOf(s);
   const claim = `each sidecar uses less than ${maxMb} MB of memory`;
-  if (rows.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
-  const worstRow = rows.reduce((a, r) => (r.mb > a.mb ? r : a), rows[0]!);
-  return { outcome: worstRow.mb < maxMb ? 'PASSED' : 'FAILED', claim, observed: rows.map((r) => `${r.name}: ${r.mb.toFixed(1)} MB resident`).join('; '), samples: rows.length, explanation: `resident memory each sidecar process reported after the mesh run (worst: ${worstRow.name})` };
+  if (o.sidecars.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
+  const worst = o.sidecars.reduce((a, r) => (r.memoryMb > a.memoryMb ? r : a), o.sidecars[0]!);
+  return {
+    outcome: worst.memoryMb < maxMb ? 'PASSED' : 'FAILED', claim, observed: o.sidecars.map((r) => `${r.instance}: ${r.memoryMb.toFixed(1)} MB resident`).join('; '),
+    samples: o.sidecars.length * o.conditions.rounds, explanation: `largest resident memory each sidecar process reported after any of the ${o.conditions.rounds} mesh rounds (worst: ${worst.instance})`,
+  };
 }
-

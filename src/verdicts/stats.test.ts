@@ -1,4 +1,5 @@
-import { lookSchedule, normalQuantile, quantileInterval, wilson, zFor } from './stats.js';
+import { histogramQuantileInterval, lookSchedule, meanInterval, normalQuantile, quantileInterval, tFor, wilson, zFor } from './stats.js';
+import { newHistogram } from '../load/result.js';
 import { seededRng as rng } from '../util/seeded-rng.js';
 
 
@@ -53,5 +54,41 @@ describe('look schedule', () => {
     expect(looks.reduce((a, l) => a + l.alpha, 0)).toBeCloseTo(0.05, 12);
     expect(looks.at(-1)!.n).toBe(1000);
     expect(looks[0]!.z).toBeGreaterThan(looks.at(-1)!.z);
+  });
+});
+
+describe('t quantile and mean interval', () => {
+  it.each([[1, 12.706], [2, 4.303], [3, 3.182], [4, 2.776], [9, 2.262], [30, 2.042]])('df %p matches the table (%p)', (df, table) => {
+    expect(Math.abs(tFor(0.05, df) - table) / table).toBeLessThan(0.003);
+  });
+
+  it('a 95% mean interval over 5 rounds covers the true mean in at least 93% of runs', () => {
+    const r = rng(7);
+    let covered = 0;
+    for (let run = 0; run < 2000; run++) {
+      const xs = Array.from({ length: 5 }, () => 0.3 + 0.05 * normalQuantile(Math.min(0.9999, Math.max(0.0001, r()))));
+      const ci = meanInterval(xs, 0.05);
+      if (ci.lo! <= 0.3 && 0.3 <= ci.hi!) covered++;
+    }
+    expect(covered / 2000).toBeGreaterThanOrEqual(0.93);
+  });
+
+  it('has no bounds with one value', () => {
+    expect(meanInterval([0.4], 0.05)).toEqual({ estimate: 0.4 });
+  });
+});
+
+describe('quantile interval from an HDR histogram', () => {
+  it('agrees with the order statistics of the raw values to the histogram precision', () => {
+    const r = rng(3);
+    const xs = Array.from({ length: 5000 }, () => Math.round(200 + 5000 * r() ** 3));
+    const h = newHistogram();
+    for (const x of xs) h.recordValue(x);
+    const sorted = [...xs].sort((a, b) => a - b);
+    for (const q of [0.5, 0.9, 0.99]) {
+      const raw = quantileInterval(sorted, q, 1.96);
+      const hist = histogramQuantileInterval(h, q, 1.96);
+      for (const k of ['estimate', 'lo', 'hi'] as const) expect(Math.abs(hist[k]! - raw[k]!) / raw[k]!).toBeLessThan(0.002);
+    }
   });
 });

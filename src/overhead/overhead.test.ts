@@ -1,0 +1,49 @@
+import { addedLatency, cpuPer1000, pool, summarizeOverhead } from './overhead.js';
+import { newHistogram, type LoadResult } from '../load/result.js';
+import { profile, type Sample } from '../load/profile.js';
+import { seededRng } from '../util/seeded-rng.js';
+
+function run(latenciesUs: number[], headers: Record<string, string> = {}): LoadResult {
+  const histogram = newHistogram();
+  const samples: Sample[] = latenciesUs.map((latencyUs) => ({ status: 200, version: 'v1', latencyUs, overloaded: false, flags: '-' }));
+  for (const s of samples) histogram.recordValue(s.latencyUs);
+  return { engine: 'embedded', profile: profile({ service: 'reviews', rps: 500, requests: latenciesUs.length, headers }), startedAt: 0, durationMs: latenciesUs.length * 2, sent: latenciesUs.length, dropped: 0, stoppedEarly: false, samples, histogram, timeline: [] };
+}
+
+const r = seededRng(11);
+const base = () => Array.from({ length: 500 }, () => Math.round(150 + 300 * r()));
+
+describe('overhead', () => {
+  it('finds an added millisecond with an interval around it', () => {
+    const b = base();
+    const m = base().map((x) => x + 1000);
+    const a = addedLatency(b, m, 0.5);
+    expect(a.estimate).toBeCloseTo(1, 1);
+    expect(a.lo!).toBeLessThan(1);
+    expect(a.hi!).toBeGreaterThan(1);
+  });
+
+  it('gives no bound when the sample is too small for the quantile', () => {
+    expect(addedLatency([100, 200], [300, 400], 0.99).hi).toBeNull();
+  });
+
+  it('reads vCPU per 1000 rps as CPU-seconds per 1000 requests, pooled, with a t interval over rounds', () => {
+    const c = cpuPer1000([0.1, 0.12, 0.11].map((cpuSeconds) => ({ instance: 'a', cpuSeconds, rssBytes: 1, requests: 400 })));
+    expect(c.estimate).toBeCloseTo(0.275, 6);
+    expect(c.rounds).toEqual([0.25, 0.3, 0.275]);
+    expect(c.lo!).toBeLessThan(0.275);
+    expect(c.hi!).toBeGreaterThan(0.275);
+  });
+
+  it('pools rounds and summarises both sides with the conditions they ran under', () => {
+    const rounds = { service: 'reviews', rps: 500, warmupRequests: 1000, baseline: [run(base()), run(base())], mesh: [run(base().map((x) => x + 500)), run(base().map((x) => x + 500))], usage: [[{ instance: 'c', cpuSeconds: 0.1, rssBytes: 80 * 1_048_576, requests: 500 }], [{ instance: 'c', cpuSeconds: 0.12, rssBytes: 90 * 1_048_576, requests: 500 }]] };
+    expect(pool(rounds.mesh).samples).toHaveLength(1000);
+    expect(pool(rounds.mesh).histogram.totalCount).toBe(1000);
+    const s = summarizeOverhead('sc', 'reference', rounds);
+    expect(s.conditions).toMatchObject({ rps: 500, rounds: 2, requestsPerRound: 500, warmupRequests: 1000, connections: 512, payloadBytes: 0 });
+    expect(s.samples).toEqual({ baseline: 1000, mesh: 1000 });
+    expect(s.addedMs.p50!.estimate).toBeCloseTo(0.5, 1);
+    expect(s.sidecars).toEqual([{ instance: 'c', vcpuPer1000Rps: expect.objectContaining({ estimate: 0.22, rounds: [0.2, 0.24] }), memoryMb: 90 }]);
+    expect(typeof s.histograms.mesh).toBe('string');
+  });
+});
