@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, describeError } from '../errors.js';
-import { run } from './run.js';
+import { lastRunOut, run } from './run.js';
 import { doctor } from './doctor.js';
 import { orphanLedgers, undoLedger } from './cleanup.js';
 import { Ledger } from '../ledger/ledger.js';
 import { plan, conformance } from './plan.js';
+import { compare, report } from './report.js';
+
+const log = (m: string) => process.stderr.write(`meshcheck: ${m}\n`);
 
 const program = new Command('meshcheck')
   .description('Chaos and conformance tests for service meshes: Gherkin scenarios, statistical verdicts, Allure reports.')
@@ -23,8 +26,42 @@ program.command('run')
   .option('--context <ctx>', 'kube context, required with --target kube (never taken implicitly)')
   .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
   .option('--no-progress', 'no live progress line')
-  .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; tags?: string; loadEngine: string; out?: string; progress: boolean }) => {
-    process.exitCode = await run(paths, o);
+  .option('--report', 'afterwards build the comparative report and the Allure HTML into <out>/report (as meshcheck report does)')
+  .option('--history-dir <dir>', 'with --report: where Allure history is kept between runs')
+  .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string }) => {
+    if (o.historyDir && !o.report) throw new UsageError('--history-dir is used by --report; add --report (or pass it to meshcheck report)');
+    const code = await run(paths, o);
+    process.exitCode = code;
+    // A usage error (2) leaves nothing to report on.
+    if (o.report && code !== 2) {
+      try {
+        await report([lastRunOut()], { historyDir: o.historyDir, allure: true }, log);
+      } catch (err) {
+        process.stderr.write(`meshcheck: report: ${describeError(err)}\n`);
+        if (code === 0) process.exitCode = err instanceof UsageError ? 2 : 3;
+      }
+    }
+  });
+
+program.command('report')
+  .description('Build the comparative overhead report (HTML with charts, Markdown, JSON, SMP export) and the Allure HTML from run folders')
+  .argument('[runDirs...]', 'run folders (default: runs/latest, else the newest under runs/); several = one report across them, e.g. one run per mesh')
+  .option('--out <dir>', 'report folder (default <first run>/report)')
+  .option('--history-dir <dir>', 'where Allure history is kept between runs (trend charts, per-test history)')
+  .option('--no-allure', 'skip the Allure HTML (no Java needed)')
+  .action(async (dirs: string[], o: { out?: string; historyDir?: string; allure: boolean }) => {
+    await report(dirs, o, log);
+  });
+
+program.command('compare')
+  .description('Regression gate between two runs: exit 1 only on a p99 regression that is statistically significant and beyond the threshold')
+  .argument('<baseline>', 'run folder (or run-record.json) of the baseline')
+  .argument('<candidate>', 'run folder (or run-record.json) of the candidate')
+  .option('--max-p99-regression <pct>', 'largest p99 increase tolerated', '10%')
+  .action((baseline: string, candidate: string, o: { maxP99Regression: string }) => {
+    const r = compare(baseline, candidate, o);
+    process.stdout.write(r.text);
+    process.exitCode = r.code;
   });
 
 program.command('plan')

@@ -3,14 +3,15 @@ import { join, resolve } from 'node:path';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
 import { UsageError } from '../errors.js';
 import { exitCodeFor, type Outcome } from '../verdicts/outcome.js';
-import { RunContext, type RunSettings } from '../session/run-context.js';
+import { RunContext, machine, type RunSettings } from '../session/run-context.js';
+import { MESHCHECK_VERSION } from '../util/package-root.js';
 import { Ledger } from '../ledger/ledger.js';
 import { DEFAULT_FEATURES, STEPS_GLOB } from './paths.js';
 import { UndefinedSteps } from './undefined-steps.js';
 import { adapterFor } from '../adapters/registry.js';
 import { tool } from '../kube/tools.js';
 import { kubeClient, kubeconfigPath } from '../targets/kube/kube-target.js';
-import { writeAllureCategories } from '../reports/allure-categories.js';
+import { writeAllureCategories, writeAllureEnvironment, writeAllureExecutor } from '../reports/allure.js';
 
 export interface RunOptions {
   target: string;
@@ -21,6 +22,14 @@ export interface RunOptions {
   loadEngine: string;
   out?: string;
   progress: boolean;
+}
+
+let lastOut: string | undefined;
+
+/** The run folder of the last `run` in this process (for run --report). */
+export function lastRunOut(): string {
+  if (!lastOut) throw new UsageError('no run folder to report on');
+  return lastOut;
 }
 
 /** `meshcheck run`: the features through cucumber, then the exit code from the run record. */
@@ -60,7 +69,15 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   const undefinedSteps = new UndefinedSteps();
   process.stderr.write(`meshcheck: run ${runId} -> ${out}\n`);
   await runCucumber(runConfiguration, undefined, undefinedSteps.onMessage);
-  writeAllureCategories(join(out, 'allure-results'));
+  lastOut = out;
+  const results = join(out, 'allure-results');
+  writeAllureCategories(results);
+  writeAllureEnvironment(results, {
+    meshcheck: MESHCHECK_VERSION, mesh: settings.mesh, target: settings.target, 'load.engine': settings.engine, 'kube.context': settings.context,
+    features: paths.length ? paths.join(' ') : 'features/ (bundled)', tags: o.tags, 'run.id': runId,
+    'machine.cores': machine().cores, 'machine.cpu': machine().cpu, 'machine.memory': `${machine().memoryGiB} GiB`, node: process.version, os: machine().os,
+  });
+  writeAllureExecutor(results, runId);
   if (undefinedSteps.found.length) {
     process.stderr.write(`meshcheck: steps that match no definition (see the step catalogue in README.md):\n  ${undefinedSteps.found.join('\n  ')}\n`);
     return 2;

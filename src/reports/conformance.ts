@@ -1,6 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MESHCHECK_VERSION } from '../util/package-root.js';
 import { ADAPTERS } from '../adapters/registry.js';
 import { EXAMPLE_INTENTS } from '../adapters/examples.js';
 import type { MeshAdapter, Support } from '../adapters/types.js';
@@ -75,23 +73,10 @@ export function conformanceReport(adapter: MeshAdapter, plan: MeshPlan, outcomes
     apiVersion: 'meshcheck.io/v1alpha1',
     kind: 'ConformanceReport',
     date: date.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    meshcheckVersion: meshcheckVersion(),
+    meshcheckVersion: MESHCHECK_VERSION,
     implementation: { project: adapter.name, title: adapter.title, version: plan.version },
     mode: outcomes ? 'run' : 'plan',
     profiles,
   };
 }
 
-/** meshcheck's own version, from the nearest package.json above this file (source or build). */
-function meshcheckVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, 'package.json');
-    if (existsSync(p)) {
-      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'meshcheck') return pkg.version;
-    }
-    if (dirname(dir) === dir) return 'unknown';
-    dir = dirname(dir);
-  }
-}

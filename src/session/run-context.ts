@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import { Ledger } from '../ledger/ledger.js';
 import { LocalTarget } from '../targets/local/local-target.js';
 import { KubeTarget } from '../targets/kube/kube-target.js';
@@ -105,7 +106,7 @@ export class RunContext {
       schema: RUN_RECORD_VERSION, runId: this.settings.runId, mesh: this.settings.mesh, target: this.settings.target, engine: this.settings.engine,
       startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(),
       convergenceMs: (this.localTarget?.convergenceMs ?? []).map((x) => Number(x.toFixed(2))),
-      scenarios: this.scenarios, histograms: this.histograms, overhead: this.overhead,
+      machine: machine(), scenarios: this.scenarios, histograms: this.histograms, overhead: this.overhead,
     };
     writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
     return file;
@@ -118,4 +119,9 @@ export class RunContext {
     this.ledger.close();
     RunContext.current = undefined;
   }
+}
+
+/** The machine a run ran on: figures only compare on like machines. */
+export function machine(): { cores: number; memoryGiB: number; cpu: string; node: string; os: string } {
+  return { cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), cpu: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, os: `${platform()} ${release()}` };
 }

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfraError, UsageError } from '../errors.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
+
+/**
+ * Allure files meshcheck writes beside the results, and the Allure HTML build.
+ *
+ * Allure categories for meshcheck's outcomes: NOT_SUPPORTED results are skipped ("Not supported by
+ * mesh"), INCONCLUSIVE ones are failed with that word in the message, BROKEN ones are broken.
+ */
+export const ALLURE_CATEGORIES = [
+  { name: 'Not supported by mesh', matchedStatuses: ['skipped'] },
+  { name: 'Inconclusive', matchedStatuses: ['failed'], messageRegex: '.*INCONCLUSIVE.*' },
+  { name: 'Failed verdicts', matchedStatuses: ['failed'], messageRegex: '.*FAILED.*' },
+  { name: 'Infrastructure', matchedStatuses: ['broken'] },
+];
+
+export function writeAllureCategories(resultsDir: string): void {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'categories.json'), `${JSON.stringify(ALLURE_CATEGORIES, null, 2)}\n`);
+}
+
+/** environment.properties: what the run ran against, shown on the report's overview. */
+export function writeAllureEnvironment(resultsDir: string, env: Record<string, string | number | undefined>): void {
+  mkdirSync(resultsDir, { recursive: true });
+  // Java properties: escape backslashes, and ":" "=" in keys; one entry per line.
+  const lines = Object.entries(env).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k.replace(/[\\:= ]/g, (c) => `\\${c}`)}=${String(v).replace(/\\/g, '\\\\').replace(/\n/g, ' ')}`);
+  writeFileSync(join(resultsDir, 'environment.properties'), `${lines.join('\n')}\n`);
+}
+
+/** executor.json: who produced the results (meshcheck, and the CI job when there is one). */
+export function writeAllureExecutor(resultsDir: string, runId: string, env: NodeJS.ProcessEnv = process.env): void {
+  const ci = env.GITHUB_ACTIONS === 'true'
+    ? { type: 'github', name: 'GitHub Actions', buildName: `${env.GITHUB_WORKFLOW ?? 'workflow'} #${env.GITHUB_RUN_NUMBER ?? '?'}`, buildUrl: env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined }
+    : env.GITLAB_CI === 'true'
+      ? { type: 'gitlab', name: 'GitLab CI', buildName: `pipeline ${env.CI_PIPELINE_ID ?? '?'}`, buildUrl: env.CI_PIPELINE_URL }
+      : env.JENKINS_URL
+        ? { type: 'jenkins', name: 'Jenkins', buildName: env.BUILD_TAG ?? runId, buildUrl: env.BUILD_URL }
+        : { type: 'meshcheck', name: 'meshcheck', buildName: runId };
+  const executor = { ...ci, buildOrder: Date.now(), reportName: `meshcheck ${runId}` };
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'executor.json'), `${JSON.stringify(executor, null, 2)}\n`);
+}
+
+/** The allure command of the allure-commandline package (needs Java; the machine has Java 17). */
+export function allureBin(): string {
+  const bin = join(PACKAGE_ROOT, 'node_modules', 'allure-commandline', 'dist', 'bin', 'allure');
+  if (!existsSync(bin)) throw new InfraError(`allure-commandline is not installed (${bin}); run: npm install`);
+  return bin;
+}
+
+/**
+ * Builds the Allure HTML report from one or more results folders. History: the previous report's
+ * history/ (kept in historyDir) goes in as one more results folder, and the new report's history/
+ * is copied back, so the trend charts and per-test history carry across runs. The run's own
+ * results folder is not modified.
+ */
+export async function generateAllure(resultsDirs: string[], reportDir: string, historyDir?: string): Promise<void> {
+  for (const r of resultsDirs) if (!existsSync(r)) throw new UsageError(`${r}: no Allure results here`);
+  const inputs = [...resultsDirs];
+  let carried: string | undefined;
+  if (historyDir && existsSync(join(historyDir, 'history'))) {
+    carried = mkdtempSync(join(tmpdir(), 'meshcheck-allure-history-'));
+    cpSync(join(historyDir, 'history'), join(carried, 'history'), { recursive: true });
+    inputs.push(carried);
+  }
+  try {
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolveRun, reject) => {
+      const child = spawn(allureBin(), ['generate', ...inputs, '-o', reportDir, '--clean'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      child.on('error', (err) => reject(new InfraError(`could not start allure: ${err.message}`)));
+      child.on('close', (c) => resolveRun({ code: c, output: text }));
+    });
+    if (code !== 0) throw new InfraError(`allure generate exited ${code}: ${output.trim().split('\n').slice(-5).join(' | ')}${/java/i.test(output) ? ' (Allure 2 needs Java 17: apt-get install openjdk-17-jre-headless)' : ''}`);
+  } finally {
+    if (carried) rmSync(carried, { recursive: true, force: true });
+  }
+  if (historyDir) {
+    mkdirSync(historyDir, { recursive: true });
+    rmSync(join(historyDir, 'history'), { recursive: true, force: true });
+    cpSync(join(reportDir, 'history'), join(historyDir, 'history'), { recursive: true });
+  }
+}

@@ -1,0 +1,36 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { OverheadSummary } from '../overhead/overhead.js';
+import { RUN_RECORD_VERSION, type ScenarioRecord } from '../session/run-context.js';
+
+/** A run record as written by `meshcheck run` (run-record.json). */
+export interface RunRecord {
+  schema: string;
+  runId: string;
+  mesh: string;
+  target: string;
+  engine: string;
+  startedAt: string;
+  finishedAt: string;
+  convergenceMs: number[];
+  scenarios: ScenarioRecord[];
+  histograms: { scenario: string; service: string; engine: string; hdr: string }[];
+  overhead?: OverheadSummary[];
+  machine?: { cores: number; memoryGiB: number; cpu: string; node: string; os: string };
+}
+
+/** Reads a run record from a run folder (or the file itself); errors name the path and what is wrong. */
+export function readRunRecord(path: string): RunRecord & { dir: string; file: string } {
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  const file = isDir ? join(path, 'run-record.json') : path;
+  if (!existsSync(file)) throw new UsageError(`${file}: no run record here; pass a folder written by "meshcheck run --out DIR"`);
+  let data: RunRecord;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+  } catch (err) {
+    throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (data.schema !== RUN_RECORD_VERSION) throw new UsageError(`${file}: schema is "${String(data.schema)}", expected "${RUN_RECORD_VERSION}"`);
+  return { ...data, dir: isDir ? path : join(file, '..'), file };
+}
