@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what meshcheck needs beyond npm packages, idempotently: Prometheus (Debian package), and
-# kube-apiserver + etcd built from the Go module proxy into the tools cache (scripts/build-kube-tools.sh).
+# Installs what meshcheck needs beyond npm packages, idempotently: Debian packages (Prometheus; Chromium
+# for the browser test of the reports; Java 17 for the Allure HTML), kube-apiserver + etcd built from the
+# Go module proxy into the tools cache (scripts/build-kube-tools.sh), and k6 (scripts/build-k6.sh).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need+=(prometheus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   SUDO=""
@@ -23,4 +26,4 @@ fi
 bash "$(dirname "$0")/build-kube-tools.sh" >/dev/null
 # The real k6 load generator (pinned), for --load-engine k6.
 bash "$(dirname "$0")/build-k6.sh" >/dev/null
-echo "setup: ok (prometheus: $(command -v prometheus || echo /usr/bin/prometheus))"
+echo "setup: ok (prometheus: $(command -v prometheus || echo /usr/bin/prometheus), chromium: /usr/bin/chromium, java: $(command -v java))"

@@ -56,15 +56,7 @@ export function barChart(o: { title: string; unit: string; groups: { label: stri
   const legendLabels = [...new Set(o.groups.flatMap((g) => g.bars.map((b) => b.label)))];
   const H = y0 + plotH + 56 + Math.ceil(legendLabels.length / 4) * 18;
   const y = (v: number) => y0 + plotH - (Math.max(0, v) / top) * plotH;
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}"${o.id ? ` id="${esc(o.id)}"` : ''} ${FONT}>`);
-  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
-  out.push(`<text x="${left}" y="22" font-size="14" font-weight="600">${esc(o.title)}</text>`);
-  for (let v = 0; v <= top + 1e-9; v += step) {
-    out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555">${num(v)}</text>`);
-  }
-  out.push(`<text transform="translate(14 ${y0 + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(o.unit)}</text>`);
+  const out = frame({ ...o, H, left, plotW, y0, plotH, top, step, y });
   let lastLabelY = -Infinity;
   [...bands].sort((a, b) => b.hi - a.hi).forEach((b) => {
     const c = '#999';
@@ -111,19 +103,11 @@ export function percentileChart(o: { title: string; series: { label: string; poi
   const x = (p: number) => left + (nx(p) / maxNines) * plotW;
   const { top, step } = axis(Math.max(0, ...o.series.flatMap((s) => s.points.map((p) => p.ms))) * 1.05);
   const y = (v: number) => y0 + plotH - (v / top) * plotH;
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}"${o.id ? ` id="${esc(o.id)}"` : ''} ${FONT}>`);
-  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
-  out.push(`<text x="${left}" y="22" font-size="14" font-weight="600">${esc(o.title)}</text>`);
-  for (let v = 0; v <= top + 1e-9; v += step) {
-    out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555">${num(v)}</text>`);
-  }
+  const out = frame({ ...o, unit: 'ms', H, left, plotW, y0, plotH, top, step, y });
   for (const p of [0, 50, 90, 99, 99.9]) {
     out.push(`<line x1="${x(p)}" x2="${x(p)}" y1="${y0}" y2="${y0 + plotH}" stroke="#eee"/>`);
     out.push(`<text x="${x(p)}" y="${y0 + plotH + 16}" text-anchor="middle" fill="#555">p${p}</text>`);
   }
-  out.push(`<text transform="translate(14 ${y0 + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">ms</text>`);
   o.series.forEach((s, i) => {
     const d = s.points.map((p, k) => `${k ? 'L' : 'M'}${x(p.percentile).toFixed(1)} ${y(p.ms).toFixed(1)}`).join('');
     out.push(`<path class="series" d="${d}" fill="none" stroke="${colour(i)}" stroke-width="2"><title>${esc(s.label)}</title></path>`);
@@ -139,6 +123,21 @@ export function percentilePoints(h: { totalCount: number; getValueAtPercentile(p
   if (h.totalCount === 0) return [];
   const ps = [0, 10, 25, 50, 75, 80, 85, 90, 92.5, 95, 96, 97, 98, 99, 99.5, 99.75, 99.9];
   return ps.map((p) => ({ percentile: p, ms: h.getValueAtPercentile(Math.max(p, 0.0001)) / 1000 }));
+}
+
+/** The SVG opening, background, title, horizontal grid with its labels and the y-axis unit. */
+function frame(f: { title: string; id?: string; unit: string; H: number; left: number; plotW: number; y0: number; plotH: number; top: number; step: number; y: (v: number) => number }): string[] {
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${f.H}" width="${W}" height="${f.H}" role="img" aria-label="${esc(f.title)}"${f.id ? ` id="${esc(f.id)}"` : ''} ${FONT}>`,
+    `<rect width="${W}" height="${f.H}" fill="#fff"/>`,
+    `<text x="${f.left}" y="22" font-size="14" font-weight="600">${esc(f.title)}</text>`,
+  ];
+  for (let v = 0; v <= f.top + 1e-9; v += f.step) {
+    out.push(`<line x1="${f.left}" x2="${f.left + f.plotW}" y1="${f.y(v)}" y2="${f.y(v)}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${f.left - 6}" y="${f.y(v) + 4}" text-anchor="end" fill="#555">${num(v)}</text>`);
+  }
+  out.push(`<text transform="translate(14 ${f.y0 + f.plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(f.unit)}</text>`);
+  return out;
 }
 
 function legend(items: { label: string; colour: string }[], x: number, y: number): string {

@@ -8,7 +8,7 @@ import { InfraError, UsageError, describeError } from '../../src/errors.js';
 import { adapterFor } from '../../src/adapters/registry.js';
 import { scenarioIntents, unsupportedOn } from '../../src/session/capability.js';
 import { worst } from '../../src/verdicts/outcome.js';
-import { MeshWorld, VerdictError } from './world.js';
+import { MeshWorld, VerdictAssertionError } from './world.js';
 
 setDefaultTimeout(180_000);
 
@@ -84,7 +84,7 @@ After(async function (this: MeshWorld, { pickle, result }) {
   const problems = await s.cleanup();
   const run = RunContext.get();
   const usage = this.error instanceof UsageError;
-  const harness = result?.status === Status.FAILED && this.error !== undefined && !(this.error instanceof VerdictError);
+  const harness = result?.status === Status.FAILED && this.error !== undefined && !(this.error instanceof VerdictAssertionError);
   // A scenario that states no verdict checked nothing: it cannot pass.
   const noVerdict = !harness && s.verdicts.length === 0 && result?.status === Status.PASSED;
   const outcome = harness || problems.length ? 'BROKEN' : noVerdict ? 'INCONCLUSIVE' : worst(s.verdicts.map((v) => v.outcome));

@@ -8,6 +8,8 @@ import type { Verdict } from '../../src/verdicts/outcome.js';
 import type { Intent } from '../../src/intents/types.js';
 import type { LoadProfile } from '../../src/load/profile.js';
 import { lookaheadRegistry } from './params.js';
+import { percentileChart, percentilePoints } from '../../src/reports/charts.js';
+import { decodeHistogram } from '../../src/load/histogram-codec.js';
 
 export interface PickleStepLite {
   id: string;
@@ -67,8 +69,12 @@ export class MeshWorld extends World {
     await this.attachLoads(1);
   }
 
+  /** Attaches the last loads' summaries and one latency chart (latency by percentile, one line per load). */
   async attachLoads(count: number): Promise<void> {
     for (const l of this.session.loads.slice(-count)) await allure.attachment('load summary', JSON.stringify(l, null, 2), { contentType: 'application/json' });
+    const loads = this.session.run.histograms.slice(-count);
+    const series = loads.map((h) => ({ label: /\(([^)]*)\)$/.exec(h.scenario)?.[1] ?? `${h.service} (${h.engine})`, points: percentilePoints(decodeHistogram(h.hdr)) }));
+    await allure.attachment('latency chart', percentileChart({ title: `Latency by percentile: ${loads.map((h) => h.service).filter((v, i, a) => a.indexOf(v) === i).join(', ')}`, series }), { contentType: 'image/svg+xml' });
   }
 
   currentCheck(build: () => SampleCheck): SampleCheck {
@@ -81,11 +87,14 @@ export class MeshWorld extends World {
     await allure.attachment(`verdict: ${checked.outcome}`, JSON.stringify(checked, null, 2), { contentType: 'application/json' });
     if (checked.outcome === 'PASSED') return undefined;
     if (checked.outcome === 'NOT_SUPPORTED') return 'skipped';
-    throw new VerdictError(`${checked.outcome}: ${checked.claim}\n  observed: ${checked.observed}\n  ${checked.explanation}`);
+    throw new VerdictAssertionError(`${checked.outcome}: ${checked.claim}\n  observed: ${checked.observed}\n  ${checked.explanation}`);
   }
 }
 
-/** A verdict that is not a pass (FAILED or INCONCLUSIVE); not a harness error. */
-export class VerdictError extends Error {}
+/**
+ * A verdict that is not a pass (FAILED or INCONCLUSIVE); not a harness error. Allure tells a failed
+ * test from a broken one by the error's class name ("Assertion" = failed), hence the name.
+ */
+export class VerdictAssertionError extends Error {}
 
 setWorldConstructor(MeshWorld);
