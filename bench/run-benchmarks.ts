@@ -88,6 +88,34 @@ try {
   row('sidecar added latency, two hops, 500 rps: p50', `${add50.toFixed(3)} ms (mesh ${ms(mesh.histogram, 50).toFixed(3)} - baseline ${ms(base.histogram, 50).toFixed(3)})`, '<= 1 ms', add50 <= 1);
   row('sidecar added latency, two hops, 500 rps: p99', `${add99.toFixed(3)} ms (mesh ${ms(mesh.histogram, 99).toFixed(3)} - baseline ${ms(base.histogram, 99).toFixed(3)})`, '<= 3 ms', add99 <= 3);
 
+  // 6. Engines side by side against the same target (the echo workload, no sidecar), each in its own
+  // process and charged its CPU (and its children's: k6) through the shell's `times`.
+  const engine = (mode: string, p: object, port = inst.appPort!) => {
+    const r = spawnSync('bash', ['-c', '"$@" && times', 'engine', process.execPath, join(PACKAGE_ROOT, 'dist', 'bench', 'engine-child.js'), mode, `127.0.0.1:${port}`, JSON.stringify(p)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`engine ${mode} failed: ${r.stderr}`);
+    const lines = r.stdout.trim().split('\n');
+    // `times` prints the shell's own user/system time, then its children's: "0m1.234s 0m0.567s".
+    const secs = (t: string) => t.split(' ').reduce((a, x) => { const m = /(\d+)m([\d.]+)s/.exec(x)!; return a + Number(m[1]) * 60 + Number(m[2]); }, 0);
+    const res = JSON.parse(lines[0]!) as { completed: number; dropped: number; p50: number; p99: number };
+    return { ...res, cpu: secs(lines[lines.length - 1]!) };
+  };
+  const saturate = profile({ service: 'reviews', rps: 20_000, requests: 100_000, maxInFlight: 64 });
+  const sat = ['embedded', 'k6-raw', 'k6'].map((m) => ({ mode: m, ...engine(m, saturate) }));
+  const perCpu = (x: { completed: number; cpu: number }) => x.completed / x.cpu;
+  const [emb, raw] = sat as [typeof sat[0], typeof sat[0]];
+  row('engines at saturation (echo, 20000 rps asked for 5 s, 64 connections): requests per CPU-second of the load generator',
+    sat.map((x) => `${x.mode === 'k6-raw' ? 'k6 (script only)' : x.mode === 'k6' ? 'k6 as meshcheck runs it (--out json, merged)' : 'embedded'} ${perCpu(x).toFixed(0)} (${x.completed} requests, ${x.cpu.toFixed(2)} CPU-s)`).join('; '),
+    'embedded >= k6', perCpu(emb) >= perCpu(raw));
+  const at1000 = profile({ service: 'reviews', rps: 1000, requests: 10_000 });
+  const e1 = engine('embedded', at1000);
+  const k1 = engine('k6', at1000);
+  const diff = (a: number, b: number) => Math.abs(a - b) / Math.max(a, b);
+  const agree = (what: string, e: typeof e1, k: typeof k1) => row(what, `embedded ${e.p50} / ${e.p99} ms (${e.dropped} dropped); k6 ${k.p50} / ${k.p99} ms (${k.dropped} dropped); differ by ${(diff(e.p50, k.p50) * 100).toFixed(0)}% / ${(diff(e.p99, k.p99) * 100).toFixed(0)}%`, 'agree within 10%', diff(e.p50, k.p50) <= 0.1 && diff(e.p99, k.p99) <= 0.1);
+  agree('engines at 1000 rps (echo, 10 s): p50 / p99', e1, k1);
+  // The same through the meshed client's sidecar and the workload's (two hops, pinned by the x-bench route).
+  const meshed = profile({ service: 'reviews', rps: 1000, requests: 10_000, headers: { 'x-bench': '1' } });
+  agree('engines at 1000 rps (two sidecar hops, 10 s): p50 / p99', engine('embedded', meshed, target.caller().outboundPort), engine('k6', meshed, target.caller().outboundPort));
+
   // 4. Convergence: apply to every sidecar acknowledging, 50 pushes.
   const conv: number[] = [];
   for (let i = 0; i < 50; i++) {
