@@ -39,4 +39,17 @@ describe('the whole local suite (the main job)', () => {
     for (const n of all) expect(n.some((x) => x.startsWith('verdict: '))).toBe(true);
     expect(all.flat()).toEqual(expect.arrayContaining(['load summary', 'intent FaultAbort', 'intent TrafficSplit', 'plaintext probe']));
   }, 240_000);
+
+  it('passes with the real k6 binary as the load engine (--load-engine k6), with overhead figures', async () => {
+    const out = tmpOut();
+    const run = startCli(['run', '--out', out, '--no-progress', '--load-engine', 'k6']);
+    const code = await run.done;
+    expect({ code, stderr: code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record & { engine: string; overhead: { engine: string; samples: { mesh: number } }[] };
+    expect(record.engine).toBe('k6');
+    expect(record.scenarios.map((s) => s.outcome).every((o) => o === 'PASSED')).toBe(true);
+    expect(record.overhead).toHaveLength(1);
+    expect(record.overhead[0]).toMatchObject({ engine: 'k6' });
+    expect(record.overhead[0]!.samples.mesh).toBeGreaterThan(0);
+  }, 300_000);
 });
