@@ -39,6 +39,8 @@ describe('overhead', () => {
     const rounds = { service: 'reviews', rps: 500, warmupRequests: 1000, baseline: [run(base()), run(base())], mesh: [run(base().map((x) => x + 500)), run(base().map((x) => x + 500))], usage: [[{ instance: 'c', cpuSeconds: 0.1, rssBytes: 80 * 1_048_576, requests: 500 }], [{ instance: 'c', cpuSeconds: 0.12, rssBytes: 90 * 1_048_576, requests: 500 }]] };
     expect(pool(rounds.mesh).samples).toHaveLength(1000);
     expect(pool(rounds.mesh).histogram.totalCount).toBe(1000);
+    const withTimelines = [{ ...rounds.mesh[0]!, timeline: [{ second: 0, completed: 3, errors: 0 }] }, { ...rounds.mesh[1]!, timeline: [{ second: 0, completed: 4, errors: 1 }] }];
+    expect(pool(withTimelines).timeline).toEqual([{ second: 0, completed: 3, errors: 0 }, { second: 1, completed: 4, errors: 1 }]);
     const s = summarizeOverhead('sc', 'reference', rounds);
     expect(s.conditions).toMatchObject({ rps: 500, rounds: 2, requestsPerRound: 500, warmupRequests: 1000, connections: 512, payloadBytes: 0 });
     expect(s.samples).toEqual({ baseline: 1000, mesh: 1000 });

@@ -66,8 +66,15 @@ export function pool(runs: readonly LoadResult[]): LoadResult {
   return {
     engine: runs[0]!.engine, profile: { ...runs[0]!.profile, requests: runs.reduce((a, r) => a + r.profile.requests, 0) }, startedAt: runs[0]!.startedAt,
     durationMs: runs.reduce((a, r) => a + r.durationMs, 0), sent: runs.reduce((a, r) => a + r.sent, 0), dropped: runs.reduce((a, r) => a + r.dropped, 0),
-    stoppedEarly: false, samples: runs.flatMap((r) => r.samples), histogram, timeline: runs.flatMap((r) => r.timeline),
+    stoppedEarly: false, samples: runs.flatMap((r) => r.samples), histogram, timeline: joinTimelines(runs),
   };
+}
+
+/** The rounds' per-second timelines one after the other, seconds counted from the first round's start. */
+function joinTimelines(runs: readonly LoadResult[]): LoadResult['timeline'] {
+  const out: LoadResult['timeline'] = [];
+  for (const r of runs) for (const t of r.timeline) out.push({ ...t, second: out.length });
+  return out;
 }
 
 /** Added latency at quantile q: mesh minus baseline, bounds from each side's interval at alpha/2. */
