@@ -94,10 +94,10 @@ describe('the Allure report in a browser', () => {
     await shot(page, 'allure-categories');
 
     await page.goto(`http://127.0.0.1:${port}/index.html`);
-    await page.waitForSelector('.widget');
-    const home = await page.locator('body').innerText();
-    expect(home).toContain('Environment');
-    expect(home).toMatch(/mesh\s+reference/);
+    // Widgets load one by one ("Loading..." first): wait for the environment widget's own rows.
+    const environment = page.locator('.widget', { hasText: 'Environment' });
+    await environment.locator('text=reference').first().waitFor({ timeout: 30_000 });
+    expect(await environment.first().innerText()).toMatch(/mesh\s+reference/);
     await shot(page, 'allure-overview');
     await page.close();
   }, 120_000);
