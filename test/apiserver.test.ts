@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { apiErrorMessage, installCrds, readCrds, serverSideApply, startTestApiServer, type TestApiServer } from '../src/kube/test-apiserver.js';
 import { ADAPTERS, adapterFor, appContext } from '../src/adapters/registry.js';
-import { EXAMPLE_INTENTS, VERSION_VARIANTS } from '../src/adapters/examples.js';
+import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from '../src/adapters/examples.js';
 import { readScenarios } from '../src/plan/features.js';
 import { planMesh } from '../src/plan/plan.js';
 import type { K8sObject } from '../src/adapters/types.js';
@@ -40,14 +40,14 @@ async function applyAll(objects: K8sObject[], label: string): Promise<string[]> 
 
 const specs = [...ADAPTERS.map((a) => a.name), ...VERSION_VARIANTS];
 
-test.each(specs)('the API server accepts every object rendered for %s (workload, every example intent, every bundled scenario)', async (spec) => {
+test.each(specs)('the API server accepts every object rendered for %s (workload, every example intent and combination, every bundled scenario)', async (spec) => {
   const { adapter, version } = adapterFor(spec);
   const namespace = `check-${spec.replace(/[^a-z0-9]+/g, '-')}`.replace(/-+$/, '');
   const ctx = appContext(namespace, version, 'run-apiserver-test');
   const rejected = await applyAll(adapter.workload(ctx), 'workload');
   let count = adapter.workload(ctx).length;
-  for (const e of EXAMPLE_INTENTS) {
-    const objects = adapter.render(e.intent, ctx).objects;
+  for (const e of [...EXAMPLE_INTENTS.map((x) => ({ name: x.name, intents: [x.intent] })), ...EXAMPLE_COMBINATIONS]) {
+    const objects = adapter.render(e.intents, ctx).objects;
     count += objects.length;
     rejected.push(...(await applyAll(objects, e.name)));
   }

@@ -1,8 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTERS, adapterFor, appContext } from './registry.js';
-import { EXAMPLE_INTENTS, VERSION_VARIANTS } from './examples.js';
-import { describeSupport, toYaml } from '../plan/plan.js';
+import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from './examples.js';
+import { describeIntent, describeSupport, toYaml } from '../plan/plan.js';
+import type { Intent } from '../intents/types.js';
+import type { K8sObject, Support } from './types.js';
+import { unsupportedOn } from '../session/capability.js';
 import { PATCH_ANNOTATION } from './common.js';
 import { INTENT_KINDS } from '../intents/types.js';
 
@@ -10,17 +13,27 @@ const GOLDENS = join(process.cwd(), 'test', 'goldens');
 const UPDATE = process.env.UPDATE_GOLDENS === '1';
 const specs = [...ADAPTERS.map((a) => a.name), ...VERSION_VARIANTS];
 
-/** The golden text of one rendering: the support line, then the manifests. */
-function golden(spec: string, intentIndex: number): string {
+/** The golden text of one rendering: the support line (one per intent for a combination), then the manifests. */
+function golden(spec: string, intents: Intent[]): string {
   const { adapter, version } = adapterFor(spec);
-  const r = adapter.render(EXAMPLE_INTENTS[intentIndex]!.intent, appContext('shop', version));
-  return `# ${adapter.title} ${version}: ${describeSupport(r.intents[0]!.support)}\n${toYaml(r.objects) || '# (no objects)\n'}`;
+  const r = adapter.render(intents, appContext('shop', version));
+  const head = r.intents.length === 1 ? [`# ${adapter.title} ${version}: ${describeSupport(r.intents[0]!.support)}`]
+    : [`# ${adapter.title} ${version}:`, ...r.intents.map((i) => `# - ${describeIntent(i.intent)}: ${describeSupport(i.support)}`)];
+  return `${head.join('\n')}\n${toYaml(r.objects) || '# (no objects)\n'}`;
 }
 
-describe.each(specs)('%s renders every example intent as its golden file', (spec) => {
-  test.each(EXAMPLE_INTENTS.map((e, i) => [e.name, i] as const))('%s', (name, i) => {
+/** The spec of a rendered object, typed as the test expects it. */
+function specOf<T>(o: K8sObject | undefined): T {
+  expect(o).toBeDefined();
+  return (o as unknown as { spec: T }).spec;
+}
+
+const examples = [...EXAMPLE_INTENTS.map((e) => ({ name: e.name, intents: [e.intent] })), ...EXAMPLE_COMBINATIONS];
+
+describe.each(specs)('%s renders every example intent and combination as its golden file', (spec) => {
+  test.each(examples.map((e) => [e.name, e.intents] as const))('%s', (name, intents) => {
     const file = join(GOLDENS, spec, `${name}.yaml`);
-    const text = golden(spec, i);
+    const text = golden(spec, intents);
     if (UPDATE || !existsSync(file)) {
       if (!UPDATE) throw new Error(`no golden file ${file}; run UPDATE_GOLDENS=1 npm run test:unit and review it`);
       mkdirSync(join(GOLDENS, spec), { recursive: true });
@@ -66,8 +79,8 @@ describe('adapters', () => {
   test("Istio turns its default retries off on every route unless a retry policy is stated", () => {
     const { adapter, version } = adapterFor('istio');
     for (const e of EXAMPLE_INTENTS.filter((x) => ['FaultAbort', 'FaultDelay', 'TrafficSplit', 'HeaderRoute', 'Timeout'].includes(x.intent.kind))) {
-      const vs = adapter.render(e.intent, appContext('shop', version)).objects.find((o) => o.kind === 'VirtualService') as { spec: { http: { retries: unknown }[] } };
-      for (const route of vs.spec.http) expect(route.retries).toEqual({ attempts: 0 });
+      const vs = specOf<{ http: { retries: unknown }[] }>(adapter.render(e.intent, appContext('shop', version)).objects.find((o) => o.kind === 'VirtualService'));
+      for (const route of vs.http) expect(route.retries).toEqual({ attempts: 0 });
     }
   });
 
@@ -79,15 +92,15 @@ describe('adapters', () => {
       { kind: 'Retry', service: 'reviews', attempts: 0, retryOn: ['5xx'] },
     ], appContext('shop', version));
     expect(r.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['DestinationRule/reviews', 'VirtualService/reviews']);
-    expect((r.objects[0] as { spec: { trafficPolicy: object } }).spec.trafficPolicy).toHaveProperty('connectionPool');
-    expect((r.objects[0] as { spec: { trafficPolicy: object } }).spec.trafficPolicy).toHaveProperty('outlierDetection');
+    expect(specOf<{ trafficPolicy: object }>(r.objects[0]).trafficPolicy).toHaveProperty('connectionPool');
+    expect(specOf<{ trafficPolicy: object }>(r.objects[0]).trafficPolicy).toHaveProperty('outlierDetection');
   });
 
   test('fractional percentages become integer weights in the same proportion where a mesh needs integers', () => {
     const { adapter, version } = adapterFor('linkerd');
     const r = adapter.render({ kind: 'FaultAbort', service: 'reviews', percent: 12.5, httpStatus: 500 }, appContext('shop', version));
-    const route = r.objects.find((o) => o.kind === 'HTTPRoute') as { spec: { rules: { backendRefs: { weight: number }[] }[] } };
-    expect(route.spec.rules[0]!.backendRefs.map((b) => b.weight)).toEqual([125, 875]);
+    const route = specOf<{ rules: { backendRefs: { weight: number }[] }[] }>(r.objects.find((o) => o.kind === 'HTTPRoute'));
+    expect(route.rules[0]!.backendRefs.map((b) => b.weight)).toEqual([125, 875]);
   });
 
   test('workload shape: one Service per version for Linkerd and OSM, subsets for Istio and Consul', () => {
@@ -102,5 +115,79 @@ describe('adapters', () => {
     expect(() => adapterFor('kuma')).toThrow(/--mesh kuma: unknown mesh/);
     expect(() => adapterFor('istio@1.9')).toThrow(/--mesh istio@1.9: meshcheck knows Istio 1.20 to 1.30/);
     expect(() => adapterFor('istio@latest')).toThrow(/not MAJOR.MINOR/);
+  });
+});
+
+describe('intents a mesh cannot combine in one scenario', () => {
+  const combo = (name: string) => EXAMPLE_COMBINATIONS.find((c) => c.name === name)!.intents;
+  const supportsOf = (spec: string, intents: Intent[]): Support[] => { const { adapter, version } = adapterFor(spec); return adapter.supportAll(intents, version); };
+  const reasonOf = (s: Support) => (s.level === 'unsupported' ? s.reason : `(${s.level})`);
+
+  test('Istio: a route with a fault gets no retries and no timeout, so those intents are unsupported next to one', () => {
+    expect(reasonOf(supportsOf('istio', combo('combo-abort-retry'))[1]!)).toMatch(/does not turn on a route's retries when the route injects a fault/);
+    expect(reasonOf(supportsOf('istio', combo('combo-delay-timeout'))[1]!)).toMatch(/timeout of ratings would not be in effect/);
+    // Retries turned off, and intents for other services, combine freely.
+    expect(supportsOf('istio', [combo('combo-abort-retry')[0]!, { kind: 'Retry', service: 'reviews', attempts: 0, retryOn: ['5xx'] }]).map((s) => s.level)).toEqual(['native', 'native']);
+    expect(supportsOf('istio', [combo('combo-abort-retry')[0]!, { kind: 'Retry', service: 'ratings', attempts: 2, retryOn: ['5xx'] }]).map((s) => s.level)).toEqual(['native', 'native']);
+  });
+
+  test('meshes that emulate faults with a backend: no retries or timeout over the emulated fault, no delay next to a route or an authorization', () => {
+    for (const spec of ['linkerd', 'osm', 'consul']) {
+      expect(reasonOf(supportsOf(spec, combo('combo-abort-retry'))[1]!)).toMatch(/retries would retry, while an injected fault is never retried/);
+      expect(reasonOf(supportsOf(spec, combo('combo-delay-timeout'))[1]!)).toMatch(/request timeout would count it/);
+      expect(reasonOf(supportsOf(spec, combo('combo-delay-split'))[0]!)).toMatch(/forwards to every version of reviews.*weighted split/);
+      expect(reasonOf(supportsOf(spec, [combo('combo-delay-split')[0]!, EXAMPLE_INTENTS.find((e) => e.name === 'authorization')!.intent])[0]!)).toMatch(/authorization policy of reviews would not apply/);
+    }
+    // Consul CE: a header route's subset skips the splitter that carries the abort share.
+    expect(reasonOf(supportsOf('consul', combo('combo-abort-header'))[0]!)).toMatch(/past it/);
+    // Consul Enterprise injects faults natively, but where the extension runs relative to retries is not verified.
+    expect(reasonOf(supportsOf('consul@1.21+ent', combo('combo-abort-retry'))[1]!)).toMatch(/not verified/);
+    expect(supportsOf('consul@1.21+ent', combo('combo-delay-split')).map((s) => s.level)).toEqual(['native', 'native']);
+  });
+
+  test('Linkerd sends header-matched requests to the abort backend too, in the same proportion', () => {
+    const { adapter, version } = adapterFor('linkerd');
+    const r = adapter.render(combo('combo-abort-header'), appContext('shop', version));
+    expect(r.intents.map((i) => i.support.level)).toEqual(['emulated', 'native']);
+    const rules = specOf<{ rules: { matches?: unknown[]; backendRefs: { name: string; weight?: number }[] }[] }>(r.objects.find((o) => o.kind === 'HTTPRoute')).rules;
+    expect(rules[0]!.backendRefs).toEqual([{ name: 'reviews-fault-abort-503', port: 9080, weight: 30 }, { name: 'reviews-v2', port: 9080, weight: 70 }]);
+  });
+
+  test('Linkerd before 2.16: retries need a ServiceProfile, which turns HTTPRoutes off; a timeout next to them goes into it', () => {
+    expect(reasonOf(supportsOf('linkerd@2.15', combo('combo-retry-split'))[0]!)).toMatch(/ServiceProfile.*ignores its HTTPRoutes.*the weighted split/);
+    expect(supportsOf('linkerd', combo('combo-retry-split')).map((s) => s.level)).toEqual(['native', 'native']);
+    const { adapter, version } = adapterFor('linkerd@2.15');
+    const r = adapter.render(combo('combo-retry-timeout'), appContext('shop', version));
+    expect(r.intents.map((i) => describeSupport(i.support))).toEqual([expect.stringMatching(/^emulated: ServiceProfile/), expect.stringMatching(/ServiceProfile route timeout/)]);
+    expect(r.objects.map((o) => o.kind)).toEqual(['ServiceProfile']);
+    expect(specOf<{ routes: { timeout: string }[] }>(r.objects[0]).routes[0]!.timeout).toBe('500ms');
+  });
+
+  test('OSM: a timeout is a Retry policy, so it cannot sit next to a stated retry policy', () => {
+    expect(reasonOf(supportsOf('osm', combo('combo-retry-timeout'))[1]!)).toMatch(/already takes the one Retry per caller/);
+  });
+
+  test("OSM authorization turns the mesh's permissive policy off, so the rest of the app and the fault backends get TrafficTargets", () => {
+    const { adapter, version } = adapterFor('osm');
+    const r = adapter.render(combo('combo-authorization-abort-elsewhere'), appContext('shop', version));
+    const targets = Object.fromEntries(r.objects.filter((o) => o.kind === 'TrafficTarget').map((o) => [o.metadata.name, specOf<{ sources: { name: string }[] }>(o).sources.map((x) => x.name)]));
+    expect(targets).toEqual({
+      reviews: ['productpage'],
+      productpage: ['loadclient'],
+      ratings: ['reviews', 'loadclient'],
+      'ratings-fault-abort-500': ['reviews', 'loadclient'],
+    });
+  });
+
+  test('the capability gate uses the combination: a scenario with a conflict is NOT_SUPPORTED before anything is applied', () => {
+    const { adapter, version } = adapterFor('istio');
+    const missing = unsupportedOn(adapter, version, combo('combo-abort-retry'));
+    expect(missing.map((m) => m.text)).toEqual([expect.stringMatching(/^Retry reviews: 2 on 5xx: Istio does not turn on/)]);
+  });
+
+  test('an intent made unsupported by a combination renders nothing of its own', () => {
+    const { adapter, version } = adapterFor('istio');
+    const vs = specOf<{ http: { retries: unknown }[] }>(adapter.render(combo('combo-abort-retry'), appContext('shop', version)).objects.find((o) => o.kind === 'VirtualService'));
+    for (const route of vs.http) expect(route.retries).toEqual({ attempts: 0 });
   });
 });

@@ -253,9 +253,9 @@ export function stripUndefined<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-/** Builds a Rendered from per-intent support and the objects; objects keep their order, undefined fields removed. */
-export function rendered(intents: readonly Intent[], support: (i: Intent) => Support, objects: K8sObject[]): Rendered {
-  return { objects: objects.map(stripUndefined), intents: intents.map((intent) => ({ intent, support: support(intent) })) };
+/** Builds a Rendered from each intent's support in the scenario and the objects; objects keep their order, undefined fields removed. */
+export function rendered(intents: readonly Intent[], supports: readonly Support[], objects: K8sObject[]): Rendered {
+  return { objects: objects.map(stripUndefined), intents: intents.map((intent, n) => ({ intent, support: supports[n]! })) };
 }
 
 export function asList(intents: Intent | readonly Intent[]): Intent[] {
@@ -265,4 +265,58 @@ export function asList(intents: Intent | readonly Intent[]): Intent[] {
 /** The intents a mesh can run (native or emulated), in order. */
 export function runnable(intents: readonly Intent[], support: (i: Intent) => Support): Intent[] {
   return intents.filter((i) => support(i).level !== 'unsupported');
+}
+
+/** The intents whose support in the scenario is not "unsupported", in order. */
+export function runnableOf(intents: readonly Intent[], supports: readonly Support[]): Intent[] {
+  return intents.filter((_, n) => supports[n]!.level !== 'unsupported');
+}
+
+/** An intent a mesh cannot combine with another intent of the same scenario, and why. */
+export interface Conflict {
+  intent: Intent;
+  reason: string;
+}
+
+/**
+ * The support of each intent of one scenario: its own support(), turned into "unsupported" where the
+ * mesh cannot combine it with another intent for the same service (`conflicts` says which and why).
+ */
+export function supportInScenario(intents: readonly Intent[], single: (i: Intent) => Support, conflicts: (p: ServicePolicy) => Conflict[]): Support[] {
+  const blocked = new Map<Intent, string>();
+  for (const p of policies(runnable(intents, single))) {
+    for (const c of conflicts(p)) if (!blocked.has(c.intent)) blocked.set(c.intent, c.reason);
+  }
+  return intents.map((i) => {
+    const reason = blocked.get(i);
+    return reason ? { level: 'unsupported', reason } : single(i);
+  });
+}
+
+/**
+ * What a mesh that emulates faults with a routed share (an error or a delay backend) cannot combine
+ * with them, because the backend is a real upstream where Envoy's fault filter is not:
+ * - the caller's retries retry an emulated abort, and its request timeout counts an emulated delay,
+ *   while an injected fault is never retried and its delay comes before the timeout starts;
+ * - the delay backend forwards to every version of the service, with its own identity, so a weighted
+ *   or header route or an authorization policy of that service would not apply to delayed requests;
+ * - when `headerSkipsAbort`, a header-matched request goes past the share that carries the abort.
+ */
+export function emulatedFaultConflicts(p: ServicePolicy, mesh: string, o: { headerSkipsAbort: boolean }): Conflict[] {
+  const out: Conflict[] = [];
+  const s = p.service;
+  if (p.retry && p.retry.attempts > 0 && (p.abort || p.delay)) {
+    out.push({ intent: p.retry, reason: `${mesh} has no fault injection; the emulated ${p.abort ? 'abort' : 'delay'} of ${s} is a real answer from a fault backend, which ${mesh}'s retries would retry, while an injected fault is never retried: retries of ${s} cannot be combined with its fault here` });
+  }
+  if (p.timeout && p.delay) {
+    out.push({ intent: p.timeout, reason: `${mesh} has no fault injection; the emulated delay of ${s} happens in a backend, so ${mesh}'s request timeout would count it, while an injected delay comes before the timeout starts: a timeout of ${s} cannot be combined with its delay here` });
+  }
+  if (p.delay && (p.split || p.header || p.authz)) {
+    const what = [p.split && 'weighted split', p.header && 'header route', p.authz && 'authorization policy'].filter(Boolean).join(' and ');
+    out.push({ intent: p.delay, reason: `${mesh} has no fault injection; the emulated delay is a backend that forwards to every version of ${s} under its own identity, so the ${what} of ${s} would not apply to delayed requests: they cannot be combined here` });
+  }
+  if (o.headerSkipsAbort && p.abort && p.header) {
+    out.push({ intent: p.abort, reason: `${mesh} has no fault injection; the emulated abort is a share of the default route of ${s}, and requests matched by the header route go straight to version ${p.header.version}, past it: the abort cannot be combined with the header route here` });
+  }
+  return out;
 }

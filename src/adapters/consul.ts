@@ -1,6 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { asList, atLeast, callersOf, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, runnable, shares, versionsOf, type ServicePolicy } from './common.js';
+import { asList, atLeast, callersOf, emulatedFaultConflicts, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
 
 const API = 'consul.hashicorp.com/v1alpha1';
 const DEFAULT_VERSION = '1.21';
@@ -51,10 +51,25 @@ export const consul: MeshAdapter = {
     }
   },
 
+  supportAll(intents, version = DEFAULT_VERSION) {
+    const nativeFaults = enterprise(version) && atLeast(version, '1.18');
+    return supportInScenario(intents, (i) => this.support(i, version), (p) => {
+      if (!nativeFaults) return emulatedFaultConflicts(p, 'Consul CE', { headerSkipsAbort: true });
+      if (!p.abort && !p.delay) return [];
+      // The extension is configured on the destination; whether the caller's retries and timeout see its
+      // faults as the upstream's answers (unlike a caller-side fault filter) is not verified here.
+      const why = (what: string) => `the fault-injection extension is configured on the ServiceDefaults of ${p.service} itself; whether the caller's ${what} would act on its injected faults (an Envoy caller-side fault is never retried and its delay is not timed) is not verified, so meshcheck does not combine them`;
+      return [
+        ...(p.retry && p.retry.attempts > 0 ? [{ intent: p.retry, reason: why('retries') }] : []),
+        ...(p.timeout ? [{ intent: p.timeout, reason: why('request timeout') }] : []),
+      ];
+    });
+  },
+
   render(input, ctx) {
     const all = asList(input);
-    const support = (i: Intent) => this.support(i, ctx.meshVersion);
-    const intents = runnable(all, support);
+    const supports = this.supportAll(all, ctx.meshVersion);
+    const intents = runnableOf(all, supports);
     const nativeFaults = enterprise(ctx.meshVersion) && atLeast(ctx.meshVersion, '1.18');
     const defaults = new Map<string, Record<string, unknown>>();
     const sd = (name: string) => {
@@ -96,23 +111,30 @@ export const consul: MeshAdapter = {
         }
       }
       objects.push(...chain(ctx, p, nativeFaults, sd));
-      if (p.authz) {
-        objects.push(obj(ctx, API, 'ServiceIntentions', p.service, {
-          spec: { destination: { name: p.service }, sources: [...p.authz.allowFrom.map((name) => ({ name, action: 'allow' })), { name: '*', action: 'deny' }] },
-        }));
-      }
+      if (p.authz) objects.push(intentions(ctx, p.service, p.authz.allowFrom, true));
     }
     const sdObjects = [...defaults].map(([name, spec]) => obj(ctx, API, 'ServiceDefaults', name, { spec }));
-    return rendered(all, support, [...dedupe(globals), ...sdObjects, ...objects]);
+    return rendered(all, supports, [...dedupe(globals), ...sdObjects, ...objects]);
   },
 
   workload(ctx) {
-    return renderWorkload(ctx, {
-      shape: 'subsets', namespace: {},
-      pod: (_s, version) => ({ 'consul.hashicorp.com/connect-inject': 'true', 'consul.hashicorp.com/service-meta-version': version }),
-    });
+    return [
+      ...renderWorkload(ctx, {
+        shape: 'subsets', namespace: {},
+        pod: (_s, version) => ({ 'consul.hashicorp.com/connect-inject': 'true', 'consul.hashicorp.com/service-meta-version': version }),
+      }),
+      // With ACLs managed (global.acls.manageSystemACLs) intentions deny by default: allow the app's own call paths.
+      ...ctx.services.map((svc) => intentions(ctx, svc.name, callersOf(ctx, svc.name))),
+    ];
   },
 };
+
+/** The one ServiceIntentions of a destination: allow these callers (and deny everyone else when `denyOthers`). */
+function intentions(ctx: RenderContext, destination: string, allow: readonly string[], denyOthers = false): K8sObject {
+  return obj(ctx, API, 'ServiceIntentions', destination, {
+    spec: { destination: { name: destination }, sources: [...allow.map((name) => ({ name, action: 'allow' })), ...(denyOthers ? [{ name: '*', action: 'deny' }] : [])] },
+  });
+}
 
 function meshPermissive(ctx: RenderContext): K8sObject {
   return patch(ctx, API, 'Mesh', 'mesh', { spec: { allowEnablingPermissiveMutualTLS: true } });
@@ -159,8 +181,10 @@ function chain(ctx: RenderContext, p: ServicePolicy, nativeFaults: boolean, sd: 
       const name = faultBackendName(p, kind);
       sd(name);
       out.push(...faultBackend(ctx, p, kind, { 'consul.hashicorp.com/connect-inject': 'true' }, { host: `${p.service}.${ctx.namespace}.svc.cluster.local`, headers: { [BYPASS]: 'true' } }));
-      out.push(obj(ctx, API, 'ServiceIntentions', name, { spec: { destination: { name }, sources: callers.map((c) => ({ name: c, action: 'allow' })) } }));
+      out.push(intentions(ctx, name, callers));
     }
+    // The delay backend forwards to the service under its own name: allow it next to the usual callers.
+    if (p.delay) out.push(intentions(ctx, p.service, [...callers, faultBackendName(p, 'delay')]));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { asList, atLeast, fqdn, goDuration, hasRoute, obj, policies, rendered, renderWorkload, runnable, versionsOf, type ServicePolicy } from './common.js';
+import { asList, atLeast, fqdn, goDuration, hasRoute, obj, policies, rendered, renderWorkload, runnableOf, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
 
 /** Istio (sidecar mode): VirtualService, DestinationRule, PeerAuthentication, AuthorizationPolicy. */
 export const istio: MeshAdapter = {
@@ -25,9 +25,22 @@ export const istio: MeshAdapter = {
     }
   },
 
+  supportAll(intents) {
+    return supportInScenario(intents, (i) => this.support(i), (p) => {
+      if (!p.abort && !p.delay) return [];
+      // Istio leaves a route's retries and timeout off when the route injects a fault (HTTPRoute.fault).
+      const why = (what: string) => `Istio does not turn on a route's ${what} when the route injects a fault (VirtualService http[].fault), so the ${what} of ${p.service} would not be in effect next to its ${p.abort ? 'abort' : 'delay'}`;
+      return [
+        ...(p.retry && p.retry.attempts > 0 ? [{ intent: p.retry, reason: why('retries') }] : []),
+        ...(p.timeout ? [{ intent: p.timeout, reason: why('timeout') }] : []),
+      ];
+    });
+  },
+
   render(input, ctx) {
     const all = asList(input);
-    const intents = runnable(all, (i) => this.support(i));
+    const supports = this.supportAll(all, ctx.meshVersion);
+    const intents = runnableOf(all, supports);
     const v1 = atLeast(ctx.meshVersion, '1.22');
     const net = `networking.istio.io/${v1 ? 'v1' : 'v1beta1'}`;
     const sec = `security.istio.io/${v1 ? 'v1' : 'v1beta1'}`;
@@ -46,7 +59,7 @@ export const istio: MeshAdapter = {
         objects.push(obj(ctx, sec, 'AuthorizationPolicy', `${p.service}-allow`, { spec: { selector: { matchLabels: { app: p.service } }, action: 'ALLOW', rules: [{ from: [{ source: { principals } }] }] } }));
       }
     }
-    return rendered(all, (i) => this.support(i), objects);
+    return rendered(all, supports, objects);
   },
 
   workload(ctx) {

@@ -1,6 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { asList, atLeast, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnable, shares, type ServicePolicy } from './common.js';
+import { asList, atLeast, emulatedFaultConflicts, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, type Conflict, type ServicePolicy } from './common.js';
 
 const INJECT = { 'linkerd.io/inject': 'enabled' };
 const DEFAULT_VERSION = '2.18';
@@ -44,10 +44,30 @@ export const linkerd: MeshAdapter = {
     }
   },
 
+  supportAll(intents, version = DEFAULT_VERSION) {
+    const modern = atLeast(version, '2.16');
+    const supports = supportInScenario(intents, (i) => this.support(i, version), (p) => {
+      const out: Conflict[] = [];
+      if (!modern && p.retry && p.retry.attempts > 0) {
+        // While a ServiceProfile exists for a Service, Linkerd ignores its HTTPRoutes and failure accrual.
+        const needs = [p.abort && 'the emulated abort', p.delay && 'the emulated delay', p.split && 'the weighted split', p.header && 'the header route', p.outlier && 'failure accrual'].filter(Boolean);
+        if (needs.length) out.push({ intent: p.retry, reason: `Linkerd ${version} retries only through a ServiceProfile, and while one exists for ${p.service} Linkerd ignores its HTTPRoutes and failure accrual, so they cannot be combined with ${needs.join(' or ')} (Linkerd 2.16+ retries by HTTPRoute annotations)` });
+      }
+      return [...out, ...emulatedFaultConflicts(p, 'Linkerd', { headerSkipsAbort: false })];
+    });
+    if (modern) return supports;
+    // Before 2.16, a timeout next to retries goes into the retries' ServiceProfile route.
+    const retried = new Set(intents.filter((i, n) => i.kind === 'Retry' && i.attempts > 0 && supports[n]!.level !== 'unsupported').map((i) => (i as { service: string }).service));
+    return supports.map((s, n) => {
+      const i = intents[n]!;
+      return i.kind === 'Timeout' && s.level === 'native' && retried.has(i.service) ? { level: 'native', via: 'ServiceProfile route timeout, next to its retries (a ServiceProfile turns HTTPRoutes off)' } : s;
+    });
+  },
+
   render(input, ctx) {
     const all = asList(input);
-    const support = (i: Intent) => this.support(i, ctx.meshVersion);
-    const intents = runnable(all, support);
+    const supports = this.supportAll(all, ctx.meshVersion);
+    const intents = runnableOf(all, supports);
     const modern = atLeast(ctx.meshVersion, '2.16');
     const objects: K8sObject[] = [];
     for (const p of policies(intents)) {
@@ -69,7 +89,7 @@ export const linkerd: MeshAdapter = {
       }
       if (p.retry && p.retry.attempts > 0 && !modern) objects.push(serviceProfile(ctx, p));
     }
-    return rendered(all, support, objects);
+    return rendered(all, supports, objects);
   },
 
   workload(ctx) {
@@ -78,7 +98,9 @@ export const linkerd: MeshAdapter = {
 };
 
 function routes(ctx: RenderContext, p: ServicePolicy, modern: boolean): K8sObject[] {
-  const needsRoute = p.delay || p.abort || p.split || p.header || p.timeout || (p.retry && p.retry.attempts > 0 && modern);
+  // Before 2.16 a timeout next to retries lives in the ServiceProfile, which turns HTTPRoutes off.
+  const profiled = !modern && Boolean(p.retry && p.retry.attempts > 0);
+  const needsRoute = p.delay || p.abort || p.split || p.header || (p.timeout && !profiled) || (p.retry && p.retry.attempts > 0 && modern);
   if (!needsRoute) return [];
   const out: K8sObject[] = [];
   const annotations: Record<string, string> = {};
@@ -98,7 +120,14 @@ function routes(ctx: RenderContext, p: ServicePolicy, modern: boolean): K8sObjec
   const backendRefs = list.map((s, i) => ({ name: backendName(s), port: ctx.port, weight: weights[i] }));
   const timeouts = !modern && p.timeout ? { timeouts: { request: goDuration(p.timeout.timeoutMs) } } : {};
   const rules: Record<string, unknown>[] = [];
-  if (p.header) rules.push({ matches: [{ headers: [{ type: 'Exact', name: p.header.header.toLowerCase(), value: p.header.value }] }], backendRefs: [{ name: `${p.service}-${p.header.version}`, port: ctx.port }], ...timeouts });
+  if (p.header) {
+    // Header-matched requests get the abort share too, as an injected abort applies to every route.
+    const headerShares = shares({ service: p.service, abort: p.abort, split: { kind: 'TrafficSplit', service: p.service, weights: [{ version: p.header.version, weight: 100 }] } });
+    const headerWeights = integerWeights(headerShares.map((sh) => sh.percent));
+    const headerRefs = headerShares.length === 1 ? [{ name: `${p.service}-${p.header.version}`, port: ctx.port }]
+      : headerShares.map((sh, i) => ({ name: backendName(sh), port: ctx.port, weight: headerWeights[i] }));
+    rules.push({ matches: [{ headers: [{ type: 'Exact', name: p.header.header.toLowerCase(), value: p.header.value }] }], backendRefs: headerRefs, ...timeouts });
+  }
   rules.push({ backendRefs, ...timeouts });
   out.push(obj(ctx, 'policy.linkerd.io/v1beta3', 'HTTPRoute', p.service, {
     spec: { parentRefs: [{ group: 'core', kind: 'Service', name: p.service, port: ctx.port }], rules },

@@ -12,8 +12,12 @@ export const none: MeshAdapter = {
   support(intent: Intent): Support {
     return { level: 'unsupported', reason: `no mesh: there is no sidecar to apply ${intent.kind}; "none" is the baseline for overhead measurements` };
   },
+  supportAll(intents) {
+    return intents.map((i) => this.support(i));
+  },
   render(input) {
-    return rendered(asList(input), (i) => this.support(i), []);
+    const all = asList(input);
+    return rendered(all, this.supportAll(all), []);
   },
   workload(ctx) {
     return renderWorkload(ctx, { shape: 'subsets', namespace: {}, pod: () => ({}) });

@@ -1,6 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { asList, callersOf, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnable, shares, type ServicePolicy } from './common.js';
+import { asList, callersOf, emulatedFaultConflicts, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, type ServicePolicy } from './common.js';
 
 const POLICY = 'policy.openservicemesh.io/v1alpha1';
 /** Where `osm install` puts the mesh's MeshConfig (default mesh name osm, namespace osm-system). */
@@ -33,16 +33,27 @@ export const osm: MeshAdapter = {
         if (intent.attempts === 0) return { level: 'native', via: 'no Retry policy (OSM does not retry by default)' };
         return { level: 'native', via: 'Retry policy per caller service account (MeshConfig featureFlags.enableRetryPolicy turned on)' };
       case 'Timeout': return { level: 'emulated', how: 'OSM has no request timeout: a Retry policy with numRetries 0 and perTryTimeout as the timeout (best effort)' };
-      case 'Authorization': return { level: 'native', via: 'MeshConfig permissive traffic policy off (mesh-wide) + TrafficTarget with an HTTPRouteGroup' };
+      case 'Authorization': return { level: 'native', via: "TrafficTarget with an HTTPRouteGroup, after turning MeshConfig's permissive traffic policy off; that switch is mesh-wide: meshcheck adds TrafficTargets for the rest of its own application, but other namespaces on this mesh without TrafficTargets lose traffic while the scenario runs" };
     }
+  },
+
+  supportAll(intents) {
+    return supportInScenario(intents, (i) => this.support(i), (p) => [
+      ...(p.timeout && p.retry && p.retry.attempts > 0
+        ? [{ intent: p.timeout, reason: `OSM has no request timeout; its emulation is a Retry policy's perTryTimeout, and the retry policy of ${p.service} already takes the one Retry per caller, so its timeout cannot be expressed next to its retries` }]
+        : []),
+      ...emulatedFaultConflicts(p, 'OSM', { headerSkipsAbort: false }),
+    ]);
   },
 
   render(input, ctx) {
     const all = asList(input);
-    const intents = runnable(all, (i) => this.support(i));
+    const supports = this.supportAll(all);
+    const intents = runnableOf(all, supports);
     const objects: K8sObject[] = [];
     const meshConfig: { featureFlags?: Record<string, boolean>; traffic?: Record<string, boolean> } = {};
-    for (const p of policies(intents)) {
+    const ps = policies(intents);
+    for (const p of ps) {
       if (p.service === '') continue; // STRICT for the namespace: always on, nothing to apply
       if (p.split || p.abort || p.delay) objects.push(...trafficSplit(ctx, p));
       if (p.pool) {
@@ -71,20 +82,25 @@ export const osm: MeshAdapter = {
       }
       if (p.authz) {
         meshConfig.traffic = { enablePermissiveTrafficPolicyMode: false };
-        objects.push(obj(ctx, 'specs.smi-spec.io/v1alpha4', 'HTTPRouteGroup', `${p.service}-routes`, { spec: { matches: [{ name: 'all', pathRegex: '.*', methods: ['*'] }] } }));
-        objects.push(obj(ctx, 'access.smi-spec.io/v1alpha3', 'TrafficTarget', p.service, {
-          spec: {
-            destination: { kind: 'ServiceAccount', name: p.service, namespace: ctx.namespace },
-            sources: p.authz.allowFrom.map((name) => ({ kind: 'ServiceAccount', name, namespace: ctx.namespace })),
-            rules: [{ kind: 'HTTPRouteGroup', name: `${p.service}-routes`, matches: ['all'] }],
-          },
-        }));
+        objects.push(...trafficTarget(ctx, p.service, p.authz.allowFrom));
       }
+    }
+    if (meshConfig.traffic) {
+      // Permissive traffic policy is off mesh-wide: every other call path of the application (and to the
+      // fault backends) needs its own TrafficTarget, or it is denied too.
+      const guarded = new Set(ps.filter((p) => p.authz).map((p) => p.service));
+      const backends = ps.flatMap((p) => (['abort', 'delay'] as const).filter((k) => p[k]).map((k) => ({ name: faultBackendName(p, k), kind: k, service: p.service })));
+      for (const svc of ctx.services) {
+        if (guarded.has(svc.name)) continue;
+        const delayers = backends.filter((b) => b.kind === 'delay' && b.service === svc.name).map((b) => b.name);
+        objects.push(...trafficTarget(ctx, svc.name, [...callersOf(ctx, svc.name), ...delayers]));
+      }
+      for (const b of backends) objects.push(...trafficTarget(ctx, b.name, callersOf(ctx, b.service)));
     }
     const head = Object.keys(meshConfig).length
       ? [patch(ctx, 'config.openservicemesh.io/v1alpha2', 'MeshConfig', MESH_CONFIG.name, { spec: meshConfig }, { namespace: MESH_CONFIG.namespace })]
       : [];
-    return rendered(all, (i) => this.support(i), [...head, ...objects]);
+    return rendered(all, supports, [...head, ...objects]);
   },
 
   workload(ctx) {
@@ -108,4 +124,18 @@ function trafficSplit(ctx: RenderContext, p: ServicePolicy): K8sObject[] {
   if (p.abort) out.push(...faultBackend(ctx, p, 'abort', {}, { host: '' }));
   if (p.delay) out.push(...faultBackend(ctx, p, 'delay', {}, { host: fqdn(ctx, originName(p.service)) }));
   return out;
+}
+
+/** Allows service accounts to call a service's workload (SMI TrafficTarget over an all-routes HTTPRouteGroup). */
+function trafficTarget(ctx: RenderContext, destination: string, sources: readonly string[]): K8sObject[] {
+  return [
+    obj(ctx, 'specs.smi-spec.io/v1alpha4', 'HTTPRouteGroup', `${destination}-routes`, { spec: { matches: [{ name: 'all', pathRegex: '.*', methods: ['*'] }] } }),
+    obj(ctx, 'access.smi-spec.io/v1alpha3', 'TrafficTarget', destination, {
+      spec: {
+        destination: { kind: 'ServiceAccount', name: destination, namespace: ctx.namespace },
+        sources: sources.map((name) => ({ kind: 'ServiceAccount', name, namespace: ctx.namespace })),
+        rules: [{ kind: 'HTTPRouteGroup', name: `${destination}-routes`, matches: ['all'] }],
+      },
+    }),
+  ];
 }

@@ -59,6 +59,11 @@ export interface MeshAdapter {
   readonly shape: WorkloadShape;
   /** Whether and how this mesh expresses an intent (per mesh version). */
   support(intent: Intent, meshVersion?: string): Support;
+  /**
+   * The support of each intent of one scenario, in order: support() of each, except that an intent the
+   * mesh cannot combine with another intent for the same service is unsupported, with the reason.
+   */
+  supportAll(intents: readonly Intent[], meshVersion?: string): Support[];
   /** The mesh's own objects for a set of intents (one scenario); unsupported intents render nothing. */
   render(intents: Intent | readonly Intent[], ctx: RenderContext): Rendered;
   /** Namespace, Services, ServiceAccounts and Deployments of the application, with this mesh's injection. */

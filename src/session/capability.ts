@@ -26,7 +26,8 @@ export function scenarioIntents(steps: PickleStepText[]): Intent[] {
 
 /** Why a scenario cannot run on a mesh: each unsupported intent and its reason; empty when it can. */
 export function unsupportedOn(adapter: MeshAdapter, version: string, intents: Intent[]): { intent: Intent; support: Support; text: string }[] {
-  return intents.map((intent) => ({ intent, support: adapter.support(intent, version) }))
+  const supports = adapter.supportAll(intents, version);
+  return intents.map((intent, n) => ({ intent, support: supports[n]! }))
     .filter((x) => x.support.level === 'unsupported')
     .map((x) => ({ ...x, text: `${describeIntent(x.intent)}: ${(x.support as { reason: string }).reason}` }));
 }
