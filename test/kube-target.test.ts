@@ -69,6 +69,20 @@ test('a runnable scenario deploys the mesh-shaped workload, ends BROKEN when it 
   expect(ns[0]!.deleting).toBe(true);
   expect(readdirSync(run.stateDir).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
   expect(existsSync(join(out, 'run-record.json'))).toBe(true);
+
+  // Allure shows what the mesh would be given: the level, and the exact manifests for the run's namespace.
+  const dir = join(out, 'allure-results');
+  const results = readdirSync(dir).filter((f) => f.endsWith('-result.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as AllureResult & { uuid: string });
+  expect(results).toHaveLength(1);
+  expect(results[0]!.labels).toContainEqual({ name: 'meshcheck_level', value: 'native' });
+  const attachments = readdirSync(dir).filter((f) => f.endsWith('-container.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { children: string[]; befores: { steps: { attachments: { name: string; source: string }[] }[] }[] })
+    .filter((c) => c.children.includes(results[0]!.uuid)).flatMap((c) => c.befores.flatMap((b) => b.steps.flatMap((st) => st.attachments)));
+  const manifests = attachments.find((a) => a.name.startsWith('manifests (linkerd'));
+  expect(manifests).toBeDefined();
+  const yaml = readFileSync(join(dir, manifests!.source), 'utf8');
+  expect(yaml).toContain('kind: HTTPRoute');
+  expect(yaml).toContain(`namespace: ${ns[0]!.name}`);
+  expect(attachments.map((a) => a.name)).toContain('capability on linkerd 2.18');
 }, 120_000);
 
 test('bad kube options are usage errors naming the option (exit 2)', async () => {

@@ -5,7 +5,8 @@ import { basename } from 'node:path';
 import { RunContext } from '../../src/session/run-context.js';
 import { ScenarioSession } from '../../src/session/scenario.js';
 import { InfraError, UsageError, describeError } from '../../src/errors.js';
-import { adapterFor } from '../../src/adapters/registry.js';
+import { adapterFor, appContext } from '../../src/adapters/registry.js';
+import { describeIntent, describeSupport, scenarioLevel, toYaml } from '../../src/plan/plan.js';
 import { scenarioIntents, unsupportedOn } from '../../src/session/capability.js';
 import { worst } from '../../src/verdicts/outcome.js';
 import { MeshWorld, VerdictAssertionError } from './world.js';
@@ -45,6 +46,12 @@ Before(async function (this: MeshWorld, { pickle, gherkinDocument }) {
       await allure.attachment('not supported by mesh', JSON.stringify({ mesh: adapter.name, version, unsupported: missing.map((m) => ({ intent: m.intent, reason: (m.support as { reason: string }).reason })) }, null, 2), { contentType: 'application/json' });
       return 'skipped';
     }
+    // What the mesh would be given: each intent's level (emulated is labelled as such) and the exact manifests.
+    const rendered = adapter.render(intents, appContext(run.kube?.namespace ?? 'meshcheck', version, run.settings.runId));
+    const level = scenarioLevel(rendered.intents.map((i) => i.support));
+    await allure.label('meshcheck_level', level);
+    await allure.attachment(`capability on ${adapter.name} ${version}`, rendered.intents.map((i) => `${describeIntent(i.intent)}: ${describeSupport(i.support)}`).join('\n') || 'no intents: the scenario needs only the sidecars', { contentType: 'text/plain' });
+    if (rendered.objects.length) await allure.attachment(`manifests (${adapter.name} ${version})`, toYaml(rendered.objects), { contentType: 'application/yaml' });
     if (run.kube) {
       try {
         await run.kube.prepare(adapter, version, (m) => process.stderr.write(`meshcheck: ${m}\n`));
