@@ -293,6 +293,15 @@ export function supportInScenario(intents: readonly Intent[], single: (i: Intent
   });
 }
 
+/** The stated retries (attempts > 0) and timeout of a service that also has a fault, each with the reason `why` gives. */
+export function retryAndTimeoutBesideFault(p: ServicePolicy, why: (what: 'retries' | 'timeout') => string): Conflict[] {
+  if (!p.abort && !p.delay) return [];
+  return [
+    ...(p.retry && p.retry.attempts > 0 ? [{ intent: p.retry, reason: why('retries') }] : []),
+    ...(p.timeout ? [{ intent: p.timeout, reason: why('timeout') }] : []),
+  ];
+}
+
 /**
  * What a mesh that emulates faults with a routed share (an error or a delay backend) cannot combine
  * with them, because the backend is a real upstream where Envoy's fault filter is not:

@@ -1,6 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { asList, atLeast, callersOf, emulatedFaultConflicts, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
+import { asList, atLeast, callersOf, emulatedFaultConflicts, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, retryAndTimeoutBesideFault, runnableOf, shares, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
 
 const API = 'consul.hashicorp.com/v1alpha1';
 const DEFAULT_VERSION = '1.21';
@@ -55,14 +55,9 @@ export const consul: MeshAdapter = {
     const nativeFaults = enterprise(version) && atLeast(version, '1.18');
     return supportInScenario(intents, (i) => this.support(i, version), (p) => {
       if (!nativeFaults) return emulatedFaultConflicts(p, 'Consul CE', { headerSkipsAbort: true });
-      if (!p.abort && !p.delay) return [];
       // The extension is configured on the destination; whether the caller's retries and timeout see its
       // faults as the upstream's answers (unlike a caller-side fault filter) is not verified here.
-      const why = (what: string) => `the fault-injection extension is configured on the ServiceDefaults of ${p.service} itself; whether the caller's ${what} would act on its injected faults (an Envoy caller-side fault is never retried and its delay is not timed) is not verified, so meshcheck does not combine them`;
-      return [
-        ...(p.retry && p.retry.attempts > 0 ? [{ intent: p.retry, reason: why('retries') }] : []),
-        ...(p.timeout ? [{ intent: p.timeout, reason: why('request timeout') }] : []),
-      ];
+      return retryAndTimeoutBesideFault(p, (what) => `the fault-injection extension is configured on the ServiceDefaults of ${p.service} itself; whether the caller's ${what === 'timeout' ? 'request timeout' : what} would act on its injected faults (an Envoy caller-side fault is never retried and its delay is not timed) is not verified, so meshcheck does not combine them`);
     });
   },
 

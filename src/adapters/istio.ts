@@ -1,6 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { asList, atLeast, fqdn, goDuration, hasRoute, obj, policies, rendered, renderWorkload, runnableOf, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
+import { asList, atLeast, fqdn, goDuration, hasRoute, obj, policies, rendered, renderWorkload, retryAndTimeoutBesideFault, runnableOf, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
 
 /** Istio (sidecar mode): VirtualService, DestinationRule, PeerAuthentication, AuthorizationPolicy. */
 export const istio: MeshAdapter = {
@@ -26,15 +26,9 @@ export const istio: MeshAdapter = {
   },
 
   supportAll(intents) {
-    return supportInScenario(intents, (i) => this.support(i), (p) => {
-      if (!p.abort && !p.delay) return [];
-      // Istio leaves a route's retries and timeout off when the route injects a fault (HTTPRoute.fault).
-      const why = (what: string) => `Istio does not turn on a route's ${what} when the route injects a fault (VirtualService http[].fault), so the ${what} of ${p.service} would not be in effect next to its ${p.abort ? 'abort' : 'delay'}`;
-      return [
-        ...(p.retry && p.retry.attempts > 0 ? [{ intent: p.retry, reason: why('retries') }] : []),
-        ...(p.timeout ? [{ intent: p.timeout, reason: why('timeout') }] : []),
-      ];
-    });
+    // Istio leaves a route's retries and timeout off when the route injects a fault (HTTPRoute.fault).
+    return supportInScenario(intents, (i) => this.support(i), (p) => retryAndTimeoutBesideFault(p, (what) =>
+      `Istio does not turn on a route's ${what} when the route injects a fault (VirtualService http[].fault), so the ${what} of ${p.service} would not be in effect next to its ${p.abort ? 'abort' : 'delay'}`));
   },
 
   render(input, ctx) {
