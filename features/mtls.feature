@@ -5,7 +5,7 @@ Feature: Mutual TLS
     Given mTLS is STRICT for "reviews"
     When a plaintext client outside the mesh calls "reviews"
     Then the plaintext call is rejected
-    When 200 requests are sent to "reviews" at 200 rps
+    When 200 requests are sent to "reviews" at 400 rps
     Then all responses have status 200
 
   Scenario: Under PERMISSIVE a plaintext client gets through

@@ -13,5 +13,5 @@ Feature: Traffic shifting
 
   Scenario: A user's requests go to v2 by header
     Given requests to "reviews" with header "end-user" = "jason" go to version "v2"
-    When 200 requests with header "end-user" = "jason" are sent to "reviews" at 200 rps
+    When 200 requests with header "end-user" = "jason" are sent to "reviews" at 400 rps
     Then every response comes from version "v2"

@@ -20,9 +20,9 @@ export const defaults = {
   /** Namespace the local app pretends to live in, for identities and metric labels. */
   namespace: 'default',
   /** Overhead runs: the stated duration is split into this many alternating baseline / mesh rounds, then pooled. */
-  overheadRounds: 5,
-  /** Overhead runs: warm-up each way before the rounds, not measured (connections, TLS sessions, JIT). */
-  overheadWarmupMs: 5_000,
+  overheadRounds: 10,
+  /** Overhead runs: warm-up each way before the rounds, not measured (connections, JIT). */
+  overheadWarmupMs: 500,
   /** Per-second progress line refresh while load runs. */
   progressIntervalMs: 500,
 } as const;

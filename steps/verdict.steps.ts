@@ -9,9 +9,7 @@ function sampleThen(expression: string, build: (...args: never[]) => SampleCheck
   const step: SampleCheckStep = { expression, build };
   sampleCheckSteps.push(step);
   Then(expression, async function (this: MeshWorld, ...args: never[]) {
-    const samples = this.session.samples();
-    const check = this.currentCheck(() => build(...args));
-    return this.verdict(this.session.lastLoad!.plan.verdict(check, samples));
+    return this.verdict(this.session.judge(this.currentCheck(() => build(...args))));
   }, build.length);
 }
 

@@ -1,32 +1,34 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCli, tmpOut } from './helpers/cli.js';
+import { honestSuite, type SuiteRecord } from './helpers/honest.js';
 
-interface Record {
-  schema: string;
-  scenarios: { name: string; capability: string; outcome: string; verdicts: { outcome: string; samples: number }[] }[];
-  histograms: { hdr: string }[];
-  convergenceMs: number[];
-}
-
+/*
+ * These run on shared machines: a scenario may end INCONCLUSIVE when the machine or meshcheck's own
+ * load generator could not carry its load, with the figures (never FAILED for that). What must hold
+ * everywhere is honestSuite(); on a quiet machine every scenario passes and the run exits 0.
+ */
 describe('the whole local suite (the main job)', () => {
-  it('runs every feature, exits 0 and leaves Allure results, JUnit XML and the run record', async () => {
+  it('runs every feature: nothing FAILED, each non-pass with its machine reason; Allure results, JUnit XML and the run record', async () => {
     const out = tmpOut();
     const run = startCli(['run', '--out', out, '--no-progress']);
     const code = await run.done;
-    expect({ code, stderr: code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record;
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as SuiteRecord;
+    const verdict = honestSuite(record, 11);
+    expect({ problems: verdict.problems, stderr: verdict.problems.length ? run.stderr : '' }).toEqual({ problems: [], stderr: '' });
+    expect(code).toBe(verdict.passed === record.scenarios.length ? 0 : 1);
     expect(record.schema).toBe('meshcheck.run/v1');
     const capabilities = new Set(record.scenarios.map((s) => s.capability));
     expect([...capabilities].sort()).toEqual(['authorization', 'circuit-breaking', 'fault-injection', 'mtls', 'overhead', 'retries-timeouts', 'traffic-shifting']);
     for (const s of record.scenarios) {
-      expect(s.outcome).toBe('PASSED');
       expect(s.verdicts.length).toBeGreaterThan(0);
       for (const v of s.verdicts) expect(v.samples).toBeGreaterThan(0);
+      // Every load says whether it was healthy, with the machine's figures.
+      for (const l of s.loads) expect(l.health?.machine.measured).toBe(true);
     }
     expect(record.histograms.length).toBeGreaterThan(0);
     expect(record.convergenceMs.length).toBeGreaterThan(0);
-    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuite [^>]*tests="\d+"[^>]*failures="0"/);
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuite [^>]*tests="\d+"/);
     const results = readdirSync(join(out, 'allure-results')).filter((f) => f.endsWith('-result.json'));
     expect(results.length).toBe(record.scenarios.length);
     const one = JSON.parse(readFileSync(join(out, 'allure-results', results[0]!), 'utf8')) as { labels: { name: string; value: string }[]; parameters: { name: string }[] };
@@ -40,14 +42,15 @@ describe('the whole local suite (the main job)', () => {
     expect(all.flat()).toEqual(expect.arrayContaining(['load summary', 'intent FaultAbort', 'intent TrafficSplit', 'plaintext probe']));
   }, 240_000);
 
-  it('passes with the real k6 binary as the load engine (--load-engine k6), with overhead figures', async () => {
+  it('runs with the real k6 binary as the load engine (--load-engine k6), with overhead figures', async () => {
     const out = tmpOut();
     const run = startCli(['run', '--out', out, '--no-progress', '--load-engine', 'k6']);
     const code = await run.done;
-    expect({ code, stderr: code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record & { engine: string; overhead: { engine: string; samples: { mesh: number } }[] };
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as SuiteRecord;
+    const verdict = honestSuite(record, 11);
+    expect({ problems: verdict.problems, stderr: verdict.problems.length ? run.stderr : '' }).toEqual({ problems: [], stderr: '' });
+    expect(code).toBe(verdict.passed === record.scenarios.length ? 0 : 1);
     expect(record.engine).toBe('k6');
-    expect(record.scenarios.map((s) => s.outcome).every((o) => o === 'PASSED')).toBe(true);
     expect(record.overhead).toHaveLength(1);
     expect(record.overhead[0]).toMatchObject({ engine: 'k6' });
     expect(record.overhead[0]!.samples.mesh).toBeGreaterThan(0);

@@ -1,12 +1,8 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, describeError } from '../errors.js';
-import { lastRunOut, run } from './run.js';
-import { doctor } from './doctor.js';
-import { orphanLedgers, undoLedger } from './cleanup.js';
-import { Ledger } from '../ledger/ledger.js';
-import { plan, conformance } from './plan.js';
-import { compare, report } from './report.js';
+// Each command's implementation is imported when it runs: together they load cucumber, the
+// Kubernetes client and the report builders, seconds of start-up that `--help` or `plan` never need.
 
 const log = (m: string) => process.stderr.write(`meshcheck: ${m}\n`);
 
@@ -30,11 +26,13 @@ program.command('run')
   .option('--history-dir <dir>', 'with --report: where Allure history is kept between runs')
   .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string }) => {
     if (o.historyDir && !o.report) throw new UsageError('--history-dir is used by --report; add --report (or pass it to meshcheck report)');
+    const { lastRunOut, run } = await import('./run.js');
     const code = await run(paths, o);
     process.exitCode = code;
     // A usage error (2) leaves nothing to report on.
     if (o.report && code !== 2) {
       try {
+        const { report } = await import('./report.js');
         await report([lastRunOut()], { historyDir: o.historyDir, allure: true }, log);
       } catch (err) {
         process.stderr.write(`meshcheck: report: ${describeError(err)}\n`);
@@ -50,6 +48,7 @@ program.command('report')
   .option('--history-dir <dir>', 'where Allure history is kept between runs (trend charts, per-test history)')
   .option('--no-allure', 'skip the Allure HTML (no Java needed)')
   .action(async (dirs: string[], o: { out?: string; historyDir?: string; allure: boolean }) => {
+    const { report } = await import('./report.js');
     await report(dirs, o, log);
   });
 
@@ -58,7 +57,8 @@ program.command('compare')
   .argument('<baseline>', 'run folder (or run-record.json) of the baseline')
   .argument('<candidate>', 'run folder (or run-record.json) of the candidate')
   .option('--max-p99-regression <pct>', 'largest p99 increase tolerated', '10%')
-  .action((baseline: string, candidate: string, o: { maxP99Regression: string }) => {
+  .action(async (baseline: string, candidate: string, o: { maxP99Regression: string }) => {
+    const { compare } = await import('./report.js');
     const r = compare(baseline, candidate, o);
     process.stdout.write(r.text);
     process.exitCode = r.code;
@@ -72,7 +72,8 @@ program.command('plan')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'yaml', 'json']).default('text'))
   .option('--no-manifests', 'levels and reasons only')
   .option('--workload', 'also print the application workload (Namespace, Services, Deployments) for this mesh')
-  .action((paths: string[], o: { mesh: string; namespace: string; format: 'text' | 'yaml' | 'json'; manifests: boolean; workload?: boolean }) => {
+  .action(async (paths: string[], o: { mesh: string; namespace: string; format: 'text' | 'yaml' | 'json'; manifests: boolean; workload?: boolean }) => {
+    const { plan } = await import('./plan.js');
     process.stdout.write(plan(paths, o));
   });
 
@@ -82,13 +83,15 @@ program.command('conformance')
   .option('--mesh <mesh>', 'mesh (and version with @) to report on')
   .option('--run <dir>', 'a run folder whose run-record.json gives the outcomes (else only NOT_SUPPORTED is known)')
   .option('--matrix', 'print the capability x mesh matrix (Markdown), as in README.md')
-  .action((paths: string[], o: { mesh?: string; run?: string; matrix?: boolean }) => {
+  .action(async (paths: string[], o: { mesh?: string; run?: string; matrix?: boolean }) => {
+    const { conformance } = await import('./plan.js');
     process.stdout.write(conformance(paths, o));
   });
 
 program.command('doctor')
   .description('Show what is installed and reachable, and how to fix what is not')
-  .action(() => {
+  .action(async () => {
+    const { doctor } = await import('./doctor.js');
     process.exitCode = doctor();
   });
 
@@ -97,6 +100,8 @@ program.command('cleanup')
   .option('--run-id <id>', 'clean up one run')
   .option('--orphans', 'clean up every run whose meshcheck process is gone (the default)')
   .action(async (o: { runId?: string; orphans?: boolean }) => {
+    const { orphanLedgers, undoLedger } = await import('./cleanup.js');
+    const { Ledger } = await import('../ledger/ledger.js');
     const targets = o.runId ? Ledger.list().filter((l) => l.runId === o.runId) : orphanLedgers();
     if (o.runId && targets.length === 0) throw new UsageError(`--run-id ${o.runId}: no ledger for that run (already clean?)`);
     if (targets.length === 0) process.stdout.write('nothing to clean up\n');

@@ -9,8 +9,9 @@ import { Ledger } from '../ledger/ledger.js';
 import { DEFAULT_FEATURES, STEPS_GLOB } from './paths.js';
 import { UndefinedSteps } from './undefined-steps.js';
 import { adapterFor } from '../adapters/registry.js';
+import { needsPrometheus } from '../plan/features.js';
 import { tool } from '../kube/tools.js';
-import { kubeClient, kubeconfigPath } from '../targets/kube/kube-target.js';
+import { INFRASTRUCTURE_MARKER } from '../verdicts/infrastructure.js';
 import { writeAllureCategories, writeAllureEnvironment, writeAllureExecutor } from '../reports/allure.js';
 
 export interface RunOptions {
@@ -42,7 +43,9 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
     if (!o.context) throw new UsageError('--target kube needs --context CTX: meshcheck never uses the current kube context implicitly');
     if (o.mesh === 'reference') throw new UsageError('--mesh reference runs on the local target only; on kube name the installed mesh: --mesh istio|linkerd|consul|osm|none');
     adapterFor(o.mesh);
+    const { kubeClient, kubeconfigPath } = await import('../targets/kube/kube-target.js');
     kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
+    o.kubeconfig = kubeconfigPath(o.kubeconfig);
   }
   if (o.loadEngine === 'k6') tool('k6');
   const features = paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES];
@@ -52,7 +55,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   const out = resolve(o.out ?? join('runs', runId));
   // A reused run folder keeps nothing of the previous run's results.
   for (const f of ['allure-results', 'junit.xml', 'run-record.json']) rmSync(join(out, f), { recursive: true, force: true });
-  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: o.loadEngine === 'k6' ? 'k6' : 'embedded', progress: o.progress, ...(o.target === 'kube' ? { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig) } : {}) };
+  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: o.loadEngine === 'k6' ? 'k6' : 'embedded', progress: o.progress, warmPrometheus: needsPrometheus(features), ...(o.target === 'kube' ? { context: o.context, kubeconfig: o.kubeconfig } : {}) };
   process.env.MESHCHECK_RUN = JSON.stringify(settings);
   installSignalHandlers();
 
@@ -87,7 +90,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
     process.stderr.write('meshcheck: no run record was written (no scenario ran?)\n');
     return 2;
   }
-  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { scenarios: { name: string; outcome: Outcome; error?: string; usageError?: boolean; notSupported?: string[] }[] };
+  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { scenarios: (ScenarioLine & { usageError?: boolean })[] };
   if (record.scenarios.length === 0) {
     process.stderr.write(`meshcheck: no scenario matched${o.tags ? ` --tags ${o.tags}` : ''}\n`);
     return 2;
@@ -96,12 +99,23 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   return exitCodeFor(record.scenarios.map((s) => s.outcome), record.scenarios.some((s) => s.usageError));
 }
 
-function printSummary(scenarios: { name: string; outcome: Outcome; error?: string; notSupported?: string[] }[], out: string): void {
+type ScenarioLine = { name: string; outcome: Outcome; error?: string; notSupported?: string[]; infrastructure?: string[]; verdicts?: { outcome: Outcome; explanation: string }[] };
+
+function printSummary(scenarios: ScenarioLine[], out: string): void {
   const counts = new Map<Outcome, number>();
   for (const s of scenarios) counts.set(s.outcome, (counts.get(s.outcome) ?? 0) + 1);
   process.stderr.write(`\nmeshcheck: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
-  for (const s of scenarios) if (s.outcome !== 'PASSED') process.stderr.write(`  ${s.outcome}  ${s.name}${s.error ? ` — ${s.error}` : ''}${s.notSupported ? ` — ${s.notSupported.join('; ')}` : ''}\n`);
+  for (const s of scenarios) if (s.outcome !== 'PASSED') process.stderr.write(`  ${s.outcome}  ${s.name}${why(s)}\n`);
   process.stderr.write(`meshcheck: results in ${out} (allure-results/, junit.xml, run-record.json)\n`);
+}
+
+/** The reason shown beside a scenario that did not pass. */
+function why(s: ScenarioLine): string {
+  if (s.error) return ` — ${s.error}`;
+  if (s.notSupported) return ` — ${s.notSupported.join('; ')}`;
+  if (s.infrastructure) return ` — ${INFRASTRUCTURE_MARKER}: ${s.infrastructure.join('; ')}`;
+  const v = s.verdicts?.find((x) => x.outcome === s.outcome);
+  return v ? ` — ${v.explanation}` : '';
 }
 
 /** Ctrl-C: clean up and exit 130; a second Ctrl-C forces (SIGKILL to the process group). */

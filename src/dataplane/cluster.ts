@@ -1,6 +1,6 @@
 import tls from 'node:tls';
-import { Pool } from 'undici';
 import type { Endpoint, RouteConfig } from './config.js';
+import { HostConnections } from './connections.js';
 import type { SidecarMetrics } from './sidecar-metrics.js';
 
 export interface TlsMaterial {
@@ -11,7 +11,7 @@ export interface TlsMaterial {
 
 interface Host {
   endpoint: Endpoint;
-  pool: Pool;
+  connections: HostConnections;
   consecutive5xx: number;
   timesEjected: number;
   /** When set, the host is out of rotation until the first sweep after this time. */
@@ -38,25 +38,21 @@ export class UpstreamCluster {
     material: TlsMaterial,
     private readonly metrics: SidecarMetrics,
   ) {
-    const connections = policy.pool ? policy.pool.maxConnections : 256;
     // One TLS context for every connection of the cluster: building it per connection costs more than the handshake.
     const secureContext = tls.createSecureContext({ cert: material.cert, key: material.key, ca: material.ca });
-    this.hosts = endpoints.map((endpoint) => ({
-      endpoint,
-      consecutive5xx: 0,
-      timesEjected: 0,
-      pool: new Pool(`https://${endpoint.address}`, {
-        connections,
-        pipelining: 1,
-        keepAliveTimeout: 30_000,
-        connect: {
-          secureContext, rejectUnauthorized: true,
+    this.hosts = endpoints.map((endpoint) => {
+      const [host, port] = splitAddress(endpoint.address);
+      const dial = () => {
+        const socket = tls.connect({
+          host, port, secureContext, rejectUnauthorized: true,
           // Verify the peer by its SPIFFE ID, as Istio's sidecars do, not by host name.
-          checkServerIdentity: (_host, cert) =>
-            cert.subjectaltname?.split(', ').includes(`URI:${endpoint.identity}`) ? undefined : new Error(`peer is not ${endpoint.identity}`),
-        },
-      }),
-    }));
+          checkServerIdentity: (_host, cert) => (cert.subjectaltname?.split(', ').includes(`URI:${endpoint.identity}`) ? undefined : new Error(`peer is not ${endpoint.identity}`)),
+        });
+        socket.setNoDelay(true);
+        return socket;
+      };
+      return { endpoint, consecutive5xx: 0, timesEjected: 0, connections: new HostConnections(dial, 'secureConnect') };
+    });
     if (policy.outlier) {
       this.sweep = setInterval(() => this.unejectDue(), policy.outlier.intervalMs);
       this.sweep.unref();
@@ -143,8 +139,13 @@ export class UpstreamCluster {
 
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
-    await Promise.all(this.hosts.map((h) => h.pool.close().catch(() => undefined)));
+    for (const h of this.hosts) h.connections.close();
   }
 }
 
 export type { Host };
+
+export function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i), Number(address.slice(i + 1))];
+}

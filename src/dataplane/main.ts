@@ -3,7 +3,6 @@
  * Prints one line `READY <json with ports>` once listening. SIGINT is ignored: the parent owns the
  * lifetime of its children and stops them after cleanup; SIGTERM ends the process.
  */
-import 'reflect-metadata';
 import { Sidecar } from './sidecar.js';
 import { EchoWorkload } from './workload.js';
 import type { SidecarBoot, WorkloadBoot } from './config.js';

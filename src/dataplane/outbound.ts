@@ -1,7 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_RETRY, type RouteConfig, type SidecarBoot } from './config.js';
 import type { Host, UpstreamCluster } from './cluster.js';
 import type { SidecarMetrics } from './sidecar-metrics.js';
+import type { AttemptResult } from './connections.js';
+import { endToEnd, headerValue, serializeRequest, type Headers, type Message } from './http1.js';
+import type { Reply } from './serve.js';
 
 /** The part of the sidecar's state the outbound path reads; swapped whole on each config version. */
 export interface OutboundState {
@@ -9,12 +11,15 @@ export interface OutboundState {
   clusters: Map<string, UpstreamCluster>;
 }
 
-type Attempt =
-  | { kind: 'response'; status: number; headers: Record<string, string | string[]>; body: Buffer }
-  | { kind: 'connect-failure' | 'reset' | 'per-try-timeout'; detail: string };
+const TEXT: Headers = [['content-type', 'text/plain']];
+/** Fields this side writes itself on every upstream request. */
+const REWRITTEN = new Set(['host', 'x-envoy-attempt-count', 'x-meshcheck-peer']);
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
-
+/**
+ * The client side of a sidecar: the app (or the load client) sends plain HTTP/1.1 naming the
+ * destination in the Host header; routing, faults, retries, timeouts, the connection pool and
+ * outlier detection apply here, in Envoy's order, and the request goes to the chosen host over mTLS.
+ */
 export class OutboundHandler {
   constructor(
     private readonly boot: SidecarBoot,
@@ -22,20 +27,18 @@ export class OutboundHandler {
     private readonly state: () => OutboundState,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async handle(req: Message): Promise<Reply> {
     const start = performance.now();
-    const dest = (req.headers.host ?? '').split(':')[0]!;
+    const dest = (headerValue(req.headers, 'host') ?? '').split(':')[0]!;
     const { routes, clusters } = this.state();
     const cluster = clusters.get(dest);
-    const reply = (status: number, flags: string, body: string | Buffer, headers: Record<string, string | string[]> = {}, host?: Host) => {
+    const reply = (status: number, flags: string, body: string | Buffer, headers: Headers = TEXT, host?: Host): Reply => {
       this.metrics.source(host?.endpoint, dest, status, flags, performance.now() - start);
-      res.writeHead(status, { ...headers, 'x-meshcheck-response-flags': flags || '-' });
-      res.end(body);
+      return { status, headers: [...headers, ['x-meshcheck-response-flags', flags || '-']], body };
     };
     if (!cluster) return reply(404, 'NR', `no route to "${dest}"`);
     const route = routes[dest] ?? { headerRoutes: [] };
     const version = chooseVersion(route, req.headers);
-    const body = await readBody(req);
 
     // Fault filter: delay, then abort, each drawn independently.
     let flags = '';
@@ -44,7 +47,7 @@ export class OutboundHandler {
       flags = 'DI';
     }
     if (route.faultAbort && Math.random() * 100 < route.faultAbort.percent) {
-      return reply(route.faultAbort.httpStatus, flags ? `${flags},FI` : 'FI', 'fault filter abort', { 'content-type': 'text/plain' });
+      return reply(route.faultAbort.httpStatus, flags ? `${flags},FI` : 'FI', 'fault filter abort');
     }
 
     // Istio turns off a route's retries and timeout when the route carries a fault.
@@ -53,23 +56,25 @@ export class OutboundHandler {
     const deadline = !faulted && route.timeoutMs !== undefined ? Date.now() + route.timeoutMs : undefined;
     const tried = new Set<Host>();
     const clusterName = this.metrics.clusterName(dest);
+    const forwarded = endToEnd(req.headers, REWRITTEN);
     for (let attempt = 1; ; attempt++) {
       const host = cluster.pick(version, tried);
-      if (!host) return reply(503, withFlag(flags, 'UH'), 'no healthy upstream', { 'content-type': 'text/plain' });
+      if (!host) return reply(503, withFlag(flags, 'UH'), 'no healthy upstream');
       tried.add(host);
       const release = await cluster.acquire();
-      if (!release) return reply(503, withFlag(flags, 'UO'), 'upstream connect error or disconnect/reset before headers. reset reason: overflow', { 'x-envoy-overloaded': 'true', 'content-type': 'text/plain' }, host);
+      if (!release) return reply(503, withFlag(flags, 'UO'), 'upstream connect error or disconnect/reset before headers. reset reason: overflow', [...TEXT, ['x-envoy-overloaded', 'true']], host);
       const remaining = deadline === undefined ? undefined : deadline - Date.now();
       const perTry = minDefined(retry.perTryTimeoutMs, remaining);
-      let result: Attempt;
+      let result: AttemptResult;
       try {
-        result = await this.send(host, req, body, dest, attempt, perTry);
+        const headers: Headers = [['host', dest], ...forwarded, ['x-envoy-attempt-count', String(attempt)], ['x-meshcheck-peer', `${this.boot.service}/${this.boot.version}`]];
+        result = await host.connections.request(serializeRequest(req.method!, req.target!, headers, req.body), { timeoutMs: perTry, head: req.method === 'HEAD' });
       } finally {
         release();
       }
-      cluster.record(host, result.kind === 'response' ? result.status : 503);
+      cluster.record(host, result.kind === 'response' ? result.message.status! : 503);
       if (deadline !== undefined && Date.now() >= deadline) {
-        return reply(504, withFlag(flags, 'UT'), 'upstream request timeout', { 'content-type': 'text/plain' }, host);
+        return reply(504, withFlag(flags, 'UT'), 'upstream request timeout', TEXT, host);
       }
       const canRetry = attempt <= retry.attempts && retriable(result, retry.retryOn);
       if (canRetry) {
@@ -79,40 +84,18 @@ export class OutboundHandler {
       }
       const exhausted = retry.attempts > 0 && attempt > retry.attempts && retriable(result, retry.retryOn);
       if (result.kind === 'response') {
-        return reply(result.status, exhausted ? withFlag(flags, 'URX') : flags, result.body, result.headers, host);
+        return reply(result.message.status!, exhausted ? withFlag(flags, 'URX') : flags, result.message.body, endToEnd(result.message.headers), host);
       }
       const flag = result.kind === 'connect-failure' ? 'UF' : result.kind === 'per-try-timeout' ? 'UT' : 'UR';
       const status = result.kind === 'per-try-timeout' ? 504 : 503;
       const text = result.kind === 'per-try-timeout' ? 'upstream request timeout' : `upstream connect error or disconnect/reset before headers. reset reason: ${result.kind === 'connect-failure' ? 'connection failure' : 'connection termination'}`;
-      return reply(status, withFlag(flags, exhausted ? `${flag},URX` : flag), text, { 'content-type': 'text/plain' }, host);
-    }
-  }
-
-  private async send(host: Host, req: IncomingMessage, body: Buffer, dest: string, attempt: number, timeoutMs: number | undefined): Promise<Attempt> {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    headers['host'] = dest;
-    headers['x-envoy-attempt-count'] = String(attempt);
-    headers['x-meshcheck-peer'] = `${this.boot.service}/${this.boot.version}`;
-    const signal = timeoutMs !== undefined ? AbortSignal.timeout(Math.max(1, timeoutMs)) : undefined;
-    try {
-      const r = await host.pool.request({ path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers, body: body.length ? body : undefined, signal });
-      const buf = Buffer.from(await r.body.arrayBuffer());
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(r.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
-      return { kind: 'response', status: r.statusCode, headers: out, body: buf };
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException & { name?: string };
-      if (signal?.aborted) return { kind: 'per-try-timeout', detail: 'per-try timeout' };
-      const code = e.code ?? '';
-      const connect = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code.startsWith('ERR_TLS') || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /certificate|peer is not/.test(e.message);
-      return { kind: connect ? 'connect-failure' : 'reset', detail: `${code} ${e.message}` };
+      return reply(status, withFlag(flags, exhausted ? `${flag},URX` : flag), text, TEXT, host);
     }
   }
 }
 
-function chooseVersion(route: RouteConfig, headers: IncomingMessage['headers']): string | undefined {
-  for (const m of route.headerRoutes) if (headers[m.header] === m.value) return m.version;
+function chooseVersion(route: RouteConfig, headers: Headers): string | undefined {
+  for (const m of route.headerRoutes) if (headerValue(headers, m.header) === m.value) return m.version;
   if (!route.weights) return undefined;
   const total = route.weights.reduce((a, w) => a + w.weight, 0);
   let r = Math.random() * total;
@@ -124,8 +107,8 @@ function chooseVersion(route: RouteConfig, headers: IncomingMessage['headers']):
 }
 
 /** Envoy's retry-on conditions for HTTP/1.1 upstreams. */
-export function retriable(a: Attempt, retryOn: readonly string[]): boolean {
-  const status = a.kind === 'response' ? a.status : undefined;
+export function retriable(a: AttemptResult, retryOn: readonly string[]): boolean {
+  const status = a.kind === 'response' ? a.message.status : undefined;
   return retryOn.some((c) => {
     switch (c) {
       case '5xx': return status === undefined || status >= 500;
@@ -147,16 +130,6 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
   if (b === undefined) return a;
   return Math.min(a, b);
 }
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(chunks.length ? Buffer.concat(chunks) : EMPTY));
-    req.on('error', reject);
-  });
-}
-const EMPTY = Buffer.alloc(0);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -6,11 +6,13 @@ import { SidecarMetrics } from './sidecar-metrics.js';
 import { UpstreamCluster, type TlsMaterial } from './cluster.js';
 import { OutboundHandler, type OutboundState } from './outbound.js';
 import { Inbound } from './inbound.js';
+import { serveConnection } from './serve.js';
 
 /**
  * The reference sidecar: an outbound listener the local app (or load client) sends plain HTTP to,
  * naming the destination in the Host header; an inbound listener for peers (mTLS); and an admin
- * listener for config pushes, metrics and self-reported resource use.
+ * listener for config pushes, metrics and self-reported resource use. The two data-path listeners
+ * frame HTTP/1.1 on their sockets themselves (http1.ts); the admin listener is node:http.
  */
 export class Sidecar {
   private readonly metrics: SidecarMetrics;
@@ -18,7 +20,7 @@ export class Sidecar {
   private config: SidecarConfig = { version: 0, endpoints: {}, outbound: {}, inbound: { mtlsMode: 'PERMISSIVE' } };
   private outState: OutboundState = { routes: {}, clusters: new Map() };
   private readonly inbound: Inbound;
-  private readonly outbound: http.Server;
+  private readonly outbound: net.Server;
   private readonly admin: http.Server;
 
   constructor(private readonly boot: SidecarBoot) {
@@ -26,13 +28,7 @@ export class Sidecar {
     this.tls = { cert: readFileSync(boot.certFile, 'utf8'), key: readFileSync(boot.keyFile, 'utf8'), ca: readFileSync(boot.caFile, 'utf8') };
     this.inbound = new Inbound(boot, this.tls, this.metrics, () => this.config.inbound);
     const handler = new OutboundHandler(boot, this.metrics, () => this.outState);
-    this.outbound = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
-      handler.handle(req, res).catch((err: Error) => {
-        if (!res.headersSent) res.writeHead(500);
-        res.end(`sidecar error: ${err.message}`);
-      });
-    });
-    this.outbound.keepAliveTimeout = 30_000;
+    this.outbound = net.createServer({ noDelay: true }, (socket) => serveConnection(socket, (req) => handler.handle(req)));
     this.admin = http.createServer((req, res) => void this.handleAdmin(req, res));
   }
 

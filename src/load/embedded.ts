@@ -1,11 +1,15 @@
 import { Pool } from 'undici';
 import type { LoadProfile, Sample } from './profile.js';
-import { newHistogram, type LoadResult } from './result.js';
+import { generatorFigures, newHistogram, type LoadResult } from './result.js';
+import { SendOrder } from './send-order.js';
 
 export interface RunOptions {
   /** Address (host:port) of the caller's sidecar outbound listener. */
   via: string;
-  /** Asked every few completions; true stops sending (in-flight requests still complete). */
+  /**
+   * Asked every 20 responses with the responses so far in send order, up to the first request
+   * still outstanding (SendOrder); true stops sending (in-flight requests still complete).
+   */
   shouldStop?: (samples: readonly Sample[]) => boolean;
   /** Called about twice a second with the progress so far. */
   onProgress?: (p: { sent: number; completed: number; errors: number; rps: number }) => void;
@@ -14,27 +18,32 @@ export interface RunOptions {
 /**
  * The embedded engine: an open model. Request i is due at start + i/rate; it is sent when due
  * whatever happened to earlier ones, and its latency counts from when it was due, so a slow
- * server cannot hide its slowness by delaying the sender (no coordinated omission).
+ * server cannot hide its slowness by delaying the sender (no coordinated omission). How late each
+ * request actually left (the engine's own lag) is kept beside it.
  */
 export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<LoadResult> {
   const pool = new Pool(`http://${opts.via}`, { connections: p.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000 });
   const body = p.payloadBytes > 0 ? Buffer.alloc(p.payloadBytes, 'x') : undefined;
   const headers = { ...p.headers, host: p.service };
-  const samples: Sample[] = [];
+  const order = new SendOrder();
+  const lags: number[] = [];
   const histogram = newHistogram();
   const timeline: LoadResult['timeline'] = [];
   let sent = 0;
   let dropped = 0;
   let inFlight = 0;
+  let completed = 0;
   let errors = 0;
   let stop = false;
   let checkedAt = 0;
+  let lastArrivalAt = 0;
   const startedAt = Date.now();
   const t0 = performance.now();
   const interval = p.rps ? 1000 / p.rps : 0;
 
-  const record = (s: Sample, doneAt: number) => {
-    samples.push(s);
+  const record = (seq: number, s: Sample, doneAt: number) => {
+    completed++;
+    order.complete(seq, s);
     histogram.recordValue(Math.max(1, s.latencyUs));
     const sec = Math.floor((doneAt - t0) / 1000);
     while (timeline.length <= sec) timeline.push({ second: timeline.length, completed: 0, errors: 0 });
@@ -43,31 +52,33 @@ export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<Loa
       timeline[sec]!.errors++;
       errors++;
     }
-    if (opts.shouldStop && samples.length - checkedAt >= 20) {
-      checkedAt = samples.length;
-      if (opts.shouldStop(samples)) stop = true;
+    if (opts.shouldStop && order.prefix.length - checkedAt >= 20) {
+      checkedAt = order.prefix.length;
+      if (opts.shouldStop(order.prefix)) stop = true;
     }
   };
 
-  const fire = (due: number) => {
+  const fire = (seq: number, due: number) => {
     inFlight++;
     sent++;
+    const lagUs = Math.round((performance.now() - due) * 1000);
+    lags.push(lagUs);
     pool.request({ path: p.path, method: p.method as 'GET', headers, body }).then(
       async (r) => {
         const text = await r.body.text();
         const done = performance.now();
-        record({ status: r.statusCode, version: versionOf(r.headers, text), latencyUs: Math.round((done - due) * 1000), overloaded: r.headers['x-envoy-overloaded'] === 'true', flags: String(r.headers['x-meshcheck-response-flags'] ?? '-') }, done);
+        record(seq, { status: r.statusCode, version: versionOf(r.headers, text), latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: r.headers['x-envoy-overloaded'] === 'true', flags: String(r.headers['x-meshcheck-response-flags'] ?? '-') }, done);
       },
       () => {
         const done = performance.now();
-        record({ status: 0, latencyUs: Math.round((done - due) * 1000), overloaded: false, flags: 'NC' }, done);
+        record(seq, { status: 0, latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: false, flags: 'NC' }, done);
       },
     ).finally(() => inFlight--);
   };
 
   const progress = opts.onProgress ? setInterval(() => {
     const secs = (performance.now() - t0) / 1000;
-    opts.onProgress!({ sent, completed: samples.length, errors, rps: secs > 0 ? samples.length / secs : 0 });
+    opts.onProgress!({ sent, completed, errors, rps: secs > 0 ? completed / secs : 0 });
   }, 500) : undefined;
 
   try {
@@ -77,8 +88,12 @@ export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<Loa
       while (next < p.requests && t0 + next * interval <= now && !stop) {
         const due = t0 + next * interval;
         next++;
-        if (inFlight >= p.maxInFlight) dropped++;
-        else fire(due);
+        const seq = order.arrive();
+        lastArrivalAt = now;
+        if (inFlight >= p.maxInFlight) {
+          dropped++;
+          order.drop(seq);
+        } else fire(seq, due);
       }
       if (next < p.requests) {
         const wait = t0 + next * interval - performance.now();
@@ -90,7 +105,9 @@ export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<Loa
     if (progress) clearInterval(progress);
     await pool.close();
   }
-  return { engine: 'embedded', profile: p, startedAt, durationMs: performance.now() - t0, sent, dropped, stoppedEarly: stop, samples, histogram, timeline };
+  const durationMs = performance.now() - t0;
+  const generator = generatorFigures(p, { arrivals: order.arrived, dropped, completed, sendWindowMs: lastArrivalAt - t0, durationMs, lagUs: lags });
+  return { engine: 'embedded', profile: p, startedAt, durationMs, sent, dropped, stoppedEarly: stop, samples: order.prefix, histogram, timeline, generator };
 }
 
 function versionOf(headers: Record<string, string | string[] | undefined>, text: string): string | undefined {

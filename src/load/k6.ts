@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { InfraError } from '../errors.js';
 import { tool } from '../kube/tools.js';
 import type { LoadProfile, Sample } from './profile.js';
-import { newHistogram, type LoadResult } from './result.js';
+import { generatorFigures, newHistogram, type LoadResult } from './result.js';
 
 export const K6_METRIC = 'meshcheck_latency';
 
@@ -86,6 +86,7 @@ function versionOf(res) {
 
 export default function () {
   if (exec.scenario.iterationInTest >= ${p.requests}) return; // past the budget
+  const sentAt = Date.now();
   const res = http.request(${JSON.stringify(p.method)}, ${JSON.stringify(o.url + p.path)}, body, params);
   const t = res.timings;
   // Waiting for a connection (blocked) and connecting count, as they do in the embedded engine.
@@ -94,6 +95,8 @@ export default function () {
     version: versionOf(res),
     overloaded: String(res.headers['X-Envoy-Overloaded'] === 'true'),
     flags: res.headers['X-Meshcheck-Response-Flags'] || (res.status === 0 ? 'NC' : '-'),
+    // When the request left, so meshcheck can put responses in send order.
+    sent: String(sentAt),
   });
 }
 
@@ -103,7 +106,7 @@ export function handleSummary(data) {
 `;
 }
 
-interface ProcessOutput { samples: (Sample & { at: number })[]; dropped: number; code: number | null; log: string }
+interface ProcessOutput { samples: (Sample & { sentAt: number })[]; dropped: number; code: number | null; log: string }
 
 /** Splits a profile into `n` shares that together send the same budget at the same total rate. */
 export function splitProfile(p: LoadProfile, n: number): LoadProfile[] {
@@ -160,8 +163,8 @@ async function runOne(k6: string, p: LoadProfile, i: number, dir: string, o: K6O
 }
 
 /** The custom metric's points in k6's JSON output: one per request. */
-async function readPoints(file: string): Promise<(Sample & { at: number })[]> {
-  const out: (Sample & { at: number })[] = [];
+async function readPoints(file: string): Promise<(Sample & { sentAt: number })[]> {
+  const out: (Sample & { sentAt: number })[] = [];
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line.includes(`"metric":"${K6_METRIC}"`) || !line.includes('"type":"Point"')) continue;
@@ -173,28 +176,34 @@ async function readPoints(file: string): Promise<(Sample & { at: number })[]> {
       latencyUs: Math.max(1, Math.round(point.data.value * 1000)),
       overloaded: t.overloaded === 'true',
       flags: t.flags ?? '-',
-      at: Date.parse(point.data.time),
+      sentAt: Number(t.sent ?? Date.parse(point.data.time) - point.data.value),
     });
   }
   return out;
 }
 
-/** Merges the processes' requests into one result: one histogram from every request's latency. */
+/**
+ * Merges the processes' requests into one result, in send order: one histogram from every request's
+ * latency. k6 does not send late (it drops an arrival that finds no free VU), so it has no send lag to
+ * report; its dropped_iterations and the achieved rate are its health figures.
+ */
 function merge(p: LoadProfile, outputs: ProcessOutput[], startedAt: number, durationMs: number): LoadResult {
-  const all = outputs.flatMap((o) => o.samples).sort((a, b) => a.at - b.at);
+  const all = outputs.flatMap((o) => o.samples).sort((a, b) => a.sentAt - b.sentAt);
   const histogram = newHistogram();
   const timeline: LoadResult['timeline'] = [];
-  const first = all[0]?.at ?? startedAt;
+  const first = all[0]?.sentAt ?? startedAt;
   for (const s of all) {
     histogram.recordValue(s.latencyUs);
-    const sec = Math.max(0, Math.floor((s.at - first) / 1000));
+    const sec = Math.max(0, Math.floor((s.sentAt + s.latencyUs / 1000 - first) / 1000));
     while (timeline.length <= sec) timeline.push({ second: timeline.length, completed: 0, errors: 0 });
     timeline[sec]!.completed++;
     if (s.status < 200 || s.status >= 300) timeline[sec]!.errors++;
   }
-  const samples: Sample[] = all.map(({ at: _at, ...s }) => s);
+  const samples: Sample[] = all.map(({ sentAt: _sentAt, ...s }) => s);
   // An arrival past the budget may be counted as dropped by k6; it was never part of the budget.
   const dropped = Math.min(outputs.reduce((n, o) => n + o.dropped, 0), p.requests - samples.length);
   const exitCodes = outputs.map((o) => o.code);
-  return { engine: 'k6', profile: p, startedAt, durationMs, sent: samples.length, dropped, stoppedEarly: false, samples, histogram, timeline, k6: { exitCodes, thresholdsCrossed: exitCodes.includes(99) } };
+  const sendWindowMs = all.length > 1 ? all[all.length - 1]!.sentAt - first : 0;
+  const generator = generatorFigures(p, { arrivals: samples.length + dropped, dropped, completed: samples.length, sendWindowMs, durationMs });
+  return { engine: 'k6', profile: p, startedAt, durationMs, sent: samples.length, dropped, stoppedEarly: false, samples, histogram, timeline, k6: { exitCodes, thresholdsCrossed: exitCodes.includes(99) }, generator };
 }

@@ -29,6 +29,8 @@ export interface Sample {
   version?: string;
   /** Latency from the intended send time, in microseconds. */
   latencyUs: number;
+  /** How much later than intended the request was sent (the generator's own lag), in microseconds. */
+  lagUs?: number;
   /** Rejected by a circuit breaker (x-envoy-overloaded). */
   overloaded: boolean;
   /** Sidecar response flags (meshcheck's reference sidecar reports them in a header). */

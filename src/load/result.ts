@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { LoadProfile, Sample } from './profile.js';
+import { quantiles, type LoadHealth } from './health.js';
 
 const HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 } as const;
 
@@ -19,6 +20,7 @@ export interface LoadResult {
   dropped: number;
   /** Stopped before the budget because every sequential verdict was decided. */
   stoppedEarly: boolean;
+  /** Every response, in the order the requests were sent. */
   samples: Sample[];
   /** Latency (microseconds from intended send) of every response. */
   histogram: hdr.Histogram;
@@ -26,6 +28,27 @@ export interface LoadResult {
   timeline: { second: number; completed: number; errors: number }[];
   /** k6 only: its exit codes (one per process) and whether a threshold was crossed (exit 99). */
   k6?: { exitCodes: (number | null)[]; thresholdsCrossed: boolean };
+  /** The engine's own figures: did it keep the schedule it was asked for. */
+  generator: GeneratorFigures;
+  /** Set by observeLoad: the generator's figures with the machine's, classified. */
+  health?: LoadHealth;
+}
+
+export type GeneratorFigures = Pick<LoadHealth, 'askedRps' | 'sentRps' | 'achievedRps' | 'sendLagMs' | 'dropped' | 'droppedShare'>;
+
+/**
+ * The generator figures of a run. `sendWindowMs` is how long the engine took to work through the
+ * arrivals it was asked for (sent or dropped); `lagUs` the per-request send lag, if the engine knows it (not for a
+ * burst, where every request is due at once).
+ */
+export function generatorFigures(p: LoadProfile, o: { arrivals: number; dropped: number; completed: number; sendWindowMs: number; durationMs: number; lagUs?: ArrayLike<number> }): GeneratorFigures {
+  const lag = o.lagUs && p.rps ? quantiles(Array.from(o.lagUs, (x) => x / 1000)) : null;
+  // The first arrival is due at 0, so n arrivals span (n - 1) intervals.
+  const sentRps = p.rps && o.arrivals > 1 && o.sendWindowMs > 0 ? Number((((o.arrivals - 1) * 1000) / o.sendWindowMs).toFixed(1)) : null;
+  return {
+    askedRps: p.rps ?? null, sentRps, achievedRps: o.durationMs > 0 ? Number(((o.completed * 1000) / o.durationMs).toFixed(1)) : 0,
+    sendLagMs: lag, dropped: o.dropped, droppedShare: o.arrivals > 0 ? o.dropped / o.arrivals : 0,
+  };
 }
 
 export function countBy<T extends string | number>(samples: Sample[], key: (s: Sample) => T | undefined): Record<string, number> {
@@ -52,5 +75,6 @@ export function summarize(r: LoadResult): Record<string, unknown> {
     statuses: countBy(r.samples, (s) => s.status), versions: countBy(r.samples, (s) => s.version),
     latencyMs: h.totalCount ? { p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) } : null,
     timeline: r.timeline,
+    ...(r.health ? { health: r.health } : {}),
   };
 }

@@ -12,7 +12,7 @@ export function findPrometheus(): string | undefined {
   return undefined;
 }
 
-/** A real Prometheus server on loopback scraping every sidecar of the local target once a second. */
+/** A real Prometheus server on loopback scraping every sidecar of the local target twice a second. */
 export class Prometheus {
   private constructor(readonly url: string) {}
 
@@ -23,7 +23,7 @@ export class Prometheus {
     mkdirSync(dir, { recursive: true });
     const config = join(dir, 'prometheus.yml');
     writeFileSync(config, [
-      'global: {scrape_interval: 1s, evaluation_interval: 1s}',
+      'global: {scrape_interval: 500ms, evaluation_interval: 1s}',
       'scrape_configs:',
       '- job_name: meshcheck-sidecars',
       '  metrics_path: /metrics',

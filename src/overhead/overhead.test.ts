@@ -1,5 +1,5 @@
-import { addedLatency, cpuPer1000, pool, summarizeOverhead } from './overhead.js';
-import { newHistogram, type LoadResult } from '../load/result.js';
+import { addedLatency, addedOverRounds, cpuPer1000, pool, summarizeOverhead } from './overhead.js';
+import { generatorFigures, newHistogram, type LoadResult } from '../load/result.js';
 import { profile, type Sample } from '../load/profile.js';
 import { seededRng } from '../util/seeded-rng.js';
 
@@ -7,7 +7,9 @@ function run(latenciesUs: number[], headers: Record<string, string> = {}): LoadR
   const histogram = newHistogram();
   const samples: Sample[] = latenciesUs.map((latencyUs) => ({ status: 200, version: 'v1', latencyUs, overloaded: false, flags: '-' }));
   for (const s of samples) histogram.recordValue(s.latencyUs);
-  return { engine: 'embedded', profile: profile({ service: 'reviews', rps: 500, requests: latenciesUs.length, headers }), startedAt: 0, durationMs: latenciesUs.length * 2, sent: latenciesUs.length, dropped: 0, stoppedEarly: false, samples, histogram, timeline: [] };
+  const p = profile({ service: 'reviews', rps: 500, requests: latenciesUs.length, headers });
+  const generator = generatorFigures(p, { arrivals: samples.length, dropped: 0, completed: samples.length, sendWindowMs: (samples.length - 1) * 2, durationMs: samples.length * 2 });
+  return { engine: 'embedded', profile: p, startedAt: 0, durationMs: latenciesUs.length * 2, sent: latenciesUs.length, dropped: 0, stoppedEarly: false, samples, histogram, timeline: [], generator };
 }
 
 const r = seededRng(11);
@@ -47,5 +49,21 @@ describe('overhead', () => {
     expect(s.addedMs.p50!.estimate).toBeCloseTo(0.5, 1);
     expect(s.sidecars).toEqual([{ instance: 'c', vcpuPer1000Rps: expect.objectContaining({ estimate: 0.22, rounds: [0.2, 0.24] }), memoryMb: 90 }]);
     expect(typeof s.histograms.mesh).toBe('string');
+  });
+
+  it('widens the interval to the paired rounds when the machine drifts, and reports the baseline noise', () => {
+    // The machine slows by 0.3 ms a round; the mesh adds 0.5 ms on top, every round.
+    const drift = (i: number) => 300 * i;
+    const baseline = Array.from({ length: 10 }, (_, i) => run(base().map((x) => x + drift(i))));
+    const mesh = Array.from({ length: 10 }, (_, i) => run(base().map((x) => x + drift(i) + 500)));
+    const a = addedOverRounds(baseline, mesh, 0.5);
+    expect(a.estimate).toBeCloseTo(0.5, 1);
+    expect(a.pairs).toHaveLength(10);
+    expect(a.lo!).toBeLessThan(0.5);
+    expect(a.hi!).toBeGreaterThan(0.5);
+    // The baseline moved by about 2.7 ms over the rounds: its noise figure says so.
+    expect(a.noise!).toBeGreaterThan(0.5);
+    const steady = addedOverRounds(Array.from({ length: 10 }, () => run(base())), Array.from({ length: 10 }, () => run(base().map((x) => x + 500))), 0.5);
+    expect(steady.noise!).toBeLessThan(0.05);
   });
 });

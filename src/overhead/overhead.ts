@@ -1,13 +1,17 @@
 import { defaults } from '../config.js';
 import { encodeHistogram } from '../load/histogram-codec.js';
 import { achievedRps, newHistogram, type LoadResult } from '../load/result.js';
+import { quantiles } from '../load/health.js';
 import { meanInterval, quantileInterval, zFor } from '../verdicts/stats.js';
 
 /**
  * Overhead = the same load with and without the mesh. The measurement follows the vendors'
  * method (documented-figures.md, "How the anchors measure"): the same fixed rate, payload and
- * connection limit both ways, a trimmed warm-up, and repeated runs pooled. Rounds alternate
- * (baseline first, then mesh first) so a drift of the machine does not land on one side only.
+ * connection limit both ways, a trimmed warm-up, and repeated runs pooled. Many short rounds
+ * alternate (baseline first, then mesh first), so a drift of the machine lands on both sides
+ * and cancels in each pair of neighbouring rounds; the spread of those pairs is part of the
+ * interval, and the baseline's own spread between rounds is reported as the noise a claim's
+ * margin must beat (docs/adr/0007-honest-verdicts-on-a-busy-machine.md).
  */
 
 export const QUANTILES = [0.5, 0.9, 0.99] as const;
@@ -36,6 +40,20 @@ export interface Estimate {
   hi: number | null;
 }
 
+/** Added latency at one quantile: the pooled estimate, its interval, and the baseline's own noise. */
+export interface Added extends Estimate {
+  /** Pooled mesh and baseline quantiles, ms. */
+  mesh: number;
+  baseline: number;
+  /**
+   * Half-width (ms) of the 95% t interval of the baseline's quantile over its rounds: how far the
+   * no-mesh baseline itself moved from round to round. null with fewer than two rounds.
+   */
+  noise: number | null;
+  /** Mesh minus baseline per pair of neighbouring rounds, ms. */
+  pairs: number[];
+}
+
 /** The serialisable result of an overhead measurement (run record `overhead[]`, reports, compare). */
 export interface OverheadSummary {
   scenario: string;
@@ -50,23 +68,42 @@ export interface OverheadSummary {
   achievedRps: { baseline: number; mesh: number };
   errors: { baseline: number; mesh: number };
   latencyMs: { baseline: Record<string, number>; mesh: Record<string, number> };
-  /** Mesh minus baseline at p50/p90/p99, with the interval (each side's quantile interval at alpha/2). */
+  /**
+   * Mesh minus baseline at p50/p90/p99: the pooled estimate, with the wider of the pooled interval
+   * (each side's quantile interval at alpha/2) and the t interval over paired rounds.
+   */
   addedMs: Record<string, Estimate>;
+  /** The baseline's own round-to-round noise at p50/p90/p99 (see Added.noise); absent in older records. */
+  noiseMs?: Record<string, number | null>;
   sidecars: { instance: string; vcpuPer1000Rps: Estimate & { rounds: number[] }; memoryMb: number }[];
   histograms: { baseline: string; mesh: string };
 }
 
 const key = (q: number) => `p${Math.round(q * 100)}`;
 
-/** Pools repeated runs of one profile into one result (samples and histograms added, times summed). */
+/** Pools repeated runs of one profile into one result (samples and histograms added, times summed, health the worst). */
 export function pool(runs: readonly LoadResult[]): LoadResult {
   if (runs.length === 0) throw new Error('pool: no runs');
   const histogram = newHistogram();
   for (const r of runs) histogram.add(r.histogram);
+  const samples = runs.flatMap((r) => r.samples);
+  const first = runs[0]!;
+  const durationMs = runs.reduce((a, r) => a + r.durationMs, 0);
+  const dropped = runs.reduce((a, r) => a + r.dropped, 0);
+  const arrivals = runs.reduce((a, r) => a + r.sent + r.dropped, 0);
+  const sentRates = runs.map((r) => r.generator.sentRps).filter((x): x is number => x !== null);
+  const generator = {
+    askedRps: first.generator.askedRps, sentRps: sentRates.length ? Math.min(...sentRates) : null,
+    achievedRps: durationMs > 0 ? Number(((samples.length * 1000) / durationMs).toFixed(1)) : 0,
+    sendLagMs: first.generator.sendLagMs ? quantiles(samples.map((s) => (s.lagUs ?? 0) / 1000)) : null,
+    dropped, droppedShare: arrivals > 0 ? dropped / arrivals : 0,
+  };
+  const sick = runs.map((r) => r.health).filter((h) => h !== undefined && !h.healthy);
+  const health = sick[0] ?? runs.find((r) => r.health)?.health;
   return {
-    engine: runs[0]!.engine, profile: { ...runs[0]!.profile, requests: runs.reduce((a, r) => a + r.profile.requests, 0) }, startedAt: runs[0]!.startedAt,
-    durationMs: runs.reduce((a, r) => a + r.durationMs, 0), sent: runs.reduce((a, r) => a + r.sent, 0), dropped: runs.reduce((a, r) => a + r.dropped, 0),
-    stoppedEarly: false, samples: runs.flatMap((r) => r.samples), histogram, timeline: joinTimelines(runs),
+    engine: first.engine, profile: { ...first.profile, requests: runs.reduce((a, r) => a + r.profile.requests, 0) }, startedAt: first.startedAt,
+    durationMs, sent: runs.reduce((a, r) => a + r.sent, 0), dropped, stoppedEarly: false, samples, histogram, timeline: joinTimelines(runs), generator,
+    ...(health ? { health: { ...health, ...generator, healthy: sick.length === 0, reasons: [...new Set(sick.flatMap((h) => h!.reasons))] } } : {}),
   };
 }
 
@@ -80,14 +117,35 @@ function joinTimelines(runs: readonly LoadResult[]): LoadResult['timeline'] {
 /** Added latency at quantile q: mesh minus baseline, bounds from each side's interval at alpha/2. */
 export function addedLatency(baselineUs: readonly number[], meshUs: readonly number[], q: number, confidence: number = defaults.confidence): Estimate & { mesh: number; baseline: number } {
   const z = zFor((1 - confidence) / 2);
-  const sorted = (xs: readonly number[]) => xs.map((x) => x / 1000).sort((a, b) => a - b);
-  const m = quantileInterval(sorted(meshUs), q, z);
-  const b = quantileInterval(sorted(baselineUs), q, z);
+  const m = quantileInterval(sortedMs(meshUs), q, z);
+  const b = quantileInterval(sortedMs(baselineUs), q, z);
   return {
     estimate: m.estimate - b.estimate, mesh: m.estimate, baseline: b.estimate,
     lo: m.lo !== undefined && b.hi !== undefined ? m.lo - b.hi : null,
     hi: m.hi !== undefined && b.lo !== undefined ? m.hi - b.lo : null,
   };
+}
+
+/**
+ * Added latency at quantile q over alternating rounds. The pooled interval assumes every request
+ * is drawn from one distribution; when the machine drifts between rounds it is too narrow, so the
+ * interval is widened to the t interval over the paired rounds' differences where that is wider.
+ */
+export function addedOverRounds(baseline: readonly LoadResult[], mesh: readonly LoadResult[], q: number, confidence: number = defaults.confidence): Added {
+  const us = (rs: readonly LoadResult[]) => rs.flatMap((r) => r.samples.map((s) => s.latencyUs));
+  const pooled = addedLatency(us(baseline), us(mesh), q, confidence);
+  const at = (r: LoadResult) => quantileInterval(sortedMs(r.samples.map((s) => s.latencyUs)), q, 0).estimate;
+  const n = Math.min(baseline.length, mesh.length);
+  const pairs = Array.from({ length: n }, (_, i) => at(mesh[i]!) - at(baseline[i]!)).filter(Number.isFinite);
+  const paired = meanInterval(pairs, 1 - confidence);
+  const base = meanInterval(baseline.map(at).filter(Number.isFinite), 1 - confidence);
+  const lo = pooled.lo === null ? null : paired.lo === undefined ? pooled.lo : Math.min(pooled.lo, paired.lo);
+  const hi = pooled.hi === null ? null : paired.hi === undefined ? pooled.hi : Math.max(pooled.hi, paired.hi);
+  return { ...pooled, lo, hi, noise: base.hi === undefined ? null : base.hi - base.estimate, pairs };
+}
+
+function sortedMs(xs: readonly number[]): number[] {
+  return xs.map((x) => x / 1000).sort((a, b) => a - b);
 }
 
 /**
@@ -106,12 +164,9 @@ export function summarizeOverhead(scenario: string, mesh: string, r: OverheadRou
   const base = pool(r.baseline);
   const meshed = pool(r.mesh);
   const lat = (x: LoadResult) => Object.fromEntries(QUANTILES.map((q) => [key(q), Number((x.histogram.getValueAtPercentile(q * 100) / 1000).toFixed(3))]));
-  const baseUs = base.samples.map((s) => s.latencyUs);
-  const meshUs = meshed.samples.map((s) => s.latencyUs);
-  const addedMs = Object.fromEntries(QUANTILES.map((q) => {
-    const a = addedLatency(baseUs, meshUs, q, confidence);
-    return [key(q), { estimate: round3(a.estimate), lo: a.lo === null ? null : round3(a.lo), hi: a.hi === null ? null : round3(a.hi) }];
-  }));
+  const added = QUANTILES.map((q) => [key(q), addedOverRounds(r.baseline, r.mesh, q, confidence)] as const);
+  const addedMs = Object.fromEntries(added.map(([k, a]) => [k, { estimate: round3(a.estimate), lo: a.lo === null ? null : round3(a.lo), hi: a.hi === null ? null : round3(a.hi) }]));
+  const noiseMs = Object.fromEntries(added.map(([k, a]) => [k, a.noise === null ? null : round3(a.noise)]));
   const instances = [...new Set(r.usage.flat().map((u) => u.instance))];
   const sidecars = instances.map((instance) => {
     const rows = r.usage.map((round) => round.find((u) => u.instance === instance)).filter((u): u is RoundUsage => u !== undefined);
@@ -132,7 +187,7 @@ export function summarizeOverhead(scenario: string, mesh: string, r: OverheadRou
     achievedRps: { baseline: Number(achievedRps(base).toFixed(1)), mesh: Number(achievedRps(meshed).toFixed(1)) },
     errors: { baseline: errors(base), mesh: errors(meshed) },
     latencyMs: { baseline: lat(base), mesh: lat(meshed) },
-    addedMs, sidecars,
+    addedMs, noiseMs, sidecars,
     histograms: { baseline: encodeHistogram(base.histogram), mesh: encodeHistogram(meshed.histogram) },
   };
 }

@@ -30,6 +30,15 @@ export function featureFiles(paths: string[]): string[] {
   return out;
 }
 
+/**
+ * Whether any scenario under the paths checks the mesh's own metrics ("Then the mesh reports ..."),
+ * so Prometheus can start in the background before the first scenario needs it. A plain text scan:
+ * a false positive (the scenario filtered out by tags) only starts Prometheus for nothing.
+ */
+export function needsPrometheus(paths: string[]): boolean {
+  return featureFiles(paths.map((p) => p.replace(/(:\d+)+$/, ''))).some((f) => /^\s*(Then|And|But|\*)\s+the mesh reports /m.test(readFileSync(f, 'utf8')));
+}
+
 /** Parses feature files into scenarios (pickles) and the intents their steps state; nothing runs. */
 export function readScenarios(paths: string[]): PlannedScenario[] {
   const out: PlannedScenario[] = [];

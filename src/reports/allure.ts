@@ -1,18 +1,24 @@
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfraError, UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
+import { toolsBin } from '../kube/tools.js';
+
+import { INFRASTRUCTURE_CATEGORY, INFRASTRUCTURE_MARKER } from '../verdicts/infrastructure.js';
 
 /**
  * Allure files meshcheck writes beside the results, and the Allure HTML build.
  *
  * Allure categories for meshcheck's outcomes: NOT_SUPPORTED results are skipped ("Not supported by
- * mesh"), INCONCLUSIVE ones are failed with that word in the message, BROKEN ones are broken.
+ * mesh"), INCONCLUSIVE ones are failed with that word in the message (those meshcheck's own load
+ * could not support have their own category), BROKEN ones are broken.
  */
 export const ALLURE_CATEGORIES = [
   { name: 'Not supported by mesh', matchedStatuses: ['skipped'] },
+  // Before "Inconclusive": a result belongs to the first category it matches.
+  { name: INFRASTRUCTURE_CATEGORY, matchedStatuses: ['failed'], messageRegex: `(?s).*INCONCLUSIVE.*${INFRASTRUCTURE_MARKER}.*` },
   { name: 'Inconclusive', matchedStatuses: ['failed'], messageRegex: '.*INCONCLUSIVE.*' },
   { name: 'Failed verdicts', matchedStatuses: ['failed'], messageRegex: '.*FAILED.*' },
   { name: 'Infrastructure', matchedStatuses: ['broken'] },
@@ -53,6 +59,31 @@ export function allureBin(): string {
 }
 
 /**
+ * Java options that halve allure-commandline's start-up (4.4 s to 2.2 s here): class-data sharing
+ * from an archive of the classes Allure loads, made by the first run into the tools cache and named
+ * after the Java binary, so another Java makes another archive; C1 only, as the run is short. An
+ * option the JVM does not know is ignored.
+ */
+function classDataSharing(): { opts: string; keep: () => void } {
+  const base = '-XX:+IgnoreUnrecognizedVMOptions -XX:TieredStopAtLevel=1';
+  let stamp: string;
+  let version: string;
+  try {
+    const java = realpathSync(execFileSync('sh', ['-c', 'command -v java'], { encoding: 'utf8' }).trim());
+    stamp = `${Math.round(statSync(java).mtimeMs)}`;
+    version = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'node_modules', 'allure-commandline', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return { opts: base, keep: () => undefined };
+  }
+  const dir = join(toolsBin(), '..', 'cache');
+  const archive = join(dir, `allure-${version}-java-${stamp}.jsa`);
+  if (existsSync(archive)) return { opts: `${base} -XX:SharedArchiveFile=${archive}`, keep: () => undefined };
+  mkdirSync(dir, { recursive: true });
+  const fresh = `${archive}.${process.pid}`;
+  return { opts: `${base} -XX:ArchiveClassesAtExit=${fresh}`, keep: () => { if (existsSync(fresh)) renameSync(fresh, archive); } };
+}
+
+/**
  * Builds the Allure HTML report from one or more results folders. History: the previous report's
  * history/ (kept in historyDir) goes in as one more results folder, and the new report's history/
  * is copied back, so the trend charts and per-test history carry across runs. The run's own
@@ -69,7 +100,11 @@ export async function generateAllure(resultsDirs: string[], reportDir: string, h
   }
   try {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolveRun, reject) => {
-      const child = spawn(allureBin(), ['generate', ...inputs, '-o', reportDir, '--clean'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const cds = classDataSharing();
+      const child = spawn(allureBin(), ['generate', ...inputs, '-o', reportDir, '--clean'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JAVA_OPTS: [cds.opts, process.env.JAVA_OPTS].filter(Boolean).join(' ') } });
+      child.on('close', (c) => {
+        if (c === 0) cds.keep();
+      });
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.stderr.on('data', (d: Buffer) => (text += d.toString()));

@@ -2,7 +2,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { OverheadSummary } from '../overhead/overhead.js';
-import { RUN_RECORD_VERSION, type ScenarioRecord } from '../session/run-context.js';
+import type { ScenarioRecord } from '../session/run-context.js';
+
+export const RUN_RECORD_VERSION = 'meshcheck.run/v1';
 
 /** A run record as written by `meshcheck run` (run-record.json). */
 export interface RunRecord {

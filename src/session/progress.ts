@@ -1,4 +1,6 @@
-/** The live progress line on stderr while load runs: scenario, sent, rate, errors. */
+import { describeHealth, type LoadHealth } from '../load/health.js';
+
+/** The live progress line on stderr while load runs: scenario, sent, rate, errors; then the load's health if it was not healthy. */
 export class ProgressLine {
   private last = '';
   constructor(private readonly enabled: boolean, private readonly label: string) {}
@@ -10,7 +12,8 @@ export class ProgressLine {
     process.stderr.write(process.stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
   }
 
-  done(): void {
+  done(health?: LoadHealth): void {
     if (this.enabled && this.last && process.stderr.isTTY) process.stderr.write('\n');
+    if (this.enabled && health && !health.healthy) process.stderr.write(`  ${this.label} | load not healthy: ${health.reasons.join('; ')} (${describeHealth(health)})\n`);
   }
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import { Ledger } from '../ledger/ledger.js';
 import { LocalTarget } from '../targets/local/local-target.js';
-import { KubeTarget } from '../targets/kube/kube-target.js';
+import type { KubeTarget } from '../targets/kube/kube-target.js';
+import { RUN_RECORD_VERSION } from '../reports/run-record.js';
 import { InfraError } from '../errors.js';
 import { Prometheus } from '../metrics/prometheus.js';
 import type { Outcome, Verdict } from '../verdicts/outcome.js';
@@ -24,6 +25,8 @@ export interface RunSettings {
   engine: 'embedded' | 'k6';
   /** Print a live progress line on stderr. */
   progress: boolean;
+  /** Start Prometheus in the background at the start of the run: some scenario will query it. */
+  warmPrometheus?: boolean;
 }
 
 export interface ScenarioRecord {
@@ -38,9 +41,11 @@ export interface ScenarioRecord {
   usageError?: boolean;
   /** NOT_SUPPORTED: each unsupported intent and the mesh's reason. */
   notSupported?: string[];
+  /** Why a verdict could not be FAILED: the load generator was behind or the machine busy (figures). */
+  infrastructure?: string[];
 }
 
-export const RUN_RECORD_VERSION = 'meshcheck.run/v1';
+export { RUN_RECORD_VERSION };
 
 /** State shared by every scenario of one run: the target, the ledger and the run record. */
 export class RunContext {
@@ -72,10 +77,14 @@ export class RunContext {
     const ledger = new Ledger(settings.runId);
     ledger.record({ op: 'run', runId: settings.runId, pid: process.pid, startedAt: new Date().toISOString(), out: settings.out });
     if (settings.target === 'kube') {
+      // The Kubernetes client is loaded only for the kube target (a second and a half of start-up).
+      const { KubeTarget } = await import('../targets/kube/kube-target.js');
       const kube = await KubeTarget.connect({ context: settings.context!, kubeconfig: settings.kubeconfig }, ledger, settings.runId, log);
       RunContext.current = new RunContext(settings, ledger, undefined, kube);
     } else {
       RunContext.current = new RunContext(settings, ledger, await LocalTarget.start(ledger, log));
+      // Started now, it is ready by the time a scenario asks (it takes seconds); a failure surfaces there.
+      if (settings.warmPrometheus) void RunContext.current.prometheus().catch(() => undefined);
     }
     return RunContext.current;
   }

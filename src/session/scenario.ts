@@ -15,6 +15,8 @@ import { Efficacy } from './efficacy.js';
 import { ProgressLine } from './progress.js';
 import { defaults } from '../config.js';
 import { pool, summarizeOverhead, type OverheadRounds, type OverheadSummary } from '../overhead/overhead.js';
+import { observeLoad } from '../load/health.js';
+import { guardVerdict } from '../verdicts/infrastructure.js';
 
 export interface LoadRun {
   result: LoadResult;
@@ -33,8 +35,8 @@ export class ScenarioSession {
   promStartMs?: number;
   probe?: { attempts: number; rejected: number; detail: string[] };
   overhead?: OverheadSummary;
-  /** The pooled rounds of the overhead run, for checks at any percentile. */
-  overheadLoads?: { baseline: LoadResult; mesh: LoadResult };
+  /** The rounds of the overhead run, for checks at any percentile. */
+  overheadRounds?: OverheadRounds;
 
   constructor(readonly run: RunContext, readonly name: string) {}
 
@@ -79,15 +81,31 @@ export class ScenarioSession {
     this.remember(`slow ${service}`, await this.target.setBehaviour(insts, { delayMs }));
   }
 
-  /** Runs the engine with the live progress line; `label` undefined = a silent warm-up. */
-  private load(p: LoadProfile, via: number, label?: string, shouldStop?: (s: readonly Sample[]) => boolean): Promise<LoadResult> {
+  /** Runs the engine with the live progress line and observes its health; `label` undefined = a silent warm-up. */
+  private load(p: LoadProfile, via: number, label?: string, shouldStop?: (s: readonly Sample[]) => boolean, announceHealth = true): Promise<LoadResult> {
     const progress = new ProgressLine(this.run.settings.progress && label !== undefined, `${this.name}: ${label}`);
     const onProgress = (x: { sent: number; completed: number; errors: number; rps: number }) => progress.update(x);
     // k6 runs its whole budget (it cannot be stopped early by meshcheck's sequential plan).
-    const run = this.run.settings.engine === 'k6'
+    const run = () => this.run.settings.engine === 'k6'
       ? runK6(p, { via: `127.0.0.1:${via}`, processes: k6Processes(p) })
       : runEmbedded(p, { via: `127.0.0.1:${via}`, shouldStop, onProgress });
-    return run.finally(() => progress.done());
+    return observeLoad(this.target.processGroups(), run).then((r) => {
+      progress.done(announceHealth ? r.health : undefined);
+      return r;
+    }, (err: unknown) => {
+      progress.done();
+      throw err;
+    });
+  }
+
+  /**
+   * The verdict of a sample check on the last load: the sequential plan's decision, and never a
+   * FAILED that an unhealthy load could have caused (guardVerdict).
+   */
+  judge(check: SampleCheck): Verdict {
+    const samples = this.samples();
+    const { plan, result } = this.lastLoad!;
+    return guardVerdict(plan.verdict(check, samples), check, [result.health], samples);
   }
 
   /** Sends load; the checks the scenario states next decide when it may stop early. */
@@ -120,7 +138,7 @@ export class ScenarioSession {
   async overheadRun(service: string, rps: number, durationMs: number): Promise<OverheadSummary> {
     const inst = this.target.instancesOf(service)[0];
     if (!inst?.appPort) throw new InfraError(`no instance of "${service}" with a workload is running`);
-    const rounds = Math.max(1, Math.floor(Number(process.env.MESHCHECK_OVERHEAD_ROUNDS) || defaults.overheadRounds));
+    const rounds = Math.max(2, Math.floor(Number(process.env.MESHCHECK_OVERHEAD_ROUNDS) || defaults.overheadRounds));
     const perRound = Math.max(1, Math.round((rps * durationMs) / 1000 / rounds));
     const base = profile({ service, rps, requests: perRound });
     const meshed = profile({ service, rps, requests: perRound, headers: { 'x-meshcheck-overhead': '1' } });
@@ -134,10 +152,10 @@ export class ScenarioSession {
     await this.load({ ...meshed, requests: warmupRequests }, client.outboundPort);
     const onPath = new Set([client.name, inst.name]);
     const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
-    const runBaseline = async (i: number) => out.baseline.push(await this.load(base, inst.appPort!, `baseline ${i + 1}/${rounds}`));
+    const runBaseline = async (i: number) => out.baseline.push(await this.load(base, inst.appPort!, `baseline ${i + 1}/${rounds}`, undefined, false));
     const runMesh = async (i: number) => {
       const before = await this.target.sidecarStats();
-      const r = await this.load(meshed, client.outboundPort, `mesh ${i + 1}/${rounds}`);
+      const r = await this.load(meshed, client.outboundPort, `mesh ${i + 1}/${rounds}`, undefined, false);
       const after = await this.target.sidecarStats();
       out.mesh.push(r);
       out.usage.push(after.filter((a) => onPath.has(a.instance)).map((a) => ({
@@ -154,8 +172,10 @@ export class ScenarioSession {
         await runBaseline(i);
       }
     }
-    this.overheadLoads = { baseline: pool(out.baseline), mesh: pool(out.mesh) };
-    this.loads.push(this.run.addLoad(`${this.name} (baseline)`, this.overheadLoads.baseline), this.run.addLoad(`${this.name} (mesh)`, this.overheadLoads.mesh));
+    this.overheadRounds = out;
+    const sick = [...out.baseline, ...out.mesh].filter((r) => r.health && !r.health.healthy);
+    if (this.run.settings.progress && sick.length) process.stderr.write(`  ${this.name}: ${sick.length} of ${2 * rounds} rounds not healthy, e.g. ${sick[0]!.health!.reasons.join('; ')}\n`);
+    this.loads.push(this.run.addLoad(`${this.name} (baseline)`, pool(out.baseline)), this.run.addLoad(`${this.name} (mesh)`, pool(out.mesh)));
     this.overhead = summarizeOverhead(this.name, this.run.settings.mesh, out);
     this.run.overhead.push(this.overhead);
     return this.overhead;

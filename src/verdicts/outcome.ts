@@ -13,6 +13,11 @@ export interface Verdict {
   band?: { lo: number; hi: number; unit: string };
   samples: number;
   explanation: string;
+  /**
+   * Set when the load was not healthy: the reasons and the load's figures, and, when the data alone
+   * gave FAILED, that outcome (withheld: the verdict is INCONCLUSIVE).
+   */
+  infrastructure?: { withheld?: 'FAILED'; reasons: string[]; figures: string[] };
 }
 
 /** Exit code of a whole run from its scenario outcomes (DESIGN.md "Outcomes and exit codes"). */

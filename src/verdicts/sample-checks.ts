@@ -5,9 +5,19 @@ import { defaults } from '../config.js';
 
 const ALPHA = 1 - defaults.confidence;
 
+/**
+ * What a claim is about, which decides whether an unhealthy load can make it FAILED:
+ * rate (a share of responses), latency (a percentile), every (a claim about each response) and
+ * count (at least N responses of a kind).
+ */
+export type ClaimKind = 'rate' | 'latency' | 'every' | 'count';
+
 /** A verdict that can be decided from the load client's samples, possibly before the budget is spent. */
 export interface SampleCheck {
   claim: string;
+  kind: ClaimKind;
+  /** For "every" claims: what each response must satisfy. */
+  match?: (s: Sample) => boolean;
   /** Decision at a look: PASSED/FAILED when decided, undefined while still open. */
   decide(samples: readonly Sample[], look: Look, final: boolean): Verdict | undefined;
 }
@@ -18,6 +28,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 export function rateBand(claim: string, match: (s: Sample) => boolean, lo: number, hi: number, describe: string): SampleCheck {
   return {
     claim,
+    kind: 'rate',
     decide(samples, look, final) {
       const n = samples.length;
       const k = samples.reduce((a, s) => a + (match(s) ? 1 : 0), 0);
@@ -29,15 +40,13 @@ export function rateBand(claim: string, match: (s: Sample) => boolean, lo: numbe
       else if (final) outcome = 'INCONCLUSIVE';
       if (!outcome) return undefined;
       const p = n ? k / n : 0;
-      const d = Math.min(Math.abs(p - lo), Math.abs(hi - p));
-      const more = n === 0 ? 'at least 100' : d === 0 ? 'many' : String(Math.max(10, Math.ceil((look.z ** 2 * Math.max(p * (1 - p), 0.01)) / (d * d)) - n));
       const observed = `${k} of ${n} responses ${describe} (${n ? pct(p) : 'no samples'})`;
       const interval = `${(confidence * 100).toFixed(2)}% interval [${pct(ci.lo)}, ${pct(ci.hi)}]`;
       const explanation =
         outcome === 'PASSED' ? `${interval} lies inside the band [${pct(lo)}, ${pct(hi)}] at look ${look.index}`
         : outcome === 'FAILED' ? `${interval} lies outside the band [${pct(lo)}, ${pct(hi)}] at look ${look.index}`
         : n === 0 ? 'no responses were observed; zero samples never pass'
-        : `${interval} overlaps the edge of the band [${pct(lo)}, ${pct(hi)}]; about ${more} more requests needed`;
+        : `${interval} overlaps the edge of the band [${pct(lo)}, ${pct(hi)}]; ${moreRequests(k, n, lo, hi, look.z)}`;
       return { outcome, claim, observed, samples: n, interval: { lo: ci.lo * 100, hi: ci.hi * 100, confidence, unit: '%' }, band: { lo: lo * 100, hi: hi * 100, unit: '%' }, explanation };
     },
   };
@@ -47,6 +56,8 @@ export function rateBand(claim: string, match: (s: Sample) => boolean, lo: numbe
 export function all(claim: string, match: (s: Sample) => boolean, describe: (s: Sample) => string): SampleCheck {
   return {
     claim,
+    kind: 'every',
+    match,
     decide(samples, _look, final) {
       const bad = samples.filter((s) => !match(s));
       const n = samples.length;
@@ -67,6 +78,7 @@ export function all(claim: string, match: (s: Sample) => boolean, describe: (s: 
 export function atLeast(claim: string, match: (s: Sample) => boolean, min: number, describe: string): SampleCheck {
   return {
     claim,
+    kind: 'count',
     decide(samples, _look, final) {
       const k = samples.filter(match).length;
       const observed = `${k} of ${samples.length} responses ${describe}`;
@@ -77,21 +89,30 @@ export function atLeast(claim: string, match: (s: Sample) => boolean, min: numbe
   };
 }
 
-/** A latency percentile is below (or at least) a bound, by a distribution-free interval. */
+/**
+ * A latency percentile is below (or at least) a bound, by a distribution-free interval. Latency
+ * counts from the intended send time (no coordinated omission). The generator's own send lag is
+ * never allowed to decide against the mesh: a claim fails only on latency measured from when the
+ * request actually left (lag removed), and an "at least" claim passes only on that latency too;
+ * each outcome is taken on the reading least favourable to it.
+ */
 export function percentile(claim: string, q: number, boundMs: number, direction: 'below' | 'atLeast'): SampleCheck {
   return {
     claim,
+    kind: 'latency',
     decide(samples, look, final) {
       const n = samples.length;
-      const sorted = samples.map((s) => s.latencyUs / 1000).sort((a, b) => a - b);
-      const ci = quantileInterval(sorted, q, look.z);
+      const intended = samples.map((s) => s.latencyUs / 1000).sort((a, b) => a - b);
+      const actual = samples.map((s) => (s.latencyUs - (s.lagUs ?? 0)) / 1000).sort((a, b) => a - b);
+      const ci = quantileInterval(intended, q, look.z);
+      const ciActual = quantileInterval(actual, q, look.z);
       const confidence = 1 - look.alpha;
       let outcome: Outcome | undefined;
       if (direction === 'below') {
         if (ci.hi !== undefined && ci.hi < boundMs) outcome = 'PASSED';
-        else if (ci.lo !== undefined && ci.lo >= boundMs) outcome = 'FAILED';
+        else if (ciActual.lo !== undefined && ciActual.lo >= boundMs) outcome = 'FAILED';
       } else {
-        if (ci.lo !== undefined && ci.lo >= boundMs) outcome = 'PASSED';
+        if (ciActual.lo !== undefined && ciActual.lo >= boundMs) outcome = 'PASSED';
         else if (ci.hi !== undefined && ci.hi < boundMs) outcome = 'FAILED';
       }
       if (!outcome && final) outcome = 'INCONCLUSIVE';
@@ -99,11 +120,36 @@ export function percentile(claim: string, q: number, boundMs: number, direction:
       const f = (x: number | undefined) => (x === undefined ? 'undefined' : `${x.toFixed(2)}ms`);
       const p = `p${+(q * 100).toFixed(3)}`;
       const need = ci.hi === undefined || ci.lo === undefined ? `; about ${Math.max(10, Math.ceil((look.z ** 2 * 4) / (1 - q)) - n)} more requests needed to bound the ${p}` : '';
+      const lagged = ciActual.estimate !== ci.estimate ? `; from the actual send time (the generator's lag removed) ${p} = ${f(ciActual.estimate)}, interval [${f(ciActual.lo)}, ${f(ciActual.hi)}]` : '';
       const explanation = n === 0 ? 'no responses were observed; zero samples never pass'
-        : `${p} = ${f(ci.estimate)}, ${(confidence * 100).toFixed(2)}% interval [${f(ci.lo)}, ${f(ci.hi)}] vs bound ${boundMs}ms (${direction === 'below' ? 'must lie below' : 'must be at least'})${outcome === 'INCONCLUSIVE' ? need || '; the interval straddles the bound' : ''}`;
+        : `${p} = ${f(ci.estimate)}, ${(confidence * 100).toFixed(2)}% interval [${f(ci.lo)}, ${f(ci.hi)}] vs bound ${boundMs}ms (${direction === 'below' ? 'must lie below' : 'must be at least'})${lagged}${outcome === 'INCONCLUSIVE' ? need || '; the interval straddles the bound' : ''}`;
       return { outcome, claim, observed: `${p} ${f(ci.estimate)} over ${n} responses`, samples: n, interval: { lo: ci.lo ?? null, hi: ci.hi ?? null, confidence, unit: 'ms' }, band: direction === 'below' ? { lo: 0, hi: boundMs, unit: 'ms' } : { lo: boundMs, hi: Infinity, unit: 'ms' }, explanation };
     },
   };
+}
+
+/**
+ * How many more requests would decide a rate claim, if the observed share held: the smallest
+ * total at which the interval lies inside or outside the band, found by doubling then bisection.
+ */
+export function moreRequests(k: number, n: number, lo: number, hi: number, z: number): string {
+  if (n === 0) return 'about 100 more requests needed at least (no responses yet)';
+  const p = k / n;
+  const decided = (m: number) => {
+    const ci = wilson(Math.round(p * m), m, z);
+    return (ci.lo >= lo && ci.hi <= hi) || ci.hi < lo || ci.lo > hi;
+  };
+  const LIMIT = 10_000_000;
+  let upper = Math.max(n + 1, 2 * n);
+  while (!decided(upper) && upper < LIMIT) upper *= 2;
+  if (!decided(upper)) return `the observed share ${pct(p)} sits on the edge of the band, so more requests at this share would not settle it`;
+  let lower = n;
+  while (upper - lower > 1) {
+    const mid = Math.floor((lower + upper) / 2);
+    if (decided(mid)) upper = mid;
+    else lower = mid;
+  }
+  return `about ${Math.max(10, upper - n)} more requests needed`;
 }
 
 /**
@@ -120,7 +166,10 @@ export class SequentialPlan {
     this.looks = lookSchedule(budget, alpha);
   }
 
-  /** Called as samples arrive; true when every check is decided. */
+  /**
+   * Called as samples arrive, with the responses in send order up to the first request still
+   * outstanding (never the first to complete: see SendOrder); true when every check is decided.
+   */
   update(samples: readonly Sample[]): boolean {
     for (const look of this.looks.slice(this.evaluated)) {
       if (samples.length < look.n) break;

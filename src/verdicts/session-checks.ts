@@ -1,7 +1,8 @@
 import { InfraError } from '../errors.js';
 import { requestsByCode } from '../metrics/promql.js';
 import type { ScenarioSession } from '../session/scenario.js';
-import { addedLatency } from '../overhead/overhead.js';
+import { addedOverRounds } from '../overhead/overhead.js';
+import { guardVerdict } from './infrastructure.js';
 import type { Verdict } from './outcome.js';
 import { defaults } from '../config.js';
 import { formatMs } from '../util/duration.js';
@@ -41,7 +42,8 @@ export async function checkPromSuccessRate(s: ScenarioSession, service: string, 
   const observed = `${ok} of ${total} requests non-5xx in Prometheus over the last ${(w / 1000).toFixed(1)}s (this scenario)`;
   const explanation = `from the increase of ${query} between the scenario start and now`;
   if (total === 0) return { outcome: 'INCONCLUSIVE', claim, observed, samples: 0, explanation: `${explanation}; the mesh reported no requests, zero samples never pass` };
-  return { outcome: ok / total > min ? 'PASSED' : 'FAILED', claim, observed: `${observed} = ${((ok / total) * 100).toFixed(2)}%`, samples: total, explanation };
+  const v: Verdict = { outcome: ok / total > min ? 'PASSED' : 'FAILED', claim, observed: `${observed} = ${((ok / total) * 100).toFixed(2)}%`, samples: total, explanation };
+  return guardVerdict(v, { kind: 'rate' }, [s.lastLoad?.result.health]);
 }
 
 export async function checkPromCount(s: ScenarioSession, service: string, code: number, min: number): Promise<Verdict> {
@@ -53,33 +55,42 @@ export async function checkPromCount(s: ScenarioSession, service: string, code: 
 
 function overheadOf(s: ScenarioSession) {
   const o = s.overhead;
-  const loads = s.overheadLoads;
-  if (!o || !loads) throw new InfraError('no overhead run before this check; add "When N rps are sent to ... with and without the mesh"');
-  return { o, loads };
+  const rounds = s.overheadRounds;
+  if (!o || !rounds) throw new InfraError('no overhead run before this check; add "When N rps are sent to ... with and without the mesh"');
+  return { o, rounds, health: [...rounds.baseline, ...rounds.mesh].map((r) => r.health) };
 }
 
-/** Added latency at a percentile over the pooled rounds: mesh minus baseline, interval from both quantile intervals (each at alpha/2). */
+/**
+ * Added latency at a percentile: mesh minus baseline over the alternating rounds, with the wider of
+ * the pooled and the paired-rounds interval. The baseline's own round-to-round noise must be
+ * smaller than the claim's margin (bound minus estimate), or the claim is not decided.
+ */
 export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number): Verdict {
-  const { o, loads } = overheadOf(s);
-  const us = (r: { samples: readonly { latencyUs: number }[] }) => r.samples.map((x) => x.latencyUs);
-  const a = addedLatency(us(loads.baseline), us(loads.mesh), q, 1 - ALPHA);
+  const { o, rounds, health } = overheadOf(s);
+  const a = addedOverRounds(rounds.baseline, rounds.mesh, q, 1 - ALPHA);
   const p = `p${Math.round(q * 100)}`;
   const claim = `the added ${p} latency is below ${formatMs(boundMs)}`;
   const errors = o.errors.mesh + o.errors.baseline;
-  const observed = `mesh ${p} ${a.mesh.toFixed(3)}ms - baseline ${a.baseline.toFixed(3)}ms = ${a.estimate.toFixed(3)}ms (${o.samples.mesh} / ${o.samples.baseline} samples pooled over ${o.conditions.rounds} rounds at ${o.conditions.rps} rps${errors ? `; ${o.errors.mesh} mesh and ${o.errors.baseline} baseline errors` : ''})`;
+  const noise = a.noise === null ? 'no baseline noise figure (one round)' : `baseline noise ±${a.noise.toFixed(3)}ms between rounds`;
+  const observed = `mesh ${p} ${a.mesh.toFixed(3)}ms - baseline ${a.baseline.toFixed(3)}ms = ${a.estimate.toFixed(3)}ms (${o.samples.mesh} / ${o.samples.baseline} samples over ${o.conditions.rounds} alternating rounds at ${o.conditions.rps} rps; ${noise}${errors ? `; ${o.errors.mesh} mesh and ${o.errors.baseline} baseline errors` : ''})`;
   const interval = { lo: a.lo, hi: a.hi, confidence: 1 - ALPHA, unit: 'ms' };
   const band = { lo: -Infinity, hi: boundMs, unit: 'ms' };
   const n = o.samples.mesh;
-  if (n === 0 || o.samples.baseline === 0) return { outcome: 'INCONCLUSIVE', claim, observed, samples: 0, explanation: 'zero samples never pass' };
-  if (errors > 0) return { outcome: 'FAILED', claim, observed, samples: n, interval, band, explanation: 'requests failed during the overhead run, so the latencies do not compare like with like' };
-  if (a.hi !== null && a.hi < boundMs) return { outcome: 'PASSED', claim, observed, samples: n, interval, band, explanation: `upper bound of the added latency ${a.hi.toFixed(3)}ms < ${boundMs}ms` };
-  if (a.lo !== null && a.lo >= boundMs) return { outcome: 'FAILED', claim, observed, samples: n, interval, band, explanation: `lower bound of the added latency ${a.lo.toFixed(3)}ms >= ${boundMs}ms` };
-  return { outcome: 'INCONCLUSIVE', claim, observed, samples: n, interval, band, explanation: `the interval [${a.lo?.toFixed(3) ?? '?'}, ${a.hi?.toFixed(3) ?? '?'}]ms straddles ${boundMs}ms; send more requests` };
+  const margin = Math.abs(boundMs - a.estimate);
+  const verdict = (): Verdict => {
+    if (n === 0 || o.samples.baseline === 0) return { outcome: 'INCONCLUSIVE', claim, observed, samples: 0, explanation: 'zero samples never pass' };
+    if (errors > 0) return { outcome: 'FAILED', claim, observed, samples: n, interval, band, explanation: 'requests failed during the overhead run, so the latencies do not compare like with like' };
+    if (a.noise !== null && a.noise >= margin) return { outcome: 'INCONCLUSIVE', claim, observed, samples: n, interval, band, explanation: `the baseline itself moved by ±${a.noise.toFixed(3)}ms between rounds, at least the claim's margin of ${margin.toFixed(3)}ms (bound ${boundMs}ms - estimate ${a.estimate.toFixed(3)}ms): the machine is too noisy to decide this bound` };
+    if (a.hi !== null && a.hi < boundMs) return { outcome: 'PASSED', claim, observed, samples: n, interval, band, explanation: `upper bound of the added latency ${a.hi.toFixed(3)}ms < ${boundMs}ms, and the baseline noise is below the margin of ${margin.toFixed(3)}ms` };
+    if (a.lo !== null && a.lo >= boundMs) return { outcome: 'FAILED', claim, observed, samples: n, interval, band, explanation: `lower bound of the added latency ${a.lo.toFixed(3)}ms >= ${boundMs}ms, and the baseline noise is below the margin of ${margin.toFixed(3)}ms` };
+    return { outcome: 'INCONCLUSIVE', claim, observed, samples: n, interval, band, explanation: `the interval [${a.lo?.toFixed(3) ?? '?'}, ${a.hi?.toFixed(3) ?? '?'}]ms straddles ${boundMs}ms; send more requests` };
+  };
+  return guardVerdict(verdict(), 'overhead', health);
 }
 
 /** CPU per 1000 rps of each sidecar on the path: PASS when every upper bound (t interval over the rounds) is under the bar. */
 export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Verdict {
-  const { o } = overheadOf(s);
+  const { o, health } = overheadOf(s);
   const claim = `each sidecar uses less than ${maxVcpuPer1000} vCPU per 1000 rps`;
   if (o.sidecars.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
   const rows = o.sidecars.map((c) => ({ name: c.instance, ...c.vcpuPer1000Rps }));
@@ -90,9 +101,12 @@ export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Ver
   const band = { lo: 0, hi: maxVcpuPer1000, unit: 'vCPU per 1000 rps' };
   const how = `CPU-seconds each sidecar process reported per 1000 requests it carried, per round (= vCPU per 1000 rps); t interval over the ${o.conditions.rounds} rounds`;
   const samples = o.samples.mesh;
-  if (rows.some((r) => r.lo !== null && r.lo >= maxVcpuPer1000)) return { outcome: 'FAILED', claim, observed, samples, interval, band, explanation: `${how}; a lower bound is at or above ${maxVcpuPer1000}` };
-  if (rows.every((r) => r.hi !== null && r.hi < maxVcpuPer1000)) return { outcome: 'PASSED', claim, observed, samples, interval, band, explanation: `${how}; every upper bound is below ${maxVcpuPer1000} (worst: ${worst.name})` };
-  return { outcome: 'INCONCLUSIVE', claim, observed, samples, interval, band, explanation: `${how}; the interval of ${worst.name} straddles ${maxVcpuPer1000}` };
+  const verdict = (): Verdict => {
+    if (rows.some((r) => r.lo !== null && r.lo >= maxVcpuPer1000)) return { outcome: 'FAILED', claim, observed, samples, interval, band, explanation: `${how}; a lower bound is at or above ${maxVcpuPer1000}` };
+    if (rows.every((r) => r.hi !== null && r.hi < maxVcpuPer1000)) return { outcome: 'PASSED', claim, observed, samples, interval, band, explanation: `${how}; every upper bound is below ${maxVcpuPer1000} (worst: ${worst.name})` };
+    return { outcome: 'INCONCLUSIVE', claim, observed, samples, interval, band, explanation: `${how}; the interval of ${worst.name} straddles ${maxVcpuPer1000}` };
+  };
+  return guardVerdict(verdict(), 'overhead', health);
 }
 
 export function checkSidecarMemory(s: ScenarioSession, maxMb: number): Verdict {

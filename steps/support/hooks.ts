@@ -95,9 +95,11 @@ After(async function (this: MeshWorld, { pickle, result }) {
   // A scenario that states no verdict checked nothing: it cannot pass.
   const noVerdict = !harness && s.verdicts.length === 0 && result?.status === Status.PASSED;
   const outcome = harness || problems.length ? 'BROKEN' : noVerdict ? 'INCONCLUSIVE' : worst(s.verdicts.map((v) => v.outcome));
+  const infrastructure = [...new Set(s.verdicts.flatMap((v) => v.infrastructure?.reasons ?? []))];
   run.scenarios.push({
     name: pickle.name, feature: pickle.uri, capability: basename(pickle.uri).replace(/\.feature$/, ''), outcome,
     verdicts: s.verdicts, loads: s.loads, convergenceMs: s.convergenceMs.map((x) => Number(x.toFixed(2))),
+    ...(infrastructure.length ? { infrastructure } : {}),
     error: harness ? describeError(this.error) : problems.length ? problems.join('; ') : undefined, usageError: usage || undefined,
   });
   if (problems.length) throw new Error(`cleanup of "${pickle.name}" left problems: ${problems.join('; ')}`);

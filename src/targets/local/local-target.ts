@@ -90,7 +90,7 @@ export class LocalTarget {
         appPort = (await this.group.spawn(`${name}-app`, process.execPath, [MAIN, 'workload', JSON.stringify(boot)])).port as number;
       }
       const sboot: SidecarBoot = { service, version, instance: name, namespace: defaults.namespace, identity, inboundPort: 0, outboundPort: 0, adminPort: 0, appPort, certFile, keyFile, caFile };
-      const r = await this.group.spawn(`${name}-sidecar`, process.execPath, [MAIN, 'sidecar', JSON.stringify(sboot)]);
+      const r = await this.group.spawn(`${name}-sidecar`, process.execPath, [...sidecarNodeArgs(), MAIN, 'sidecar', JSON.stringify(sboot)]);
       const inst: Instance = { service, version, name, identity, appPort, inboundPort: r.inboundPort as number, outboundPort: r.outboundPort as number, adminPort: r.adminPort as number, sidecarPid: r.pid };
       if (appPort) await post(appPort, '/__meshcheck/wire', { outboundPort: inst.outboundPort });
       this.instances.push(inst);
@@ -177,6 +177,11 @@ export class LocalTarget {
     }));
   }
 
+  /** Process groups whose CPU is meshcheck's own (load health: ours vs the rest of the machine). */
+  processGroups(): number[] {
+    return [this.group.pgid];
+  }
+
   /** Scrape targets for Prometheus: every sidecar's admin listener. */
   metricsTargets(): string[] {
     return this.instances.map((i) => `127.0.0.1:${i.adminPort}`);
@@ -191,6 +196,14 @@ export class LocalTarget {
     await this.group.stop();
     rmSync(this.workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Extra Node.js flags for every reference sidecar, from $MESHCHECK_SIDECAR_NODE_ARGS (space-separated),
+ * e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them (Node refuses --cpu-prof in NODE_OPTIONS).
+ */
+export function sidecarNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.MESHCHECK_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
 /**

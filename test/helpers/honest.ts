@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** What the suite tests read of a run record. */
+export interface SuiteRecord {
+  schema: string;
+  engine: string;
+  scenarios: {
+    name: string;
+    capability: string;
+    outcome: string;
+    infrastructure?: string[];
+    verdicts: { outcome: string; samples: number; explanation: string }[];
+    loads: { health?: { healthy: boolean; reasons: string[]; machine: { otherCpuCores: number; cpuPressure: number | null; measured: boolean } } }[];
+  }[];
+  histograms: { hdr: string }[];
+  convergenceMs: number[];
+  overhead: { engine: string; samples: { mesh: number } }[];
+}
+
+/** A reason a verdict may give for INCONCLUSIVE that is the machine's or the budget's, not the mesh's. */
+const MACHINE_OR_BUDGET = /load generator behind \/ machine busy|more requests needed|more requests at this share|baseline itself moved|send more requests/;
+
+/**
+ * What the bundled suite guarantees on any machine of this kind, busy or not: no scenario FAILED or
+ * BROKEN, at least `minPassed` PASSED, and every other scenario INCONCLUSIVE with a verdict that
+ * names the machine or the request budget as the reason.
+ */
+export function honestSuite(record: SuiteRecord, minPassed: number): { passed: number; problems: string[] } {
+  const problems: string[] = [];
+  let passed = 0;
+  for (const s of record.scenarios) {
+    if (s.outcome === 'PASSED') {
+      passed++;
+      continue;
+    }
+    if (s.outcome !== 'INCONCLUSIVE') {
+      problems.push(`${s.name}: ${s.outcome}: ${s.verdicts.map((v) => v.explanation).join(' | ')}`);
+      continue;
+    }
+    const why = s.verdicts.filter((v) => v.outcome === 'INCONCLUSIVE');
+    if (why.length === 0 || !why.every((v) => MACHINE_OR_BUDGET.test(v.explanation))) problems.push(`${s.name}: INCONCLUSIVE without a machine or budget reason: ${why.map((v) => v.explanation).join(' | ')}`);
+  }
+  if (passed < minPassed) problems.push(`only ${passed} of ${record.scenarios.length} scenarios PASSED (at least ${minPassed} expected)`);
+  return { passed, problems };
+}
+
+/** A busy loop in another process, keeping one core busy until stopped. */
+export function busyLoop(): ChildProcess {
+  return spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+}
