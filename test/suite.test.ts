@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCli, tmpOut } from './helpers/cli.js';
-import { honestSuite, type SuiteRecord } from './helpers/honest.js';
+import { runHonestSuite } from './helpers/honest.js';
 
 /*
  * These run on shared machines: a scenario may end INCONCLUSIVE when the machine or meshcheck's own
@@ -10,13 +9,9 @@ import { honestSuite, type SuiteRecord } from './helpers/honest.js';
  */
 describe('the whole local suite (the main job)', () => {
   it('runs every feature: nothing FAILED, each non-pass with its machine reason; Allure results, JUnit XML and the run record', async () => {
-    const out = tmpOut();
-    const run = startCli(['run', '--out', out, '--no-progress']);
-    const code = await run.done;
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as SuiteRecord;
-    const verdict = honestSuite(record, 11);
-    expect({ problems: verdict.problems, stderr: verdict.problems.length ? run.stderr : '' }).toEqual({ problems: [], stderr: '' });
-    expect(code).toBe(verdict.passed === record.scenarios.length ? 0 : 1);
+    const { problems, stderr, code, expectedCode, record, out } = await runHonestSuite();
+    expect({ problems, stderr }).toEqual({ problems: [], stderr: '' });
+    expect(code).toBe(expectedCode);
     expect(record.schema).toBe('meshcheck.run/v1');
     const capabilities = new Set(record.scenarios.map((s) => s.capability));
     expect([...capabilities].sort()).toEqual(['authorization', 'circuit-breaking', 'fault-injection', 'mtls', 'overhead', 'retries-timeouts', 'traffic-shifting']);
@@ -43,13 +38,9 @@ describe('the whole local suite (the main job)', () => {
   }, 240_000);
 
   it('runs with the real k6 binary as the load engine (--load-engine k6), with overhead figures', async () => {
-    const out = tmpOut();
-    const run = startCli(['run', '--out', out, '--no-progress', '--load-engine', 'k6']);
-    const code = await run.done;
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as SuiteRecord;
-    const verdict = honestSuite(record, 11);
-    expect({ problems: verdict.problems, stderr: verdict.problems.length ? run.stderr : '' }).toEqual({ problems: [], stderr: '' });
-    expect(code).toBe(verdict.passed === record.scenarios.length ? 0 : 1);
+    const { problems, stderr, code, expectedCode, record } = await runHonestSuite(['--load-engine', 'k6']);
+    expect({ problems, stderr }).toEqual({ problems: [], stderr: '' });
+    expect(code).toBe(expectedCode);
     expect(record.engine).toBe('k6');
     expect(record.overhead).toHaveLength(1);
     expect(record.overhead[0]).toMatchObject({ engine: 'k6' });

@@ -40,11 +40,12 @@ describe('sequential rate verdicts', () => {
     expect(meanShare).toBeLessThanOrEqual(0.5);
   });
 
-  it('fails at once when the truth is far outside the band', () => {
+  it('fails as soon as no outcome of the rest of the budget could save the claim', () => {
     const r = rng(14);
     const x = simulate(0.9, 1000, r, [0.25, 0.35]);
     expect(x.verdict.outcome).toBe('FAILED');
-    expect(x.used).toBeLessThanOrEqual(100);
+    // With 90% failing, the last look is sure to fail "30% ± 5%" once about 450 of the 1000 have failed.
+    expect(x.used).toBeLessThanOrEqual(500);
   });
 
   it('says how many more requests are needed when undecided', () => {

@@ -24,7 +24,13 @@ export interface SampleCheck {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-/** Share of responses matching a predicate lies in [lo, hi]. */
+/**
+ * Share of responses matching a predicate lies in [lo, hi]. Before the last look a claim fails only
+ * when the last look is sure to fail it, whatever the rest of the budget brings: the looks assume the
+ * mesh behaves the same through the load, and a transient (the requests a failing host takes before
+ * it is ejected, a cold start) concentrates early, so an early interval outside the band is not yet
+ * a failure of a claim about the whole load. Passing early keeps the alpha-spending interval.
+ */
 export function rateBand(claim: string, match: (s: Sample) => boolean, lo: number, hi: number, describe: string): SampleCheck {
   return {
     claim,
@@ -34,9 +40,16 @@ export function rateBand(claim: string, match: (s: Sample) => boolean, lo: numbe
       const k = samples.reduce((a, s) => a + (match(s) ? 1 : 0), 0);
       const ci = wilson(k, n, look.z);
       const confidence = 1 - look.alpha;
+      // The last look's interval, if every remaining request matched (highest) or none did (lowest),
+      // and if none came at all (the rest dropped): outside the band in every case = sure to fail.
+      const rest = Math.max(0, look.budget - n);
+      const outside = ci.hi < lo || ci.lo > hi;
+      const certain = n > 0 && (
+        (wilson(k + rest, n + rest, look.zFinal).hi < lo && wilson(k, n, look.zFinal).hi < lo)
+        || (wilson(k, n + rest, look.zFinal).lo > hi && wilson(k, n, look.zFinal).lo > hi));
       let outcome: Outcome | undefined;
       if (n > 0 && ci.lo >= lo && ci.hi <= hi) outcome = 'PASSED';
-      else if (n > 0 && (ci.hi < lo || ci.lo > hi)) outcome = 'FAILED';
+      else if (n > 0 && (final ? outside : certain)) outcome = 'FAILED';
       else if (final) outcome = 'INCONCLUSIVE';
       if (!outcome) return undefined;
       const p = n ? k / n : 0;
@@ -44,6 +57,7 @@ export function rateBand(claim: string, match: (s: Sample) => boolean, lo: numbe
       const interval = `${(confidence * 100).toFixed(2)}% interval [${pct(ci.lo)}, ${pct(ci.hi)}]`;
       const explanation =
         outcome === 'PASSED' ? `${interval} lies inside the band [${pct(lo)}, ${pct(hi)}] at look ${look.index}`
+        : outcome === 'FAILED' && !final ? `${interval} lies outside the band [${pct(lo)}, ${pct(hi)}] at look ${look.index}, and whatever the other ${rest} requests of the budget of ${look.budget} bring, the last look's interval would too`
         : outcome === 'FAILED' ? `${interval} lies outside the band [${pct(lo)}, ${pct(hi)}] at look ${look.index}`
         : n === 0 ? 'no responses were observed; zero samples never pass'
         : `${interval} overlaps the edge of the band [${pct(lo)}, ${pct(hi)}]; ${moreRequests(k, n, lo, hi, look.z)}`;
@@ -107,22 +121,38 @@ export function percentile(claim: string, q: number, boundMs: number, direction:
       const ci = quantileInterval(intended, q, look.z);
       const ciActual = quantileInterval(actual, q, look.z);
       const confidence = 1 - look.alpha;
+      // Before the last look, fail only when the last look is sure to fail, as rateBand does: the
+      // order statistic that bounds the interval stays on the failing side of the bound even if
+      // every remaining request lands on the other side (or none comes).
+      const rest = Math.max(0, look.budget - n);
+      const lost = n > 0 && [n, n + rest].every((m) => {
+        const sd = Math.sqrt(m * q * (1 - q));
+        if (direction === 'below') {
+          // Lower bound of the last look = the l-th smallest; it is >= the bound while fewer than l are under it.
+          const l = Math.floor(m * q - look.zFinal * sd);
+          return l >= 1 && actual.filter((x) => x < boundMs).length + (m - n) < l;
+        }
+        // Upper bound = the u-th smallest; it is < the bound once at least u are under it.
+        const u = Math.ceil(m * q + look.zFinal * sd);
+        return u <= m && intended.filter((x) => x < boundMs).length >= u;
+      });
       let outcome: Outcome | undefined;
       if (direction === 'below') {
         if (ci.hi !== undefined && ci.hi < boundMs) outcome = 'PASSED';
-        else if (ciActual.lo !== undefined && ciActual.lo >= boundMs) outcome = 'FAILED';
+        else if (final ? ciActual.lo !== undefined && ciActual.lo >= boundMs : lost) outcome = 'FAILED';
       } else {
         if (ciActual.lo !== undefined && ciActual.lo >= boundMs) outcome = 'PASSED';
-        else if (ci.hi !== undefined && ci.hi < boundMs) outcome = 'FAILED';
+        else if (final ? ci.hi !== undefined && ci.hi < boundMs : lost) outcome = 'FAILED';
       }
       if (!outcome && final) outcome = 'INCONCLUSIVE';
       if (!outcome) return undefined;
       const f = (x: number | undefined) => (x === undefined ? 'undefined' : `${x.toFixed(2)}ms`);
       const p = `p${+(q * 100).toFixed(3)}`;
       const need = ci.hi === undefined || ci.lo === undefined ? `; about ${Math.max(10, Math.ceil((look.z ** 2 * 4) / (1 - q)) - n)} more requests needed to bound the ${p}` : '';
+      const early = outcome === 'FAILED' && !final ? `; decided at look ${look.index}: whatever the other ${rest} requests of the budget of ${look.budget} bring, the last look's interval would fail the bound too` : '';
       const lagged = ciActual.estimate !== ci.estimate ? `; from the actual send time (the generator's lag removed) ${p} = ${f(ciActual.estimate)}, interval [${f(ciActual.lo)}, ${f(ciActual.hi)}]` : '';
       const explanation = n === 0 ? 'no responses were observed; zero samples never pass'
-        : `${p} = ${f(ci.estimate)}, ${(confidence * 100).toFixed(2)}% interval [${f(ci.lo)}, ${f(ci.hi)}] vs bound ${boundMs}ms (${direction === 'below' ? 'must lie below' : 'must be at least'})${lagged}${outcome === 'INCONCLUSIVE' ? need || '; the interval straddles the bound' : ''}`;
+        : `${p} = ${f(ci.estimate)}, ${(confidence * 100).toFixed(2)}% interval [${f(ci.lo)}, ${f(ci.hi)}] vs bound ${boundMs}ms (${direction === 'below' ? 'must lie below' : 'must be at least'})${lagged}${early}${outcome === 'INCONCLUSIVE' ? need || '; the interval straddles the bound' : ''}`;
       return { outcome, claim, observed: `${p} ${f(ci.estimate)} over ${n} responses`, samples: n, interval: { lo: ci.lo ?? null, hi: ci.hi ?? null, confidence, unit: 'ms' }, band: direction === 'below' ? { lo: 0, hi: boundMs, unit: 'ms' } : { lo: boundMs, hi: Infinity, unit: 'ms' }, explanation };
     },
   };

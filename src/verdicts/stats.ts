@@ -75,14 +75,19 @@ export interface Look {
   /** Error spent at this look. */
   alpha: number;
   z: number;
+  /** The request budget the looks divide. */
+  budget: number;
+  /** z of the last look, where a claim still undecided is decided on every sample. */
+  zFinal: number;
 }
 
 export function lookSchedule(budget: number, alpha: number, looks = 10): Look[] {
   const k = Math.max(1, Math.min(looks, budget));
   const out: Look[] = [];
+  const zFinal = zFor(alpha * (1 - ((k - 1) / k) ** 2));
   for (let i = 1; i <= k; i++) {
     const spent = alpha * ((i / k) ** 2 - ((i - 1) / k) ** 2);
-    out.push({ index: i, n: Math.ceil((i * budget) / k), alpha: spent, z: zFor(spent) });
+    out.push({ index: i, n: Math.ceil((i * budget) / k), alpha: spent, z: zFor(spent), budget, zFinal });
   }
   return out;
 }

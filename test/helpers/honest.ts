@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCli, tmpOut } from './cli.js';
 
 /** What the suite tests read of a run record. */
 export interface SuiteRecord {
@@ -47,4 +50,17 @@ export function honestSuite(record: SuiteRecord, minPassed: number): { passed: n
 /** A busy loop in another process, keeping one core busy until stopped. */
 export function busyLoop(): ChildProcess {
   return spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+}
+
+/**
+ * Runs the bundled suite through the CLI and checks it against honestSuite(): the problems found (none
+ * expected), the exit code (0 when every scenario passed, else 1), the record and the run folder.
+ */
+export async function runHonestSuite(extra: string[] = []): Promise<{ problems: string[]; stderr: string; code: number | null; expectedCode: number; record: SuiteRecord; out: string }> {
+  const out = tmpOut();
+  const run = startCli(['run', '--out', out, '--no-progress', ...extra]);
+  const code = await run.done;
+  const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as SuiteRecord;
+  const { passed, problems } = honestSuite(record, 11);
+  return { problems, stderr: problems.length ? run.stderr : '', code, expectedCode: passed === record.scenarios.length ? 0 : 1, record, out };
 }
