@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../util/net.js';
 import { request } from 'undici';
@@ -12,22 +12,35 @@ export function findPrometheus(): string | undefined {
   return undefined;
 }
 
-/** A real Prometheus server on loopback scraping every sidecar of the local target twice a second. */
+/**
+ * A real Prometheus server on loopback scraping every sidecar of the local target twice a second.
+ * The sidecars are listed in a file Prometheus watches (file-based discovery), so it can start
+ * while the sidecars are still starting (it takes seconds) and pick them up once they listen.
+ */
 export class Prometheus {
   private constructor(readonly url: string) {}
+
+  /** Writes the scrape targets: every sidecar's admin listener the target has now. */
+  static writeTargets(target: LocalTarget): void {
+    const dir = join(target.workDir, 'prometheus');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'targets.json');
+    writeFileSync(`${file}.tmp`, JSON.stringify([{ targets: target.metricsTargets() }]));
+    renameSync(`${file}.tmp`, file);
+  }
 
   static async start(target: LocalTarget): Promise<Prometheus> {
     const bin = findPrometheus();
     if (!bin) throw new InfraError('Prometheus is not installed; run `npm run setup` (installs the Debian package "prometheus") or set MESHCHECK_PROMETHEUS');
     const dir = join(target.workDir, 'prometheus');
-    mkdirSync(dir, { recursive: true });
+    Prometheus.writeTargets(target);
     const config = join(dir, 'prometheus.yml');
     writeFileSync(config, [
       'global: {scrape_interval: 500ms, evaluation_interval: 1s}',
       'scrape_configs:',
       '- job_name: meshcheck-sidecars',
       '  metrics_path: /metrics',
-      `  static_configs: [{targets: [${target.metricsTargets().map((t) => `"${t}"`).join(', ')}]}]`,
+      `  file_sd_configs: [{files: ["${join(dir, 'targets.json')}"], refresh_interval: 1s}]`,
       '',
     ].join('\n'));
     const port = await freePort();

@@ -54,10 +54,9 @@ export class RunContext {
   readonly histograms: { scenario: string; service: string; engine: string; hdr: string }[] = [];
   /** Overhead measurements (mesh vs no-mesh baseline), for the comparative report and compare. */
   readonly overhead: OverheadSummary[] = [];
-  private prom?: Promise<Prometheus>;
   readonly startedAt = new Date();
 
-  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, private readonly localTarget?: LocalTarget, readonly kube?: KubeTarget) {}
+  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, private readonly localTarget?: LocalTarget, readonly kube?: KubeTarget, private prom?: Promise<Prometheus>) {}
 
   /** The local target (reference mesh); an infrastructure error on the kube target. */
   get target(): LocalTarget {
@@ -82,9 +81,15 @@ export class RunContext {
       const kube = await KubeTarget.connect({ context: settings.context!, kubeconfig: settings.kubeconfig }, ledger, settings.runId, log);
       RunContext.current = new RunContext(settings, ledger, undefined, kube);
     } else {
-      RunContext.current = new RunContext(settings, ledger, await LocalTarget.start(ledger, log));
-      // Started now, it is ready by the time a scenario asks (it takes seconds); a failure surfaces there.
-      if (settings.warmPrometheus) void RunContext.current.prometheus().catch(() => undefined);
+      // Started beside the sidecars, Prometheus is ready by the time a scenario asks (it takes
+      // seconds); it learns the sidecars once they listen. A failure surfaces in that scenario.
+      let prom: Promise<Prometheus> | undefined;
+      const local = await LocalTarget.start(ledger, log, settings.warmPrometheus ? (t) => {
+        prom = Prometheus.start(t);
+        prom.catch(() => undefined);
+      } : undefined);
+      if (prom) Prometheus.writeTargets(local);
+      RunContext.current = new RunContext(settings, ledger, local, undefined, prom);
     }
     return RunContext.current;
   }

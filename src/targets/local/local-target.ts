@@ -52,11 +52,13 @@ export class LocalTarget {
 
   private constructor(readonly workDir: string, private readonly group: ProcessGroup, private readonly ledger: Ledger) {}
 
-  static async start(ledger: Ledger, log: (msg: string) => void = () => undefined): Promise<LocalTarget> {
+  /** Starts the app; `beside` is called once the process group exists, before the app starts (Prometheus). */
+  static async start(ledger: Ledger, log: (msg: string) => void = () => undefined, beside?: (t: LocalTarget) => void): Promise<LocalTarget> {
     const workDir = mkdtempSync(join(tmpdir(), `meshcheck-${ledger.runId}-`));
     ledger.record({ op: 'directory', path: workDir, what: 'local target certificates and logs' });
     const group = await ProcessGroup.start(ledger, workDir);
     const t = new LocalTarget(workDir, group, ledger);
+    beside?.(t);
     try {
       await t.boot(log);
     } catch (err) {
