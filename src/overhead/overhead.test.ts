@@ -1,4 +1,5 @@
-import { addedLatency, addedOverRounds, cpuPer1000, pool, summarizeOverhead } from './overhead.js';
+import { addedLatency, addedOverRounds, cpuPer1000, pool, summarizeOverhead, usableRounds } from './overhead.js';
+import { classifyHealth } from '../load/health.js';
 import { generatorFigures, newHistogram, type LoadResult } from '../load/result.js';
 import { profile, type Sample } from '../load/profile.js';
 import { seededRng } from '../util/seeded-rng.js';
@@ -65,5 +66,23 @@ describe('overhead', () => {
     expect(a.noise!).toBeGreaterThan(0.5);
     const steady = addedOverRounds(Array.from({ length: 10 }, () => run(base())), Array.from({ length: 10 }, () => run(base().map((x) => x + 500))), 0.5);
     expect(steady.noise!).toBeLessThan(0.05);
+  });
+
+  it('leaves out pairs of rounds with a load that was not healthy, while at least half remain', () => {
+    const sick = (r: LoadResult): LoadResult => ({ ...r, health: classifyHealth({ ...r.generator, sendLagMs: { p50: 20, p99: 40, max: 50 }, eventLoopDelayMs: null, machine: { cores: 2, otherCpuCores: 0, stealCores: 0, meshcheckCpuCores: 1, cpuPressure: 0.2, meshcheckCpuWaitMs: 0, measured: true }, cpuWaitMsPerRequest: 0 }) });
+    const rounds = (bad: number) => ({
+      service: 'reviews', rps: 500, warmupRequests: 0,
+      baseline: Array.from({ length: 10 }, () => run(base())),
+      mesh: Array.from({ length: 10 }, (_, i) => (i < bad ? sick(run(base().map((x) => x + 50_000))) : run(base().map((x) => x + 500)))),
+      usage: Array.from({ length: 10 }, () => [{ instance: 'c', cpuSeconds: 0.1, rssBytes: 1, requests: 500 }]),
+    });
+    const two = usableRounds(rounds(2));
+    expect(two.dropped).toBe(2);
+    expect(two.mesh).toHaveLength(8);
+    // The stalled rounds (50 ms) no longer move the added latency.
+    expect(summarizeOverhead('s', 'reference', rounds(2)).addedMs.p50!.estimate).toBeCloseTo(0.5, 1);
+    expect(summarizeOverhead('s', 'reference', rounds(2)).conditions).toMatchObject({ rounds: 8, droppedRounds: 2 });
+    // Most rounds sick: all are used, and the verdict carries their health.
+    expect(usableRounds(rounds(6)).dropped).toBe(0);
   });
 });

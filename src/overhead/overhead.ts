@@ -62,7 +62,8 @@ export interface OverheadSummary {
   mesh: string;
   baseline: 'none';
   engine: string;
-  conditions: { rps: number; payloadBytes: number; connections: number; rounds: number; requestsPerRound: number; warmupRequests: number; protocol: 'HTTP/1.1'; mtls: boolean };
+  /** `rounds`: the pairs used; `droppedRounds`: pairs left out because a load in them was not healthy. */
+  conditions: { rps: number; payloadBytes: number; connections: number; rounds: number; droppedRounds?: number; requestsPerRound: number; warmupRequests: number; protocol: 'HTTP/1.1'; mtls: boolean };
   confidence: number;
   samples: { baseline: number; mesh: number };
   achievedRps: { baseline: number; mesh: number };
@@ -160,7 +161,22 @@ export function cpuPer1000(rounds: readonly RoundUsage[], confidence: number = d
   return { estimate, lo: t.lo ?? null, hi: t.hi ?? null, rounds: per.map((x) => Number(x.toFixed(4))) };
 }
 
-export function summarizeOverhead(scenario: string, mesh: string, r: OverheadRounds, confidence: number = defaults.confidence): OverheadSummary {
+/**
+ * The pairs of neighbouring rounds an overhead verdict uses: those whose loads were both healthy,
+ * when they are at least half of the pairs (a stall of the machine in one round would otherwise
+ * move the whole comparison); else every pair, and the verdict carries the rounds' health.
+ */
+export function usableRounds(r: OverheadRounds): OverheadRounds & { dropped: number } {
+  const healthy = (x: LoadResult | undefined) => x?.health?.healthy !== false;
+  const keep = r.mesh.map((m, i) => healthy(m) && healthy(r.baseline[i]));
+  const kept = keep.filter(Boolean).length;
+  if (kept === keep.length || kept < Math.ceil(keep.length / 2)) return { ...r, dropped: 0 };
+  const pick = <T>(xs: readonly T[]) => xs.filter((_, i) => keep[i]);
+  return { ...r, baseline: pick(r.baseline), mesh: pick(r.mesh), usage: pick(r.usage), dropped: keep.length - kept };
+}
+
+export function summarizeOverhead(scenario: string, mesh: string, all: OverheadRounds, confidence: number = defaults.confidence): OverheadSummary {
+  const r = usableRounds(all);
   const base = pool(r.baseline);
   const meshed = pool(r.mesh);
   const lat = (x: LoadResult) => Object.fromEntries(QUANTILES.map((q) => [key(q), Number((x.histogram.getValueAtPercentile(q * 100) / 1000).toFixed(3))]));
@@ -174,14 +190,15 @@ export function summarizeOverhead(scenario: string, mesh: string, r: OverheadRou
     return {
       instance,
       vcpuPer1000Rps: { estimate: round3(cpu.estimate), lo: cpu.lo === null ? null : round3(cpu.lo), hi: cpu.hi === null ? null : round3(cpu.hi), rounds: cpu.rounds },
-      memoryMb: Number((Math.max(...rows.map((u) => u.rssBytes)) / 1_048_576).toFixed(1)),
+      // Memory is not disturbed by a stalled round: the largest resident size of every round.
+      memoryMb: Number((Math.max(...all.usage.flatMap((round) => round.filter((u) => u.instance === instance).map((u) => u.rssBytes))) / 1_048_576).toFixed(1)),
     };
   });
   const errors = (x: LoadResult) => x.samples.filter((s) => s.status < 200 || s.status >= 300).length;
   const p = r.mesh[0]!.profile;
   return {
     scenario, service: r.service, mesh, baseline: 'none', engine: meshed.engine,
-    conditions: { rps: r.rps, payloadBytes: p.payloadBytes, connections: p.maxInFlight, rounds: r.mesh.length, requestsPerRound: p.requests, warmupRequests: r.warmupRequests, protocol: 'HTTP/1.1', mtls: true },
+    conditions: { rps: r.rps, payloadBytes: p.payloadBytes, connections: p.maxInFlight, rounds: r.mesh.length, droppedRounds: r.dropped, requestsPerRound: p.requests, warmupRequests: r.warmupRequests, protocol: 'HTTP/1.1', mtls: true },
     confidence,
     samples: { baseline: base.samples.length, mesh: meshed.samples.length },
     achievedRps: { baseline: Number(achievedRps(base).toFixed(1)), mesh: Number(achievedRps(meshed).toFixed(1)) },

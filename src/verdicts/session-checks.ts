@@ -1,7 +1,7 @@
 import { InfraError } from '../errors.js';
 import { requestsByCode } from '../metrics/promql.js';
 import type { ScenarioSession } from '../session/scenario.js';
-import { addedOverRounds } from '../overhead/overhead.js';
+import { addedOverRounds, usableRounds } from '../overhead/overhead.js';
 import { guardVerdict } from './infrastructure.js';
 import type { Verdict } from './outcome.js';
 import { defaults } from '../config.js';
@@ -55,9 +55,10 @@ export async function checkPromCount(s: ScenarioSession, service: string, code: 
 
 function overheadOf(s: ScenarioSession) {
   const o = s.overhead;
-  const rounds = s.overheadRounds;
-  if (!o || !rounds) throw new InfraError('no overhead run before this check; add "When N rps are sent to ... with and without the mesh"');
-  return { o, rounds, health: [...rounds.baseline, ...rounds.mesh].map((r) => r.health) };
+  if (!o || !s.overheadRounds) throw new InfraError('no overhead run before this check; add "When N rps are sent to ... with and without the mesh"');
+  const rounds = usableRounds(s.overheadRounds);
+  const dropped = rounds.dropped ? `; ${rounds.dropped} of ${rounds.dropped + rounds.mesh.length} pairs of rounds left out, a load in them not healthy` : '';
+  return { o, rounds, dropped, health: [...rounds.baseline, ...rounds.mesh].map((r) => r.health) };
 }
 
 /**
@@ -66,13 +67,13 @@ function overheadOf(s: ScenarioSession) {
  * smaller than the claim's margin (bound minus estimate), or the claim is not decided.
  */
 export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number): Verdict {
-  const { o, rounds, health } = overheadOf(s);
+  const { o, rounds, health, dropped } = overheadOf(s);
   const a = addedOverRounds(rounds.baseline, rounds.mesh, q, 1 - ALPHA);
   const p = `p${Math.round(q * 100)}`;
   const claim = `the added ${p} latency is below ${formatMs(boundMs)}`;
   const errors = o.errors.mesh + o.errors.baseline;
   const noise = a.noise === null ? 'no baseline noise figure (one round)' : `baseline noise ±${a.noise.toFixed(3)}ms between rounds`;
-  const observed = `mesh ${p} ${a.mesh.toFixed(3)}ms - baseline ${a.baseline.toFixed(3)}ms = ${a.estimate.toFixed(3)}ms (${o.samples.mesh} / ${o.samples.baseline} samples over ${o.conditions.rounds} alternating rounds at ${o.conditions.rps} rps; ${noise}${errors ? `; ${o.errors.mesh} mesh and ${o.errors.baseline} baseline errors` : ''})`;
+  const observed = `mesh ${p} ${a.mesh.toFixed(3)}ms - baseline ${a.baseline.toFixed(3)}ms = ${a.estimate.toFixed(3)}ms (${o.samples.mesh} / ${o.samples.baseline} samples over ${o.conditions.rounds} alternating rounds at ${o.conditions.rps} rps${dropped}; ${noise}${errors ? `; ${o.errors.mesh} mesh and ${o.errors.baseline} baseline errors` : ''})`;
   const interval = { lo: a.lo, hi: a.hi, confidence: 1 - ALPHA, unit: 'ms' };
   const band = { lo: -Infinity, hi: boundMs, unit: 'ms' };
   const n = o.samples.mesh;
@@ -90,7 +91,7 @@ export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number
 
 /** CPU per 1000 rps of each sidecar on the path: PASS when every upper bound (t interval over the rounds) is under the bar. */
 export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Verdict {
-  const { o, health } = overheadOf(s);
+  const { o, health, dropped } = overheadOf(s);
   const claim = `each sidecar uses less than ${maxVcpuPer1000} vCPU per 1000 rps`;
   if (o.sidecars.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
   const rows = o.sidecars.map((c) => ({ name: c.instance, ...c.vcpuPer1000Rps }));
@@ -99,7 +100,7 @@ export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Ver
   const worst = rows.reduce((a, r) => ((r.hi ?? Infinity) > (a.hi ?? Infinity) ? r : a), rows[0]!);
   const interval = { lo: worst.lo, hi: worst.hi, confidence: 1 - ALPHA, unit: 'vCPU per 1000 rps' };
   const band = { lo: 0, hi: maxVcpuPer1000, unit: 'vCPU per 1000 rps' };
-  const how = `CPU-seconds each sidecar process reported per 1000 requests it carried, per round (= vCPU per 1000 rps); t interval over the ${o.conditions.rounds} rounds`;
+  const how = `CPU-seconds each sidecar process reported per 1000 requests it carried, per round (= vCPU per 1000 rps); t interval over the ${o.conditions.rounds} rounds${dropped}`;
   const samples = o.samples.mesh;
   const verdict = (): Verdict => {
     if (rows.some((r) => r.lo !== null && r.lo >= maxVcpuPer1000)) return { outcome: 'FAILED', claim, observed, samples, interval, band, explanation: `${how}; a lower bound is at or above ${maxVcpuPer1000}` };
