@@ -2,7 +2,7 @@ import { defaults } from '../config.js';
 import { encodeHistogram } from '../load/histogram-codec.js';
 import { achievedRps, newHistogram, type LoadResult } from '../load/result.js';
 import { quantiles } from '../load/health.js';
-import { meanInterval, quantileInterval, zFor } from '../verdicts/stats.js';
+import { meanInterval, medianInterval, quantileInterval, zFor } from '../verdicts/stats.js';
 
 /**
  * Overhead = the same load with and without the mesh. The measurement follows the vendors'
@@ -46,8 +46,8 @@ export interface Added extends Estimate {
   mesh: number;
   baseline: number;
   /**
-   * Half-width (ms) of the 95% t interval of the baseline's quantile over its rounds: how far the
-   * no-mesh baseline itself moved from round to round. null with fewer than two rounds.
+   * Half-width (ms) of the 95% sign-test interval of the median of the baseline's per-round quantile:
+   * how far the no-mesh baseline itself moved from round to round. null with fewer than six rounds.
    */
   noise: number | null;
   /** Mesh minus baseline per pair of neighbouring rounds, ms. */
@@ -130,7 +130,9 @@ export function addedLatency(baselineUs: readonly number[], meshUs: readonly num
 /**
  * Added latency at quantile q over alternating rounds. The pooled interval assumes every request
  * is drawn from one distribution; when the machine drifts between rounds it is too narrow, so the
- * interval is widened to the t interval over the paired rounds' differences where that is wider.
+ * interval is widened to the paired rounds' interval where that is wider: the sign-test interval
+ * for the median of the pairs' differences, which a stalled pair at either end does not move (a t
+ * interval did: one stall in ten rounds made it four times wider).
  */
 export function addedOverRounds(baseline: readonly LoadResult[], mesh: readonly LoadResult[], q: number, confidence: number = defaults.confidence): Added {
   const us = (rs: readonly LoadResult[]) => rs.flatMap((r) => r.samples.map((s) => s.latencyUs));
@@ -138,11 +140,11 @@ export function addedOverRounds(baseline: readonly LoadResult[], mesh: readonly 
   const at = (r: LoadResult) => quantileInterval(sortedMs(r.samples.map((s) => s.latencyUs)), q, 0).estimate;
   const n = Math.min(baseline.length, mesh.length);
   const pairs = Array.from({ length: n }, (_, i) => at(mesh[i]!) - at(baseline[i]!)).filter(Number.isFinite);
-  const paired = meanInterval(pairs, 1 - confidence);
-  const base = meanInterval(baseline.map(at).filter(Number.isFinite), 1 - confidence);
+  const paired = medianInterval(pairs, 1 - confidence);
+  const base = medianInterval(baseline.map(at).filter(Number.isFinite), 1 - confidence);
   const lo = pooled.lo === null ? null : paired.lo === undefined ? pooled.lo : Math.min(pooled.lo, paired.lo);
   const hi = pooled.hi === null ? null : paired.hi === undefined ? pooled.hi : Math.max(pooled.hi, paired.hi);
-  return { ...pooled, lo, hi, noise: base.hi === undefined ? null : base.hi - base.estimate, pairs };
+  return { ...pooled, lo, hi, noise: base.hi === undefined || base.lo === undefined ? null : (base.hi - base.lo) / 2, pairs };
 }
 
 function sortedMs(xs: readonly number[]): number[] {

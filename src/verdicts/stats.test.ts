@@ -1,4 +1,4 @@
-import { histogramQuantileInterval, lookSchedule, meanInterval, normalQuantile, quantileInterval, tFor, wilson, zFor } from './stats.js';
+import { histogramQuantileInterval, lookSchedule, meanInterval, normalQuantile, quantileInterval, tFor, wilson, zFor, medianInterval } from './stats.js';
 import { newHistogram } from '../load/result.js';
 import { seededRng as rng } from '../util/seeded-rng.js';
 
@@ -90,5 +90,20 @@ describe('quantile interval from an HDR histogram', () => {
       const hist = histogramQuantileInterval(h, q, 1.96);
       for (const k of ['estimate', 'lo', 'hi'] as const) expect(Math.abs(hist[k]! - raw[k]!) / raw[k]!).toBeLessThan(0.002);
     }
+  });
+});
+
+describe('medianInterval (sign test)', () => {
+  it('takes the order statistics whose coverage is at least 95%: ranks 2 and 9 of 10', () => {
+    expect(medianInterval([5, 1, 9, 3, 7, 2, 8, 4, 6, 10], 0.05)).toEqual({ estimate: 5.5, lo: 2, hi: 9 });
+  });
+
+  it('is not moved by one outlier at each end', () => {
+    expect(medianInterval([1, 2, 3, 4, 5, 6, 7, 8, 9, 1000], 0.05)).toMatchObject({ lo: 2, hi: 9 });
+  });
+
+  it('gives no bounds for too few values', () => {
+    expect(medianInterval([1, 2, 3, 4, 5], 0.05)).toEqual({ estimate: 3 });
+    expect(medianInterval([1, 2, 3, 4, 5, 6], 0.05)).toMatchObject({ lo: 1, hi: 6 });
   });
 });

@@ -132,3 +132,27 @@ export function histogramQuantileInterval(h: { totalCount: number; getValueAtPer
   const at = (rank: number) => h.getValueAtPercentile((100 * rank) / n);
   return { estimate: at(Math.max(1, Math.ceil(n * q))), lo: l >= 1 ? at(l) : undefined, hi: u <= n ? at(u) : undefined };
 }
+
+/**
+ * Distribution-free interval for the median of a few values (the sign test): the order statistics
+ * at ranks l and n + 1 - l, with the largest l whose coverage 1 - 2 P(Binomial(n, 1/2) < l) is at
+ * least 1 - alpha. One or two outliers at either end do not move it. Undefined bounds when n is
+ * too small for that coverage (n < 6 at alpha = 0.05).
+ */
+export function medianInterval(xs: readonly number[], alpha: number): { estimate: number; lo?: number; hi?: number } {
+  const n = xs.length;
+  if (n === 0) return { estimate: NaN };
+  const s = [...xs].sort((a, b) => a - b);
+  const estimate = n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  // P(Binomial(n, 1/2) <= k), accumulated.
+  let tail = 0;
+  let coef = 1;
+  let l = 0;
+  for (let k = 0; k < n / 2; k++) {
+    if (k > 0) coef = (coef * (n - k + 1)) / k;
+    tail += coef / 2 ** n;
+    if (1 - 2 * tail >= 1 - alpha) l = k + 1;
+    else break;
+  }
+  return l >= 1 ? { estimate, lo: s[l - 1], hi: s[n - l] } : { estimate };
+}
