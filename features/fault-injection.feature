@@ -3,7 +3,7 @@ Feature: Fault injection
 
   Scenario: A share of calls to reviews is aborted with 503
     Given "reviews" aborts 30% of requests with status 503
-    When 3000 requests are sent to "reviews" at 1000 rps
+    When 3000 requests are sent to "reviews" at 500 rps
     Then 30% ± 5% of responses have status 503
     And the mesh reports at least 10 responses with status 503 for "reviews"
 
