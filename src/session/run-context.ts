@@ -45,8 +45,6 @@ export interface ScenarioRecord {
   infrastructure?: string[];
 }
 
-export { RUN_RECORD_VERSION };
-
 /** State shared by every scenario of one run: the target, the ledger and the run record. */
 export class RunContext {
   private static current?: RunContext;
