@@ -145,7 +145,7 @@ export class UpstreamCluster {
 
 export type { Host };
 
-export function splitAddress(address: string): [string, number] {
+function splitAddress(address: string): [string, number] {
   const i = address.lastIndexOf(':');
   return [address.slice(0, i), Number(address.slice(i + 1))];
 }

@@ -12,12 +12,6 @@ import { STATUS_CODES } from 'node:http';
 /** Header fields in order, names lower-cased. */
 export type Headers = [name: string, value: string][];
 
-export interface RequestHead {
-  method: string;
-  target: string;
-  headers: Headers;
-}
-
 export interface Message {
   /** Requests: method and request target; responses: status. */
   method?: string;
@@ -74,11 +68,6 @@ export class MessageReader {
       this.buf = EMPTY;
       this.finish();
     }
-  }
-
-  /** True while a message has started and is not complete. */
-  get partial(): boolean {
-    return this.current !== undefined || this.buf.length > 0;
   }
 
   private startMessage(head: string): void {

@@ -89,8 +89,8 @@ function ourProcesses(groups: readonly number[]): { ticks: number; waitNs: numbe
     const inGroup = groups.includes(Number(f[2]));
     const own = Number(f[11]) + Number(f[12]);
     const waited = Number(f[13]) + Number(f[14]);
-    if (pid === self) ticks += own + waited;
-    else if (inGroup) ticks += own + waited;
+    // Exited children's time moves into their parent's "waited" fields: count it for ours only.
+    if (pid === self || inGroup) ticks += own + waited;
     else if (Number(f[1]) === self) ticks += own;
     else continue;
     waitNs += schedWait(name);

@@ -20,11 +20,6 @@ export class SendOrder {
     return this.arrivals;
   }
 
-  /** Arrivals whose outcome is not known yet. */
-  get unresolved(): number {
-    return this.arrivals - this.frontier - this.pending.size;
-  }
-
   /** Numbers the next arrival (0, 1, 2, ...), whether it is then sent or dropped. */
   arrive(): number {
     return this.arrivals++;

@@ -72,7 +72,7 @@ export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number
   const p = `p${Math.round(q * 100)}`;
   const claim = `the added ${p} latency is below ${formatMs(boundMs)}`;
   const errors = o.errors.mesh + o.errors.baseline;
-  const noise = a.noise === null ? 'no baseline noise figure (one round)' : `baseline noise ±${a.noise.toFixed(3)}ms between rounds`;
+  const noise = a.noise === null ? 'no baseline noise figure (fewer than 6 rounds)' : `baseline noise ±${a.noise.toFixed(3)}ms between rounds`;
   const observed = `mesh ${p} ${a.mesh.toFixed(3)}ms - baseline ${a.baseline.toFixed(3)}ms = ${a.estimate.toFixed(3)}ms (${o.samples.mesh} / ${o.samples.baseline} samples over ${o.conditions.rounds} alternating rounds at ${o.conditions.rps} rps${dropped}; ${noise}${errors ? `; ${o.errors.mesh} mesh and ${o.errors.baseline} baseline errors` : ''})`;
   const interval = { lo: a.lo, hi: a.hi, confidence: 1 - ALPHA, unit: 'ms' };
   const band = { lo: -Infinity, hi: boundMs, unit: 'ms' };
