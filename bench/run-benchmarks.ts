@@ -33,6 +33,22 @@ const suite = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'meshcheck.
 const suiteS = (performance.now() - t0) / 1000;
 row('local suite with reports (run --report), wall time', `${suiteS.toFixed(1)} s (exit ${suite.status})`, '<= 30 s with setup and build', suiteS <= 28 && suite.status === 0);
 
+// 1b. The Istio tier: every bundled feature on real istiod with proxyless gRPC.
+{
+  const iout = mkdtempSync(join(os.tmpdir(), 'meshcheck-bench-istio-'));
+  const it0 = performance.now();
+  const istio = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'meshcheck.js'), 'run', '--mesh', 'istio', '--out', iout, '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const wallS = (performance.now() - it0) / 1000;
+  const rec = JSON.parse(readFileSync(join(iout, 'run-record.json'), 'utf8')) as { startedAt: string; finishedAt: string; targetInfo: { bringUpMs: number; convergenceMs: number[]; controlPlaneRestarts: { downMs: number; readyMs: number }[] }; scenarios: { outcome: string }[] };
+  const bringUpS = rec.targetInfo.bringUpMs / 1000;
+  const featuresS = (Date.parse(rec.finishedAt) - Date.parse(rec.startedAt)) / 1000 - bringUpS;
+  const outcomes = rec.scenarios.reduce<Record<string, number>>((a, s) => ({ ...a, [s.outcome]: (a[s.outcome] ?? 0) + 1 }), {});
+  row('Istio tier (run --mesh istio): bring-up (etcd, apiserver, CRDs, istiod, 5 workloads, certificates)', `${bringUpS.toFixed(1)} s`, '<= 20 s', bringUpS <= 20);
+  row('Istio tier: every bundled feature after bring-up', `${featuresS.toFixed(1)} s (${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}; exit ${istio.status}; ${wallS.toFixed(1)} s wall)`, '<= 90 s, exit 0', featuresS <= 90 && istio.status === 0);
+  const conv = rec.targetInfo.convergenceMs;
+  row('Istio tier: apply -> served by istiod (convergence)', `p50 ${q(conv, 0.5).toFixed(0)} ms, max ${Math.max(...conv).toFixed(0)} ms over ${conv.length} applies; control-plane restart ${rec.targetInfo.controlPlaneRestarts.map((r) => `down ${r.downMs.toFixed(0)} ms, ready ${(r.readyMs / 1000).toFixed(1)} s`).join('; ')}`, 'informational', undefined);
+}
+
 // 5. Share of the request budget the sequential verdicts used in that suite.
 const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { loads: { budget: number; completed: number; stoppedEarly: boolean }[] }[] };
 const loads = record.scenarios.flatMap((s) => s.loads).filter((l) => l.budget > 0);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the real Kubernetes control-plane binaries meshcheck's API-server tier needs, from the Go
-# module proxy, into a cache that survives between runs:
-#   kube-apiserver  (k8s.io/kubernetes, through a wrapper module: upstream's go.mod replaces its staging
-#                    modules with local paths, so `go install` cannot build it directly)
+# Builds the real Kubernetes control-plane binaries meshcheck's tiers need, from the Go module proxy,
+# into a cache that survives between runs:
+#   kube-apiserver, kube-controller-manager, kube-scheduler
+#                   (k8s.io/kubernetes, through a wrapper module: upstream's go.mod replaces its staging
+#                    modules with local paths, so `go install` cannot build them directly)
 #   etcd            (go.etcd.io/etcd/server/v3, also through a wrapper module for the same reason)
+#   kwok            (sigs.k8s.io/kwok: simulated nodes, so a cluster without kubelets rolls out workloads)
 # Idempotent: a binary that already reports the pinned version is not rebuilt.
 # Cache: $MESHCHECK_TOOLS_DIR, else ${XDG_CACHE_HOME:-~/.cache}/meshcheck/tools. Go's own module and
 # build caches are used as they are, so a second cold build only links.
@@ -26,10 +28,15 @@ have() { # have BINARY EXPECTED-SUBSTRING-OF-VERSION-OUTPUT
   [ -x "$BIN/$1" ] && "$BIN/$1" --version 2>/dev/null | grep -q -- "$2"
 }
 
-if have kube-apiserver "v$KUBE_VERSION"; then
-  log "kube-apiserver v$KUBE_VERSION cached in $BIN"
-else
-  log "building kube-apiserver v$KUBE_VERSION (cold: 10-25 min on 2 cores)"
+# The control plane: kube-apiserver (every tier), kube-controller-manager and kube-scheduler (the kube
+# tier's cluster, with kwok's simulated nodes). Built together: they share most of their packages.
+CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
+missing=()
+for c in "${CMDS[@]}"; do
+  if have "$c" "v$KUBE_VERSION"; then log "$c v$KUBE_VERSION cached in $BIN"; else missing+=("$c"); fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "building ${missing[*]} v$KUBE_VERSION (cold: 10-25 min on 2 cores for the first, a few minutes for each other)"
   enter_wrapper_module "$TOOLS/src/kube-$KUBE_VERSION"
   STAGING="v0.${KUBE_VERSION#1.}"
   KMOD=$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
@@ -39,13 +46,16 @@ else
     go mod edit -replace="$m=$m@$STAGING"
   done
   G=$(sed -n 's/^godebug \(default=.*\)/\1/p' "$KMOD"); [ -z "$G" ] || go mod edit -godebug="$G"
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBE_VERSION"
+  PKGS=()
+  for c in "${missing[@]}"; do PKGS+=("k8s.io/kubernetes/cmd/$c"); done
+  go get "${PKGS[@]/%/@v$KUBE_VERSION}"
   V=k8s.io/component-base/version
   MINOR=$(echo "$KUBE_VERSION" | cut -d. -f2)
-  go build -ldflags "-s -w -X $V.gitVersion=v$KUBE_VERSION -X $V.gitMajor=1 -X $V.gitMinor=$MINOR -X $V.gitTreeState=clean" \
-    -o "$BIN/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-  mv "$BIN/kube-apiserver.tmp" "$BIN/kube-apiserver"
-  log "kube-apiserver built: $("$BIN/kube-apiserver" --version)"
+  OUT="$BIN/.build-$$"
+  mkdir -p "$OUT"
+  go build -ldflags "-s -w -X $V.gitVersion=v$KUBE_VERSION -X $V.gitMajor=1 -X $V.gitMinor=$MINOR -X $V.gitTreeState=clean" -o "$OUT/" "${PKGS[@]}"
+  for c in "${missing[@]}"; do mv "$OUT/$c" "$BIN/$c"; log "$c built: $("$BIN/$c" --version)"; done
+  rmdir "$OUT"
 fi
 
 if have etcd "$ETCD_VERSION"; then
@@ -57,5 +67,20 @@ else
   go build -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v$ETCD_VERSION" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3
   mv "$BIN/etcd.tmp" "$BIN/etcd"
   log "etcd built: $("$BIN/etcd" --version | head -n 1)"
+fi
+
+# kwok: simulated nodes for the kube tier's cluster (Deployments roll out, Jobs complete, no kubelet).
+KWOK_VERSION="${MESHCHECK_KWOK_VERSION:-0.8.0}"
+if [ -x "$BIN/kwok" ] && [ -d "$TOOLS/share/kwok-stage" ] && "$BIN/kwok" --version 2>/dev/null | grep -q -- "$KWOK_VERSION"; then
+  log "kwok v$KWOK_VERSION cached in $BIN"
+else
+  log "building kwok v$KWOK_VERSION (cold: 3-5 min)"
+  enter_wrapper_module "$TOOLS/src/kwok-$KWOK_VERSION"
+  GOBIN="$BIN/.kwok-$$" go install "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  mv "$BIN/.kwok-$$/kwok" "$BIN/kwok" && rmdir "$BIN/.kwok-$$"
+  # kwok's stages (what a simulated node and pod go through), kept beside the binary.
+  rm -rf "$TOOLS/share/kwok-stage" && mkdir -p "$TOOLS/share"
+  cp -r "$(go env GOMODCACHE)/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage" "$TOOLS/share/kwok-stage" && chmod -R u+w "$TOOLS/share/kwok-stage"
+  log "kwok built: $("$BIN/kwok" --version 2>&1 | head -n 1)"
 fi
 echo "$BIN"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what meshcheck needs beyond npm packages, idempotently: Debian packages (Prometheus; Chromium
 # for the browser test of the reports; Java 17 for the Allure HTML), kube-apiserver + etcd built from the
-# Go module proxy into the tools cache (scripts/build-kube-tools.sh), and k6 (scripts/build-k6.sh).
+# Go module proxy into the tools cache (scripts/build-kube-tools.sh), k6 (scripts/build-k6.sh), and istiod
+# with meshcheck's proxyless gRPC programs (scripts/build-istio.sh).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 need=()
@@ -26,4 +27,6 @@ fi
 bash "$(dirname "$0")/build-kube-tools.sh" >/dev/null
 # The real k6 load generator (pinned), for --load-engine k6.
 bash "$(dirname "$0")/build-k6.sh" >/dev/null
+# Real istiod (pinned, release-1.31) and meshcheck's proxyless gRPC programs, for --mesh istio (the Istio tier).
+bash "$(dirname "$0")/build-istio.sh" >/dev/null
 echo "setup: ok (prometheus: $(command -v prometheus || echo /usr/bin/prometheus), chromium: /usr/bin/chromium, java: $(command -v java))"

@@ -1,35 +1,331 @@
 /**
- * `meshcheck run --target kube` against a real kube-apiserver (no nodes, no mesh installed): a
- * scenario the mesh cannot express ends NOT_SUPPORTED, skipped in Allure with its category, and
- * touches nothing on the cluster; a runnable one creates the run's namespace and workload, cannot
- * become available here, ends BROKEN, and its namespace is deleted on the way out.
+ * `meshcheck run --target kube` on the project's own cluster: a real control plane (etcd,
+ * kube-apiserver, kube-controller-manager, kube-scheduler) with kwok's simulated nodes, the meshes'
+ * CRDs, and a real istiod watching it. The workload rolls out, the scenario's Istio objects are
+ * server-side applied and waited on until istiod holds them, and everything is undone. No container
+ * runs on kwok's nodes, so no request can pass: such a scenario ends BROKEN saying so, never PASSED.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { installCrds, readCrds, startTestApiServer, type TestApiServer } from '../src/kube/test-apiserver.js';
-import { startCli, tmpOut } from './helpers/cli.js';
+import { CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { installCrds, readCrds } from '../src/kube/test-apiserver.js';
+import { startTestCluster, type TestCluster } from '../src/kube/test-cluster.js';
+import { IstioControlPlane } from '../src/targets/istio/control-plane.js';
+import { Applier, apiCall } from '../src/kube/apply.js';
+import { Ledger } from '../src/ledger/ledger.js';
+import { eventually } from '../src/util/eventually.js';
+import { doneWithin, startCli, tmpOut } from './helpers/cli.js';
 
-let api: TestApiServer;
+let cluster: TestCluster;
+let istiodUrl: string;
+const CRDS = readCrds(join(process.cwd(), 'clusters', 'crds'));
 
 beforeAll(async () => {
-  api = await startTestApiServer();
-  await installCrds(api, readCrds(join(process.cwd(), 'clusters', 'crds')));
-}, 180_000);
+  cluster = await startTestCluster();
+  await installCrds(cluster, CRDS);
+  const cp = await IstioControlPlane.startOn(cluster, cluster.dir, () => undefined);
+  istiodUrl = `http://127.0.0.1:${cp.ports.monitoring}`;
+}, 240_000);
 
 afterAll(async () => {
-  await api?.stop();
+  await cluster?.stop();
 });
 
-async function meshcheckNamespaces(): Promise<{ name: string; deleting: boolean }[]> {
-  const list = await api.client.list('v1', 'Namespace', undefined, undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=meshcheck');
-  return list.items.map((n) => ({ name: n.metadata!.name!, deleting: Boolean(n.metadata!.deletionTimestamp) }));
+const kube = (args: string[], stateDir?: string) => startCli(['run', ...args, '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--no-progress'], stateDir);
+
+/** The kinds a run could touch: core and apps objects, RBAC, webhooks, and every kind of the meshes' CRDs. */
+const KINDS: [string, string][] = [
+  ['v1', 'Namespace'], ['v1', 'ConfigMap'], ['v1', 'Secret'], ['v1', 'ServiceAccount'], ['v1', 'Service'], ['v1', 'Pod'],
+  ['apps/v1', 'Deployment'], ['apps/v1', 'ReplicaSet'], ['batch/v1', 'Job'],
+  ['rbac.authorization.k8s.io/v1', 'Role'], ['rbac.authorization.k8s.io/v1', 'RoleBinding'], ['rbac.authorization.k8s.io/v1', 'ClusterRole'], ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+  ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration'], ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration'],
+  ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'],
+  ...CRDS.map((c) => {
+    const spec = (c as unknown as { spec: { group: string; names: { kind: string }; versions: { name: string; storage: boolean }[] } }).spec;
+    return [`${spec.group}/${spec.versions.find((v) => v.storage)!.name}`, spec.names.kind] as [string, string];
+  }),
+];
+
+/** Every object of those kinds, as YAML without its resourceVersion: the cluster "as it was". */
+async function snapshot(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [apiVersion, kind] of KINDS) {
+    // A CRD's storage answers 429 for a moment after it is created: retried as meshcheck does.
+    const list = await apiCall({ verb: 'list', kind }, () => cluster.client.list(apiVersion, kind));
+    for (const o of list.items as KubernetesObject[]) {
+      // istiod's own bookkeeping (leader election, the root certificate it copies into every
+      // namespace) changes on its own clock: objects only istiod ever wrote are not the run's doing.
+      if (o.metadata!.managedFields?.every((m) => m.manager === 'pilot-discovery')) continue;
+      const copy = JSON.parse(JSON.stringify(o)) as KubernetesObject & { status?: unknown };
+      delete copy.metadata!.resourceVersion;
+      // Status is the controllers' (a ReplicaSet's observed counts), not a change anyone made.
+      delete copy.status;
+      out.set(`${kind} ${o.metadata!.namespace ?? ''}/${o.metadata!.name}`, stringify(copy));
+    }
+  }
+  return out;
 }
 
-interface AllureResult { name: string; status: string; description?: string; labels: { name: string; value: string }[]; attachments: { name: string }[] }
+function differences(before: Map<string, string>, after: Map<string, string>): string[] {
+  const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
+  return keys.flatMap((k) => (before.get(k) === after.get(k) ? [] : [`${k}: ${!before.has(k) ? 'added' : !after.has(k) ? 'removed' : 'changed'}`]));
+}
+
+/** Deletes a namespace a test made and waits until it is gone. */
+async function deleteNamespace(name: string): Promise<void> {
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  await core.deleteNamespace({ name });
+  await eventually(() => core.readNamespace({ name }).then(() => false, () => true), { timeoutMs: 60_000, intervalMs: 250, describe: `namespace ${name} deleted` });
+}
+
+async function namespacesGone(): Promise<void> {
+  await eventually(async () => {
+    const list = await cluster.client.list('v1', 'Namespace', undefined, undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=meshcheck');
+    return list.items.length === 0;
+  }, { timeoutMs: 120_000, intervalMs: 500, describe: "meshcheck's namespaces deleted" });
+}
+
+type Record_ = { scenarios: { name: string; outcome: string; error?: string; convergenceMs: number[] }[]; targetInfo: { convergenceMs: number[]; simulatedNodes: string[]; istiod: string } };
+
+test('a run applies, waits on istiod, undoes, ends BROKEN "no data plane on simulated nodes", and leaves every object as it was', async () => {
+  const before = await snapshot();
+  const out = tmpOut();
+  const run = kube(['features/traffic-shifting.feature', 'features/fault-injection.feature:10', '--mesh', 'istio', '--istiod-url', istiodUrl, '--out', out]);
+  const code = await run.done;
+  expect({ code, stderr: code === 3 ? '' : run.stderr }).toEqual({ code: 3, stderr: '' });
+  const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+  expect(record.scenarios.map((s) => s.outcome)).toEqual(['BROKEN', 'BROKEN', 'BROKEN']);
+  for (const s of record.scenarios) {
+    expect(s.error).toMatch(/^no data plane on simulated nodes: the workload of meshcheck-\S+ is scheduled on kwok-node-\d.*; the scenario's policy was applied, istiod held it, and it is undone$/);
+    // Each scenario's policy was applied and waited on until istiod held it (one apply per Given).
+    expect(s.convergenceMs.length).toBeGreaterThanOrEqual(1);
+  }
+  expect(record.targetInfo.simulatedNodes).toEqual(['kwok-node-0', 'kwok-node-1']);
+  expect(record.targetInfo.istiod).toBe(istiodUrl);
+  // Allure: the manifests applied and what istiod's store held for them.
+  const dir = join(out, 'allure-results');
+  const files = readdirSync(dir);
+  const split = files.filter((f) => f.includes('-attachment')).map((f) => readFileSync(join(dir, f), 'utf8'));
+  expect(split.some((t) => /kind: VirtualService[\s\S]*weight: 20/.test(t))).toBe(true);
+  expect(split.some((t) => /"kind": "VirtualService"[\s\S]*"generation"/.test(t))).toBe(true);
+  expect(run.stderr).toMatch(/kube: namespace meshcheck-\S+ deleted/);
+  await namespacesGone();
+  expect(differences(before, await snapshot())).toEqual([]);
+  expect(readdirSync(join(run.stateDir, 'ledgers'))).toEqual([]);
+}, 240_000);
+
+test("a user's object that meshcheck patches is put back byte for byte, its managedFields included", async () => {
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+  await cluster.client.create({
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'ratings', namespace: 'shop', annotations: { team: 'payments', 'config.linkerd.io/opaque-ports': '5432' } },
+    spec: { selector: { app: 'ratings' }, ports: [{ name: 'http', port: 9080 }] },
+  } as KubernetesObject, undefined, undefined, 'kubectl-create');
+  const key = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ratings', namespace: 'shop' } };
+  const asYaml = async () => {
+    const o = await cluster.client.read(key);
+    delete o.metadata!.resourceVersion;
+    return stringify(o);
+  };
+  const before = await asYaml();
+  const ledger = new Ledger('byte-exact', join(tmpOut(), 'ledgers'));
+  const applier = new Applier(cluster.kubeconfig, ledger, { kubeconfig: cluster.kubeconfigFile });
+  // What the Linkerd adapter renders for a retry: annotations on the user's Service, one of them changed.
+  const undo = await applier.apply([{ ...key, metadata: { ...key.metadata, annotations: { 'meshcheck.io/patch': 'true', 'config.linkerd.io/opaque-ports': '', 'retry.linkerd.io/http': '5xx' } } }]);
+  const during = await cluster.client.read(key);
+  expect(during.metadata!.annotations).toMatchObject({ team: 'payments', 'retry.linkerd.io/http': '5xx', 'config.linkerd.io/opaque-ports': '' });
+  expect(during.metadata!.managedFields!.map((m) => m.manager)).toContain('meshcheck-patch');
+  await undo();
+  expect(await asYaml()).toBe(before);
+  await deleteNamespace('shop');
+}, 90_000);
+
+test('SIGKILL in the middle of a scenario, then `meshcheck cleanup --context` from a machine without the ledger, leaves every object as it was', async () => {
+  await namespacesGone();
+  const before = await snapshot();
+  const run = kube(['features/traffic-shifting.feature', '--mesh', 'istio', '--istiod-url', istiodUrl, '--out', tmpOut()]);
+  const ledgers = join(run.stateDir, 'ledgers');
+  const ledgerFile = () => (existsSync(ledgers) ? readdirSync(ledgers).map((f) => join(ledgers, f))[0] : undefined);
+  // Killed once the run's copy of its ledger in the cluster records a VirtualService (the local file
+  // has it first; the object is applied after both).
+  const cmOf = async () => {
+    const [ns] = (await cluster.client.list('v1', 'Namespace', undefined, undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=meshcheck')).items;
+    if (!ns) return undefined;
+    const cm = await cluster.client.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'meshcheck-ledger', namespace: ns.metadata!.name! } }).catch(() => undefined) as { data?: Record<string, string> } | undefined;
+    return Object.values(cm?.data ?? {}).some((e) => /"kind":"VirtualService"/.test(e)) ? ns.metadata!.name! : undefined;
+  };
+  const ns = await eventually(cmOf, { timeoutMs: 120_000, intervalMs: 20, describe: 'a VirtualService in the ledger copy in the cluster' }).catch((err: Error) => {
+    throw new Error(`${err.message}; meshcheck's stderr ends:\n${run.stderr.split('\n').slice(-30).join('\n')}`);
+  });
+  run.child.kill('SIGKILL');
+  await run.done;
+  // Another machine: no local ledger; the copy in the run's namespace has the entries.
+  renameSync(ledgerFile()!, `${ledgerFile()!}.elsewhere`);
+  const cleanup = startCli(['cleanup', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile], run.stateDir);
+  expect({ code: await cleanup.done, out: cleanup.stdout, err: cleanup.stderr }).toEqual({ code: 0, out: expect.stringContaining(`deleted namespace ${ns}`), err: '' });
+  await namespacesGone();
+  expect(differences(before, await snapshot())).toEqual([]);
+}, 240_000);
+
+test('a user without the RBAC rights gets exit 3 naming the denied verb, kind and scope, and nothing is left', async () => {
+  await namespacesGone();
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'ci' } } });
+  await core.createNamespacedServiceAccount({ namespace: 'ci', body: { metadata: { name: 'runner' } } });
+  const token = (await core.createNamespacedServiceAccountToken({ name: 'runner', namespace: 'ci', body: { spec: { audiences: [], expirationSeconds: 3600 } } })).status!.token;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: cluster.url, skipTLSVerify: true }], users: [{ name: 'runner', token }],
+    contexts: [{ name: 'runner', cluster: 'c', user: 'runner' }], currentContext: 'runner',
+  });
+  const file = join(tmpOut(), 'kubeconfig');
+  writeFileSync(file, kc.exportConfig());
+  const run = startCli(['run', 'features/traffic-shifting.feature:4', '--target', 'kube', '--context', 'runner', '--kubeconfig', file, '--mesh', 'istio', '--istiod-url', istiodUrl, '--out', tmpOut(), '--no-progress']);
+  expect(await run.done).toBe(3);
+  expect(run.stderr).toMatch(/BROKEN .*RBAC: not allowed to create Namespace meshcheck-\S+ \(cluster scope\): 403 namespaces "meshcheck-\S+" is forbidden: User "system:serviceaccount:ci:runner" cannot patch resource "namespaces"/);
+  expect(readdirSync(join(run.stateDir, 'ledgers'))).toEqual([]);
+  await deleteNamespace('ci');
+}, 120_000);
+
+test('409 conflicts and 429 throttling from the API server are retried: the run goes on as if they had not happened', async () => {
+  // The one stand-in of this file, named as such: a TLS proxy in front of the real API server that
+  // answers the first server-side apply of a VirtualService with 429 (Retry-After: 1) and the first
+  // of a DestinationRule with 409, as a busy or contended API server does, and forwards the rest.
+  const { createServer } = await import('node:https');
+  const { request: forward } = await import('node:https');
+  const injected: string[] = [];
+  const target = new URL(cluster.url);
+  const proxy = createServer({ cert: readFileSync(join(cluster.dir, 'certs', 'apiserver.crt')), key: readFileSync(join(cluster.dir, 'certs', 'apiserver.key')) }, (req, res) => {
+    const apply = req.method === 'PATCH' && /apply-patch/.test(req.headers['content-type'] ?? '');
+    const kind = /\/virtualservices\//.test(req.url ?? '') ? 'VirtualService' : /\/destinationrules\//.test(req.url ?? '') ? 'DestinationRule' : '';
+    if (apply && kind && !injected.some((x) => x.startsWith(kind))) {
+      const code = kind === 'VirtualService' ? 429 : 409;
+      injected.push(`${kind} ${code}`);
+      req.resume();
+      res.writeHead(code, { 'content-type': 'application/json', ...(code === 429 ? { 'retry-after': '1' } : {}) });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason: code === 429 ? 'TooManyRequests' : 'Conflict', message: `injected by the test proxy (${code})` }));
+      return;
+    }
+    const up = forward({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, rejectUnauthorized: false }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigFile);
+    const file = join(tmpOut(), 'kubeconfig');
+    writeFileSync(file, kc.exportConfig().replace(cluster.url, `https://127.0.0.1:${(proxy.address() as { port: number }).port}`));
+    await namespacesGone();
+    const out = tmpOut();
+    const run = startCli(['run', 'features/traffic-shifting.feature:4', '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', file, '--mesh', 'istio', '--istiod-url', istiodUrl, '--out', out, '--no-progress']);
+    const code = await doneWithin(run, 200_000).catch((err: Error) => {
+      run.child.kill('SIGINT');
+      throw new Error(`${err.message}\nthe proxy injected: ${injected.join(', ') || 'nothing'}`);
+    });
+    expect({ code, stderr: code === 3 ? '' : run.stderr }).toEqual({ code: 3, stderr: '' });
+    expect(injected.sort()).toEqual(['DestinationRule 409', 'VirtualService 429']);
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+    // Applied, waited on and undone regardless: what stopped it is the simulated nodes, nothing else.
+    expect(record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*istiod held it, and it is undone$/);
+    await namespacesGone();
+  } finally {
+    proxy.close();
+  }
+}, 300_000);
+
+test('the k6 Job, the k6-operator TestRun and the plaintext probe Job meshcheck renders are accepted by the API server', async () => {
+  const { k6Job, k6TestRun, plaintextProbeJob, ISTIO_QUIT_URL } = await import('../src/targets/kube/k6-job.js');
+  const { appContext } = await import('../src/adapters/registry.js');
+  const { profile } = await import('../src/load/profile.js');
+  const { serverSideApply } = await import('../src/targets/kube/client.js');
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'k6-check' } } });
+  const o = { ctx: appContext('k6-check', '1.31', 'run-1'), name: 'k6-1', url: 'http://reviews:9080', parallelism: 3, quitUrl: ISTIO_QUIT_URL };
+  const p = profile({ service: 'reviews', requests: 3000, rps: 3000 });
+  const probe = plaintextProbeJob({ ctx: o.ctx, name: 'probe-3', service: 'reviews', targets: [{ instance: 'reviews-v1-x', address: '10.244.0.7:9080' }] });
+  const objects = [...k6Job(p, o), ...k6TestRun(p, { ...o, name: 'k6-2' }), ...probe];
+  expect(objects.map((x) => x.kind)).toEqual(['ConfigMap', 'Job', 'ConfigMap', 'TestRun', 'ConfigMap', 'Job']);
+  // Server-side dry run: the schemas (the k6-operator CRD's for TestRun) and admission, nothing stored.
+  for (const x of objects) await serverSideApply(cluster.client, x as KubernetesObject, true);
+  expect((await cluster.client.list('batch/v1', 'Job', 'k6-check')).items).toEqual([]);
+  await deleteNamespace('k6-check');
+}, 90_000);
+
+test("a k6 Job's output is read back from its pod's log through the API server (kwok serves it from a file) and merged as k6's own", async () => {
+  const { k6Job, k6JobOutputs } = await import('../src/targets/kube/k6-job.js');
+  const { appContext } = await import('../src/adapters/registry.js');
+  const { profile } = await import('../src/load/profile.js');
+  const { k6OutputOfLog, mergeK6 } = await import('../src/load/k6.js');
+  const { runK6PodsHere } = await import('./helpers/k6-pods.js');
+  // The pod's log: what its command printed here, the real k6 sending to a real server on loopback.
+  const server = createServer((_req, res) => res.writeHead(200, { 'x-meshcheck-version': 'v1' }).end('{}'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const p = profile({ service: 'reviews', requests: 200, rps: 200 });
+  const o = { ctx: appContext('k6-logs', '1.31', 'run-1'), name: 'k6-1', url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, parallelism: 1 };
+  const [log] = await runK6PodsHere(k6Job(p, o));
+  server.close();
+  // As a container runtime writes it (the CRI log format the kubelet, and kwok, read): time, stream, tag, line.
+  const at = new Date().toISOString();
+  writeFileSync(cluster.k6LogFile, log!.split('\n').filter(Boolean).map((l) => `${at} stdout F ${l}\n`).join(''));
+  // The Job in the cluster: kwok's node runs no container; its pod completes, and the log read through
+  // the API server's pods/log comes from kwok's server at the node's kubelet address.
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'k6-logs' } } });
+  try {
+    await core.createNamespacedServiceAccount({ namespace: 'k6-logs', body: { metadata: { name: o.ctx.loadClient } } });
+    const applier = new Applier(cluster.kubeconfig, new Ledger('k6-logs', join(tmpOut(), 'ledgers')), { kubeconfig: cluster.kubeconfigFile });
+    const undo = await applier.apply(k6Job(p, o));
+    const outputs = await k6JobOutputs(cluster.kubeconfig, 'k6-logs', 'k6-1', 60_000);
+    const here = k6OutputOfLog(log!, 0);
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]!.code).toBe(0);
+    expect(outputs[0]!.samples.length).toBeGreaterThan(150);
+    expect(outputs[0]!.samples).toEqual(here.samples);
+    expect(outputs[0]!.dropped).toBe(here.dropped);
+    const r = mergeK6(p, outputs, Date.now(), 1000);
+    expect(r.samples.length + r.dropped).toBe(200);
+    expect(r.histogram.totalCount).toBe(r.samples.length);
+    // Undone, the Job takes its pods with it (the API's default for a Job would leave them).
+    await undo();
+    await eventually(async () => (await core.listNamespacedPod({ namespace: 'k6-logs', labelSelector: 'meshcheck.io/load=k6-1' })).items.length === 0, { timeoutMs: 60_000, intervalMs: 250, describe: "the Job's pods gone with it" });
+  } finally {
+    writeFileSync(cluster.k6LogFile, '');
+    await deleteNamespace('k6-logs');
+  }
+}, 120_000);
+
+test("the guardrail: OSM's mesh-wide MeshConfig in osm-system is not changed unless --allow-changes-in names that namespace", async () => {
+  await namespacesGone();
+  const before = await snapshot();
+  const outcome = async (extra: string[]) => {
+    const out = tmpOut();
+    const run = kube(['features/authorization.feature:4', '--mesh', 'osm', '--out', out, ...extra]);
+    const code = await doneWithin(run, 150_000);
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+    return { code, outcomes: record.scenarios.map((s) => s.outcome), error: record.scenarios[0]?.error ?? '' };
+  };
+  const refused = await outcome([]);
+  expect(refused).toMatchObject({ code: 3, outcomes: ['BROKEN'] });
+  expect(refused.error).toMatch(/^this scenario would change MeshConfig osm-system\/osm-mesh-config outside the run's namespace meshcheck-\S+; meshcheck changes nothing there unless allowed: --allow-changes-in osm-system$/);
+  // Allowed, the guardrail lets it through; what stops it then is the next thing not built for OSM.
+  const allowed = await outcome(['--allow-changes-in', 'osm-system']);
+  expect(allowed).toMatchObject({ code: 3, outcomes: ['BROKEN'] });
+  expect(allowed.error).toMatch(/^the kube target has no "in effect" signal for osm in this version/);
+  await namespacesGone();
+  expect(differences(before, await snapshot())).toEqual([]);
+}, 330_000);
 
 test('OSM cannot route by header: the scenario is NOT_SUPPORTED with the reason, skipped in Allure, nothing applied, exit 0', async () => {
+  await namespacesGone();
   const out = tmpOut();
-  const run = startCli(['run', 'features/traffic-shifting.feature:14', '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', api.kubeconfigFile, '--mesh', 'osm', '--out', out, '--no-progress']);
+  const run = kube(['features/traffic-shifting.feature:14', '--mesh', 'osm', '--out', out]);
   const code = await run.done;
   expect({ code, stderr: code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
   expect(run.stderr).toMatch(/NOT_SUPPORTED.*HeaderRoute reviews.*no header matches/);
@@ -37,60 +333,28 @@ test('OSM cannot route by header: the scenario is NOT_SUPPORTED with the reason,
   expect(record).toMatchObject({ mesh: 'osm', target: 'kube' });
   expect(record.scenarios.map((s) => s.outcome)).toEqual(['NOT_SUPPORTED']);
   expect(record.scenarios[0]!.notSupported![0]).toMatch(/TrafficSplit v1alpha2 only/);
-
   const dir = join(out, 'allure-results');
-  const results = readdirSync(dir).filter((f) => f.endsWith('-result.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as AllureResult);
+  const results = readdirSync(dir).filter((f) => f.endsWith('-result.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { status: string; labels: { name: string; value: string }[] });
   expect(results).toHaveLength(1);
   expect(results[0]!.status).toBe('skipped');
   expect(results[0]!.labels).toEqual(expect.arrayContaining([{ name: 'parentSuite', value: 'osm' }, { name: 'meshcheck_outcome', value: 'NOT_SUPPORTED' }]));
-  // The reason is attached in the set-up (Before hook) of the skipped result.
-  const containers = readdirSync(dir).filter((f) => f.endsWith('-container.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { children: string[]; befores: { steps: { attachments: { name: string; source: string }[] }[] }[] });
-  const attachment = containers.filter((c) => c.children.includes((results[0] as unknown as { uuid: string }).uuid))
-    .flatMap((c) => c.befores.flatMap((b) => b.steps.flatMap((st) => st.attachments))).find((a) => a.name === 'not supported by mesh');
-  expect(attachment).toBeDefined();
-  expect(readFileSync(join(dir, attachment!.source), 'utf8')).toMatch(/"reason": "OSM serves TrafficSplit v1alpha2 only/);
   const categories = JSON.parse(readFileSync(join(dir, 'categories.json'), 'utf8')) as { name: string; matchedStatuses: string[] }[];
   expect(categories).toContainEqual({ name: 'Not supported by mesh', matchedStatuses: ['skipped'] });
-
-  expect(await meshcheckNamespaces()).toEqual([]);
-}, 120_000);
-
-test('a runnable scenario deploys the mesh-shaped workload, ends BROKEN when it cannot become available, and its namespace is deleted', async () => {
-  const out = tmpOut();
-  process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS = '3000';
-  const run = startCli(['run', 'features/traffic-shifting.feature:14', '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', api.kubeconfigFile, '--mesh', 'linkerd', '--out', out, '--no-progress']);
-  delete process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS;
-  const code = await run.done;
-  expect(code).toBe(3);
-  expect(run.stderr).toMatch(/BROKEN .* to become available/);
-  const ns = await meshcheckNamespaces();
-  expect(ns.length).toBe(1);
-  // Without a namespace controller the deletion stays pending, but it was requested.
-  expect(ns[0]!.deleting).toBe(true);
-  expect(readdirSync(run.stateDir).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
-  expect(existsSync(join(out, 'run-record.json'))).toBe(true);
-
-  // Allure shows what the mesh would be given: the level, and the exact manifests for the run's namespace.
-  const dir = join(out, 'allure-results');
-  const results = readdirSync(dir).filter((f) => f.endsWith('-result.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as AllureResult & { uuid: string });
-  expect(results).toHaveLength(1);
-  expect(results[0]!.labels).toContainEqual({ name: 'meshcheck_level', value: 'native' });
-  const attachments = readdirSync(dir).filter((f) => f.endsWith('-container.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { children: string[]; befores: { steps: { attachments: { name: string; source: string }[] }[] }[] })
-    .filter((c) => c.children.includes(results[0]!.uuid)).flatMap((c) => c.befores.flatMap((b) => b.steps.flatMap((st) => st.attachments)));
-  const manifests = attachments.find((a) => a.name.startsWith('manifests (linkerd'));
-  expect(manifests).toBeDefined();
-  const yaml = readFileSync(join(dir, manifests!.source), 'utf8');
-  expect(yaml).toContain('kind: HTTPRoute');
-  expect(yaml).toContain(`namespace: ${ns[0]!.name}`);
-  expect(attachments.map((a) => a.name)).toContain('capability on linkerd 2.18');
+  const list = await cluster.client.list('v1', 'Namespace', undefined, undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=meshcheck');
+  expect(list.items).toEqual([]);
 }, 120_000);
 
 test('bad kube options are usage errors naming the option (exit 2)', async () => {
   const cases: [string[], RegExp][] = [
     [['--target', 'kube', '--mesh', 'istio'], /--target kube needs --context/],
-    [['--target', 'kube', '--context', 'nope', '--kubeconfig', api.kubeconfigFile, '--mesh', 'istio'], /--context nope: no such context/],
-    [['--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', api.kubeconfigFile], /--mesh reference runs on the local target only/],
-    [['--mesh', 'istio'], /--mesh istio: the local target runs the reference mesh only/],
+    [['--target', 'kube', '--context', 'nope', '--kubeconfig', cluster.kubeconfigFile, '--mesh', 'istio'], /--context nope: no such context/],
+    [['--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile], /--mesh reference runs on the local target only/],
+    [['--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--mesh', 'istio', '--allow-changes-in', 'Bad_NS'], /--allow-changes-in: "Bad_NS" is not a namespace name/],
+    [['--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--mesh', 'istio', '--istiod-url', 'istiod:15014'], /--istiod-url istiod:15014: not an http\(s\) URL/],
+    [['--istiod-url', 'http://127.0.0.1:15014'], /--istiod-url is for --target kube/],
+    [['--mesh', 'linkerd'], /--mesh linkerd: the local target runs the reference mesh and real Istio \(--mesh istio\) only/],
+    [['--mesh', 'istio', '--load-engine', 'k6'], /--load-engine k6 with --mesh istio on the local target/],
+    [['--mesh', 'istio@1.30'], /the local Istio tier runs the istiod that scripts\/build-istio.sh builds \(1\.31\)/],
     [['--mesh', 'kuma'], /--mesh kuma: unknown mesh/],
   ];
   for (const [args, message] of cases) {
@@ -99,3 +363,24 @@ test('bad kube options are usage errors naming the option (exit 2)', async () =>
     expect(run.stderr).toMatch(message);
   }
 }, 60_000);
+
+// Last: after the restart the cluster's own controllers (kwok's included) reconnect in their own time.
+test('the API server restarting in the middle of a run: meshcheck retries, the run ends as it would have, and every object is as it was', async () => {
+  await namespacesGone();
+  const before = await snapshot();
+  const out = tmpOut();
+  const run = kube(['features/traffic-shifting.feature:4', '--mesh', 'istio', '--istiod-url', istiodUrl, '--out', out]);
+  // Restarted as soon as the run's namespace exists: the workload is being applied and rolled out.
+  await eventually(async () => (await cluster.client.list('v1', 'Namespace', undefined, undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=meshcheck')).items.length > 0, { timeoutMs: 120_000, intervalMs: 20, describe: "the run's namespace" });
+  const awayMs = await cluster.restartApiServer();
+  // Still running once the server is back: the outage fell inside the run.
+  expect(run.child.exitCode).toBeNull();
+  const code = await doneWithin(run, 200_000);
+  expect({ code, stderr: code === 3 ? '' : run.stderr }).toEqual({ code: 3, stderr: '' });
+  const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+  expect(record.scenarios.map((s) => s.outcome)).toEqual(['BROKEN']);
+  expect(record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*istiod held it, and it is undone$/);
+  expect(awayMs).toBeGreaterThan(0);
+  await namespacesGone();
+  expect(differences(before, await snapshot())).toEqual([]);
+}, 300_000);

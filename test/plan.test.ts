@@ -9,7 +9,7 @@ async function cli(args: string[]): Promise<{ code: number | null; stdout: strin
 test.each(['istio', 'linkerd', 'consul', 'osm'])('meshcheck plan --mesh %s covers every bundled scenario and ends with the capability summary', async (mesh) => {
   const r = await cli(['plan', '--mesh', mesh]);
   expect(r.code).toBe(0);
-  expect(r.stdout.match(/^## features\//gm)?.length).toBe(13);
+  expect(r.stdout.match(/^## features\//gm)?.length).toBe(15);
   expect(r.stdout).toMatch(/^# capability summary$/m);
   expect(r.stdout).toMatch(/^kind: /m);
 });
@@ -27,4 +27,12 @@ test('plan --format yaml prints only manifests; bad input is a usage error namin
   const bad = await cli(['plan', '--mesh', 'istio', 'test/fixtures/invalid']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/invalid\.feature:3: FaultAbort: abort share 130% is out of range/);
+});
+
+test('plan --mesh istio shows each scenario on proxyless gRPC too, with the steps it cannot answer there', async () => {
+  const r = await cli(['plan', '--mesh', 'istio', 'features/fault-injection.feature', 'features/circuit-breaking.feature', '--no-manifests']);
+  expect(r.stdout).toMatch(/A share of calls to reviews is delayed\nlevel: native\nlevel on proxyless gRPC 1\.31: native/);
+  expect(r.stdout).toMatch(/level on proxyless gRPC 1\.31: NOT_SUPPORTED \(line 8 "the mesh reports at least 10 responses with status 503 for "reviews"" — proxyless gRPC exports no Istio standard metrics/);
+  expect(r.stdout).toMatch(/level on proxyless gRPC 1\.31: NOT_SUPPORTED \(OutlierDetection reviews: .* no outlier detection in CDS/);
+  expect(r.stdout).toMatch(/^# capability summary on proxyless gRPC 1\.31$/m);
 });

@@ -14,7 +14,7 @@ describe('the whole local suite (the main job)', () => {
     expect(code).toBe(expectedCode);
     expect(record.schema).toBe('meshcheck.run/v1');
     const capabilities = new Set(record.scenarios.map((s) => s.capability));
-    expect([...capabilities].sort()).toEqual(['authorization', 'circuit-breaking', 'fault-injection', 'mtls', 'overhead', 'retries-timeouts', 'traffic-shifting']);
+    expect([...capabilities].sort()).toEqual(['authorization', 'circuit-breaking', 'control-plane', 'fault-injection', 'mtls', 'overhead', 'retries-timeouts', 'traffic-shifting']);
     for (const s of record.scenarios) {
       expect(s.verdicts.length).toBeGreaterThan(0);
       for (const v of s.verdicts) expect(v.samples).toBeGreaterThan(0);

@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTERS, adapterFor, appContext } from './registry.js';
+import { istioProxyless } from './istio.js';
 import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from './examples.js';
 import { describeIntent, describeSupport, toYaml } from '../plan/plan.js';
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, Support } from './types.js';
-import { unsupportedOn } from '../session/capability.js';
+import { unsupportedOf } from '../session/capability.js';
 import { PATCH_ANNOTATION } from './common.js';
 import { INTENT_KINDS } from '../intents/types.js';
 
@@ -84,6 +85,58 @@ describe('adapters', () => {
     }
   });
 
+  test('Istio: every service of the app has a route with retries off unless the scenario states a retry policy', () => {
+    // With no VirtualService, Istio's default policy (2 retries on unavailable, ...) applies, proxyless too.
+    const { adapter, version } = adapterFor('istio');
+    const ctx = appContext('shop', version);
+    for (const intents of [[], [{ kind: 'Authorization', service: 'reviews', allowFrom: ['productpage'] }], [{ kind: 'MtlsMode', mode: 'STRICT' }]] as Intent[][]) {
+      const routes = adapter.render(intents, ctx).objects.filter((o) => o.kind === 'VirtualService');
+      expect(routes.map((o) => o.metadata.name).sort()).toEqual(ctx.services.map((s) => s.name).sort());
+      for (const vs of routes) for (const route of specOf<{ http: { retries: unknown }[] }>(vs).http) expect(route.retries).toEqual({ attempts: 0 });
+    }
+  });
+
+  test('"ejects a host" renders a max-ejection cap that lets one host of the service go on current Envoy', () => {
+    // Envoy ejects only if 100 x (ejected + 1) / hosts <= cap, the first ejection included.
+    const hostsOf = (ctx: ReturnType<typeof appContext>, s: string) => ctx.services.find((x) => x.name === s)!.versions.length;
+    for (const spec of ['istio', 'consul']) {
+      const { adapter, version } = adapterFor(spec);
+      const ctx = appContext('shop', version);
+      const text = JSON.stringify(adapter.render({ kind: 'OutlierDetection', service: 'reviews', consecutive5xx: 3, baseEjectionMs: 30_000, intervalMs: 10_000 }, ctx).objects);
+      const cap = Number(/"maxEjectionPercent":(\d+)/.exec(text)?.[1]);
+      const hosts = hostsOf(ctx, 'reviews');
+      expect(100 / hosts).toBeLessThanOrEqual(cap);
+      expect(200 / hosts).toBeGreaterThan(cap);
+      // A stated cap is rendered as stated.
+      expect(JSON.stringify(adapter.render({ kind: 'OutlierDetection', service: 'reviews', consecutive5xx: 3, baseEjectionMs: 30_000, intervalMs: 10_000, maxEjectionPercent: 50 }, ctx).objects)).toContain('"maxEjectionPercent":50');
+    }
+  });
+
+  test('Istio proxyless gRPC: tls ISTIO_MUTUAL to every service (auto-mTLS does not reach proxyless clients)', () => {
+    const ctx = appContext('shop', istioProxyless.defaultVersion);
+    for (const intents of [[], [{ kind: 'TrafficSplit', service: 'reviews', weights: [{ version: 'v1', weight: 80 }, { version: 'v2', weight: 20 }] }]] as Intent[][]) {
+      const drs = istioProxyless.render(intents, ctx).objects.filter((o) => o.kind === 'DestinationRule');
+      expect(drs.map((o) => o.metadata.name).sort()).toEqual(ctx.services.map((s) => s.name).sort());
+      for (const dr of drs) expect(specOf<{ trafficPolicy: { tls: unknown } }>(dr).trafficPolicy.tls).toEqual({ mode: 'ISTIO_MUTUAL' });
+    }
+    // The sidecar data plane leaves mTLS to auto-mTLS: no DestinationRule without a reason.
+    expect(adapterFor('istio').adapter.render([], appContext('shop', '1.30')).objects.filter((o) => o.kind === 'DestinationRule')).toEqual([]);
+  });
+
+  test('Istio proxyless gRPC: what istiod does not translate for it is NOT_SUPPORTED, with the measured reason', () => {
+    const level = (i: Intent) => istioProxyless.support(i);
+    expect(level({ kind: 'OutlierDetection', service: 'reviews', consecutive5xx: 3, baseEjectionMs: 30_000, intervalMs: 10_000 })).toMatchObject({ level: 'unsupported', reason: expect.stringMatching(/no outlier detection in CDS/) });
+    expect(level({ kind: 'ConnectionPool', service: 'reviews', maxConnections: 1, maxPendingRequests: 1 })).toMatchObject({ level: 'unsupported', reason: expect.stringMatching(/http2MaxRequests/) });
+    expect(level({ kind: 'MtlsMode', mode: 'PERMISSIVE' })).toMatchObject({ level: 'unsupported' });
+    expect(level({ kind: 'MtlsMode', mode: 'STRICT', service: 'reviews' })).toMatchObject({ level: 'native' });
+    expect(level({ kind: 'Retry', service: 'reviews', attempts: 2, retryOn: ['5xx'] })).toMatchObject({ level: 'unsupported', reason: expect.stringMatching(/previous_hosts/) });
+    expect(level({ kind: 'Retry', service: 'reviews', attempts: 0, retryOn: ['5xx'] })).toMatchObject({ level: 'native' });
+    for (const kind of ['FaultAbort', 'FaultDelay', 'TrafficSplit', 'HeaderRoute', 'Timeout', 'Authorization']) {
+      const e = EXAMPLE_INTENTS.find((x) => x.intent.kind === kind)!;
+      expect({ kind, level: level(e.intent).level }).toEqual({ kind, level: 'native' });
+    }
+  });
+
   test('intents of one scenario on the same service merge into one object per kind and name', () => {
     const { adapter, version } = adapterFor('istio');
     const r = adapter.render([
@@ -91,7 +144,7 @@ describe('adapters', () => {
       { kind: 'ConnectionPool', service: 'reviews', maxConnections: 1, maxPendingRequests: 1 },
       { kind: 'Retry', service: 'reviews', attempts: 0, retryOn: ['5xx'] },
     ], appContext('shop', version));
-    expect(r.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['DestinationRule/reviews', 'VirtualService/reviews']);
+    expect(r.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['DestinationRule/reviews', 'VirtualService/reviews', 'VirtualService/productpage', 'VirtualService/ratings']);
     expect(specOf<{ trafficPolicy: object }>(r.objects[0]).trafficPolicy).toHaveProperty('connectionPool');
     expect(specOf<{ trafficPolicy: object }>(r.objects[0]).trafficPolicy).toHaveProperty('outlierDetection');
   });
@@ -113,7 +166,7 @@ describe('adapters', () => {
 
   test('bad --mesh values are usage errors naming the option', () => {
     expect(() => adapterFor('kuma')).toThrow(/--mesh kuma: unknown mesh/);
-    expect(() => adapterFor('istio@1.9')).toThrow(/--mesh istio@1.9: meshcheck knows Istio 1.20 to 1.30/);
+    expect(() => adapterFor('istio@1.9')).toThrow(/--mesh istio@1.9: meshcheck knows Istio 1.20 to 1.31/);
     expect(() => adapterFor('istio@latest')).toThrow(/not MAJOR.MINOR/);
   });
 });
@@ -181,7 +234,8 @@ describe('intents a mesh cannot combine in one scenario', () => {
 
   test('the capability gate uses the combination: a scenario with a conflict is NOT_SUPPORTED before anything is applied', () => {
     const { adapter, version } = adapterFor('istio');
-    const missing = unsupportedOn(adapter, version, combo('combo-abort-retry'));
+    const intents = combo('combo-abort-retry');
+    const missing = unsupportedOf(intents, adapter.supportAll(intents, version));
     expect(missing.map((m) => m.text)).toEqual([expect.stringMatching(/^Retry reviews: 2 on 5xx: Istio does not turn on/)]);
   });
 

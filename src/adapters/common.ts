@@ -58,6 +58,15 @@ export function versionsOf(ctx: RenderContext, service: string): string[] {
   return ctx.services.find((s) => s.name === service)?.versions ?? ['v1'];
 }
 
+/**
+ * The max-ejection percent to render for a service: the intent's, else the smallest that lets one host
+ * go. Current Envoy ejects a host only if 100 x (ejected + 1) / hosts <= the cap, on the first ejection
+ * too, so Istio's default 10% would never eject one of 3 hosts.
+ */
+export function ejectionCap(ctx: RenderContext, o: { service: string; maxEjectionPercent?: number }): number {
+  return o.maxEjectionPercent ?? Math.ceil(100 / versionsOf(ctx, o.service).length);
+}
+
 /** Go duration text for milliseconds: 1500 -> "1.5s", 200 -> "200ms", 60000 -> "1m". */
 export function goDuration(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
@@ -242,11 +251,17 @@ export function renderWorkload(ctx: RenderContext, o: {
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: 'plaintext-client' } },
-      template: { metadata: { labels: { app: 'plaintext-client', 'sidecar.istio.io/inject': 'false' }, annotations: { 'linkerd.io/inject': 'disabled', 'consul.hashicorp.com/connect-inject': 'false', 'openservicemesh.io/sidecar-injection': 'disabled' } }, spec: { containers: [{ name: 'app', image: IMAGES.app, args: ['pause'] }] } },
+      template: { metadata: { labels: { app: 'plaintext-client', ...OUTSIDE_THE_MESH.labels }, annotations: OUTSIDE_THE_MESH.annotations }, spec: { containers: [{ name: 'app', image: IMAGES.app, args: ['pause'] }] } },
     },
   }));
   return out.map(stripUndefined);
 }
+
+/** The pod label and annotations that keep a pod out of each of the four meshes (no sidecar injected). */
+export const OUTSIDE_THE_MESH = {
+  labels: { 'sidecar.istio.io/inject': 'false' },
+  annotations: { 'linkerd.io/inject': 'disabled', 'consul.hashicorp.com/connect-inject': 'false', 'openservicemesh.io/sidecar-injection': 'disabled' },
+} as const;
 
 /** Removes undefined fields (renders are compared as YAML and sent as JSON). */
 export function stripUndefined<T>(v: T): T {

@@ -1,6 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { asList, atLeast, callersOf, emulatedFaultConflicts, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, retryAndTimeoutBesideFault, runnableOf, shares, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
+import { asList, atLeast, callersOf, ejectionCap, emulatedFaultConflicts, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, retryAndTimeoutBesideFault, runnableOf, shares, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
 
 const API = 'consul.hashicorp.com/v1alpha1';
 const DEFAULT_VERSION = '1.21';
@@ -100,7 +100,7 @@ export const consul: MeshAdapter = {
           overrides.push({
             name: p.service,
             ...(p.pool ? { limits: { maxConnections: p.pool.maxConnections, maxPendingRequests: p.pool.maxPendingRequests, ...(p.pool.maxRequests !== undefined ? { maxConcurrentRequests: p.pool.maxRequests } : {}) } } : {}),
-            ...(p.outlier ? { passiveHealthCheck: { interval: goDuration(p.outlier.intervalMs), maxFailures: p.outlier.consecutive5xx, baseEjectionTime: goDuration(p.outlier.baseEjectionMs), maxEjectionPercent: p.outlier.maxEjectionPercent } } : {}),
+            ...(p.outlier ? { passiveHealthCheck: { interval: goDuration(p.outlier.intervalMs), maxFailures: p.outlier.consecutive5xx, baseEjectionTime: goDuration(p.outlier.baseEjectionMs), maxEjectionPercent: ejectionCap(ctx, p.outlier) } } : {}),
           });
           d.upstreamConfig = { overrides };
         }

@@ -2,7 +2,7 @@ import { BOOKINFO, LOAD_CLIENT } from '../app/topology.js';
 import { defaults as DEFAULTS } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { MeshAdapter, RenderContext } from './types.js';
-import { istio } from './istio.js';
+import { istio, istioProxyless } from './istio.js';
 import { linkerd } from './linkerd.js';
 import { consul } from './consul.js';
 import { osm } from './osm.js';
@@ -12,6 +12,9 @@ import { atLeast } from './common.js';
 /** The meshes meshcheck renders for, in report order. */
 export const ADAPTERS: readonly MeshAdapter[] = [istio, linkerd, consul, osm, none];
 export const MESH_NAMES = ADAPTERS.map((a) => a.name);
+
+/** A mesh's other data planes, each with its own support levels: Istio's proxyless gRPC (the Istio tier). */
+export const OTHER_DATA_PLANES: Readonly<Record<string, readonly MeshAdapter[]>> = { istio: [istioProxyless] };
 
 /** "istio" or "istio@1.21": the adapter and the mesh version (its default when not given). */
 export function adapterFor(spec: string): { adapter: MeshAdapter; version: string } {

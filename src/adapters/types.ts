@@ -50,6 +50,9 @@ export interface RenderContext {
 /** How a mesh shapes the workload: one Service with version subsets, or one Service per version. */
 export type WorkloadShape = 'subsets' | 'service-per-version';
 
+/** A capability some Then steps need beyond intents: the mesh's own metrics, or sidecars to measure. */
+export type CheckFeature = 'mesh-metrics' | 'sidecar-usage';
+
 export interface MeshAdapter {
   readonly name: string;
   /** Human name and the versions whose APIs this adapter knows. */
@@ -57,6 +60,10 @@ export interface MeshAdapter {
   readonly defaultVersion: string;
   readonly versionRange: { min: string; max: string };
   readonly shape: WorkloadShape;
+  /** The data plane the support levels are for, where a mesh has more than one ("proxyless gRPC"); sidecars otherwise. */
+  readonly dataPlane?: string;
+  /** Why steps needing a capability cannot be checked on this data plane; undefined (or absent) when they can. */
+  lacks?(feature: CheckFeature): string | undefined;
   /** Whether and how this mesh expresses an intent (per mesh version). */
   support(intent: Intent, meshVersion?: string): Support;
   /**

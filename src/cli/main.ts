@@ -15,16 +15,19 @@ program.command('run')
   .description('Run feature files (default: every bundled feature on the local target with the reference mesh)')
   .argument('[paths...]', 'feature files or folders')
   .addOption(new Option('--target <target>', 'where to run').choices(['local', 'kube']).default('local'))
-  .option('--mesh <mesh>', 'mesh under test: "reference" on the local target; istio, linkerd, consul, osm or none (@version) on kube', 'reference')
+  .option('--mesh <mesh>', 'mesh under test: "reference" or "istio" (real istiod 1.31 with its proxyless gRPC data plane, no cluster) on the local target; istio, linkerd, consul, osm or none (@version) on kube', 'reference')
   .option('--tags <expr>', 'cucumber tag expression, e.g. "@mtls and not @slow"')
   .addOption(new Option('--load-engine <engine>', 'load generator').choices(['embedded', 'k6']).default('embedded'))
   .option('--out <dir>', 'run folder for Allure results, JUnit XML and the run record (default runs/<run id>)')
   .option('--context <ctx>', 'kube context, required with --target kube (never taken implicitly)')
   .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
+  .option('--allow-changes-in <namespaces>', 'kube: namespaces besides the run\'s own where meshcheck may change objects, comma-separated (a mesh\'s global config, e.g. osm-system); never otherwise, kube-system included')
+  .option('--istiod-url <url>', 'kube, Istio: istiod\'s debug port (15014), e.g. http://127.0.0.1:15014 after kubectl port-forward; default: meshcheck port-forwards to a ready istiod pod')
+  .option('--k6-image <image>', 'kube: the k6 image for load in the cluster (default docker.io/grafana/k6:2.2.0; a mirror of it)')
   .option('--no-progress', 'no live progress line')
   .option('--report', 'afterwards build the comparative report and the Allure HTML into <out>/report (as meshcheck report does)')
   .option('--history-dir <dir>', 'with --report: where Allure history is kept between runs')
-  .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string }) => {
+  .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; allowChangesIn?: string; istiodUrl?: string; k6Image?: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string }) => {
     if (o.historyDir && !o.report) throw new UsageError('--history-dir is used by --report; add --report (or pass it to meshcheck report)');
     const { lastRunOut, run } = await import('./run.js');
     const code = await run(paths, o);
@@ -96,18 +99,26 @@ program.command('doctor')
   });
 
 program.command('cleanup')
-  .description('Undo what a crashed or killed run left behind (processes, files), from its ledger')
+  .description('Undo what a crashed or killed run left behind (processes, files, cluster objects), from its ledger; with --context, from what the runs left in that cluster')
   .option('--run-id <id>', 'clean up one run')
   .option('--orphans', 'clean up every run whose meshcheck process is gone (the default)')
-  .action(async (o: { runId?: string; orphans?: boolean }) => {
-    const { orphanLedgers, undoLedger } = await import('./cleanup.js');
+  .option('--context <ctx>', 'also find leftovers in this kube context by label (app.kubernetes.io/managed-by=meshcheck), e.g. from another machine; with --run-id, only that run\'s')
+  .option('--kubeconfig <file>', 'with --context: the kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
+  .action(async (o: { runId?: string; orphans?: boolean; context?: string; kubeconfig?: string }) => {
+    const { cleanupCluster, orphanLedgers, undoLedger } = await import('./cleanup.js');
     const { Ledger } = await import('../ledger/ledger.js');
+    if (o.kubeconfig && !o.context) throw new UsageError('--kubeconfig is used with --context; add --context CTX');
     const targets = o.runId ? Ledger.list().filter((l) => l.runId === o.runId) : orphanLedgers();
-    if (o.runId && targets.length === 0) throw new UsageError(`--run-id ${o.runId}: no ledger for that run (already clean?)`);
-    if (targets.length === 0) process.stdout.write('nothing to clean up\n');
+    if (o.runId && targets.length === 0 && !o.context) throw new UsageError(`--run-id ${o.runId}: no ledger for that run (already clean?); to look in a cluster too, add --context CTX`);
+    if (targets.length === 0) process.stdout.write('nothing to clean up from the ledgers on this machine\n');
     for (const t of targets) {
       const done = await undoLedger(t.file);
       process.stdout.write(`${t.runId}: ${done.length ? done.join('; ') : 'nothing left'}\n`);
+    }
+    if (o.context) {
+      const { kubeClient } = await import('../targets/kube/client.js');
+      const done = await cleanupCluster(kubeClient({ context: o.context, kubeconfig: o.kubeconfig }), o.runId);
+      process.stdout.write(`context ${o.context}: ${done.length ? done.join('; ') : 'nothing left'}\n`);
     }
   });
 

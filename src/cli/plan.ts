@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import { conformanceMatrix, conformanceReport } from '../reports/conformance.js';
 import type { Outcome } from '../verdicts/outcome.js';
-import { adapterFor, appContext } from '../adapters/registry.js';
+import { OTHER_DATA_PLANES, adapterFor, appContext } from '../adapters/registry.js';
 import { readScenarios } from '../plan/features.js';
 import { formatPlan, planMesh, toYaml } from '../plan/plan.js';
 import { DEFAULT_FEATURES } from './paths.js';
@@ -23,10 +23,12 @@ export function plan(paths: string[], o: PlanOptions): string {
   const scenarios = readScenarios(paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES]);
   const ctx = appContext(o.namespace, version);
   const p = planMesh(adapter, ctx, scenarios);
+  // The mesh's other data planes (Istio's proxyless gRPC): the level of each scenario there too.
+  const others = (OTHER_DATA_PLANES[adapter.name] ?? []).map((a) => ({ dataPlane: a.dataPlane!, plan: planMesh(a, appContext(o.namespace, a.defaultVersion), scenarios) }));
   const workload = o.workload ? adapter.workload(ctx) : undefined;
-  if (o.format === 'json') return `${JSON.stringify({ ...p, ...(workload ? { workload } : {}) }, null, 2)}\n`;
+  if (o.format === 'json') return `${JSON.stringify({ ...p, ...(workload ? { workload } : {}), ...(others.length ? { otherDataPlanes: others } : {}) }, null, 2)}\n`;
   if (o.format === 'yaml') return toYaml([...(workload ?? []), ...p.scenarios.flatMap((s) => s.objects)]);
-  return `${workload ? `# workload (${adapter.shape})\n${toYaml(workload)}\n` : ''}${formatPlan(p, { manifests: o.manifests })}`;
+  return `${workload ? `# workload (${adapter.shape})\n${toYaml(workload)}\n` : ''}${formatPlan(p, { manifests: o.manifests, others })}`;
 }
 
 /** `meshcheck conformance`: the matrix, or one mesh's report (outcomes from a run folder when given). */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
-import { UsageError } from '../errors.js';
+import { InfraError, UsageError, describeError } from '../errors.js';
 import { exitCodeFor, type Outcome } from '../verdicts/outcome.js';
 import { RunContext, machine, type RunSettings } from '../session/run-context.js';
 import { MESHCHECK_VERSION } from '../util/package-root.js';
@@ -11,6 +11,9 @@ import { UndefinedSteps } from './undefined-steps.js';
 import { adapterFor } from '../adapters/registry.js';
 import { needsPrometheus } from '../plan/features.js';
 import { tool } from '../kube/tools.js';
+
+/** The minor version of the istiod the Istio tier runs (scripts/build-istio.sh). */
+const ISTIO_TIER_MINOR = '1.31';
 import { INFRASTRUCTURE_MARKER } from '../verdicts/infrastructure.js';
 import { writeAllureCategories, writeAllureEnvironment, writeAllureExecutor } from '../reports/allure.js';
 
@@ -19,6 +22,9 @@ export interface RunOptions {
   mesh: string;
   context?: string;
   kubeconfig?: string;
+  allowChangesIn?: string;
+  istiodUrl?: string;
+  k6Image?: string;
   tags?: string;
   loadEngine: string;
   out?: string;
@@ -36,16 +42,25 @@ export function lastRunOut(): string {
 /** `meshcheck run`: the features through cucumber, then the exit code from the run record. */
 export async function run(paths: string[], o: RunOptions): Promise<number> {
   if (o.target === 'local' && o.mesh !== 'reference') {
-    adapterFor(o.mesh);
-    throw new UsageError(`--mesh ${o.mesh}: the local target runs the reference mesh only; run ${o.mesh} with --target kube --context CTX, or see what it would apply with: meshcheck plan --mesh ${o.mesh}`);
+    const { adapter, version } = adapterFor(o.mesh);
+    if (adapter.name !== 'istio') throw new UsageError(`--mesh ${o.mesh}: the local target runs the reference mesh and real Istio (--mesh istio) only; run ${o.mesh} with --target kube --context CTX, or see what it would apply with: meshcheck plan --mesh ${o.mesh}`);
+    if (o.mesh.includes('@') && version !== ISTIO_TIER_MINOR) throw new UsageError(`--mesh ${o.mesh}: the local Istio tier runs the istiod that scripts/build-istio.sh builds (${ISTIO_TIER_MINOR}); use --mesh istio`);
+    if (o.loadEngine === 'k6') throw new UsageError('--load-engine k6 with --mesh istio on the local target: k6 speaks neither xDS nor Istio mTLS, so the Istio tier sends load with its proxyless gRPC client; leave --load-engine out');
+    tool('pilot-discovery');
+    tool('meshcheck-proxyless');
   }
   if (o.target === 'kube') {
     if (!o.context) throw new UsageError('--target kube needs --context CTX: meshcheck never uses the current kube context implicitly');
     if (o.mesh === 'reference') throw new UsageError('--mesh reference runs on the local target only; on kube name the installed mesh: --mesh istio|linkerd|consul|osm|none');
     adapterFor(o.mesh);
-    const { kubeClient, kubeconfigPath } = await import('../targets/kube/kube-target.js');
+    const { kubeClient, kubeconfigPath } = await import('../targets/kube/client.js');
     kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
     o.kubeconfig = kubeconfigPath(o.kubeconfig);
+    const { allowedNamespaces } = await import('../targets/kube/kube-target.js');
+    allowedNamespaces(o.allowChangesIn);
+    if (o.istiodUrl && !/^https?:\/\/[^/]+/.test(o.istiodUrl)) throw new UsageError(`--istiod-url ${o.istiodUrl}: not an http(s) URL, e.g. http://127.0.0.1:15014`);
+  } else if (o.allowChangesIn || o.istiodUrl || o.k6Image) {
+    throw new UsageError(`${o.allowChangesIn ? '--allow-changes-in' : o.istiodUrl ? '--istiod-url' : '--k6-image'} is for --target kube`);
   }
   if (o.loadEngine === 'k6') tool('k6');
   const features = paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES];
@@ -55,7 +70,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   const out = resolve(o.out ?? join('runs', runId));
   // A reused run folder keeps nothing of the previous run's results.
   for (const f of ['allure-results', 'junit.xml', 'run-record.json']) rmSync(join(out, f), { recursive: true, force: true });
-  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: o.loadEngine === 'k6' ? 'k6' : 'embedded', progress: o.progress, warmPrometheus: needsPrometheus(features), ...(o.target === 'kube' ? { context: o.context, kubeconfig: o.kubeconfig } : {}) };
+  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: o.loadEngine === 'k6' ? 'k6' : 'embedded', progress: o.progress, warmPrometheus: needsPrometheus(features), ...(o.target === 'kube' ? { context: o.context, kubeconfig: o.kubeconfig, allowChangesIn: o.allowChangesIn, istiodUrl: o.istiodUrl, k6Image: o.k6Image } : {}) };
   process.env.MESHCHECK_RUN = JSON.stringify(settings);
   installSignalHandlers();
 
@@ -71,12 +86,29 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   });
   const undefinedSteps = new UndefinedSteps();
   process.stderr.write(`meshcheck: run ${runId} -> ${out}\n`);
-  await runCucumber(runConfiguration, undefined, undefinedSteps.onMessage);
+  try {
+    await runCucumber(runConfiguration, undefined, undefinedSteps.onMessage);
+  } catch (err) {
+    // Cucumber stops at a failed BeforeAll or AfterAll hook (a target that did not come up, a stop
+    // that failed): whatever the run's ledger still holds is undone before the error is shown.
+    // Cucumber wraps a run hook's error ("a BeforeAll hook errored, process exiting: <file>", for
+    // AfterAll too): the cause is the news, and whether the target had come up says which hook it was.
+    const up = RunContext.peek() !== undefined || RunContext.starting === undefined;
+    await undoUnfinished();
+    const cause = (err as Error).cause;
+    const target = o.target === 'kube' ? 'kube target' : o.mesh === 'reference' ? 'local target' : 'Istio tier';
+    if (/^a BeforeAll hook errored/.test((err as Error).message) && cause) throw new InfraError(`${up ? `stopping the ${target} failed` : `the ${target} did not come up`}: ${describeError(cause)}`);
+    throw err;
+  }
   lastOut = out;
   const results = join(out, 'allure-results');
   writeAllureCategories(results);
+  const recordFile = join(out, 'run-record.json');
+  // What the target says of itself (istiod's version, the data plane), for the report's environment.
+  const facts = existsSync(recordFile) ? (JSON.parse(readFileSync(recordFile, 'utf8')) as { engine?: string; targetInfo?: { istiod?: string; dataPlane?: string } }) : {};
   writeAllureEnvironment(results, {
-    meshcheck: MESHCHECK_VERSION, mesh: settings.mesh, target: settings.target, 'load.engine': settings.engine, 'kube.context': settings.context,
+    meshcheck: MESHCHECK_VERSION, mesh: settings.mesh, target: settings.target, 'load.engine': facts.engine ?? settings.engine, 'kube.context': settings.context,
+    istiod: facts.targetInfo?.istiod, 'data.plane': facts.targetInfo?.dataPlane,
     features: paths.length ? paths.join(' ') : 'features/ (bundled)', tags: o.tags, 'run.id': runId,
     'machine.cores': machine().cores, 'machine.cpu': machine().cpu, 'machine.memory': `${machine().memoryGiB} GiB`, node: process.version, os: machine().os,
   });
@@ -85,7 +117,6 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
     process.stderr.write(`meshcheck: steps that match no definition (see the step catalogue in README.md):\n  ${undefinedSteps.found.join('\n  ')}\n`);
     return 2;
   }
-  const recordFile = join(out, 'run-record.json');
   if (!existsSync(recordFile)) {
     process.stderr.write('meshcheck: no run record was written (no scenario ran?)\n');
     return 2;
@@ -118,6 +149,18 @@ function why(s: ScenarioLine): string {
   return v ? ` — ${v.explanation}` : '';
 }
 
+/** Undoes what the run's ledger still records (its target failed to start or to stop). */
+async function undoUnfinished(): Promise<void> {
+  const ledger = RunContext.peek()?.ledger ?? RunContext.starting;
+  if (!ledger || !existsSync(ledger.file)) return;
+  const { undoLedger } = await import('./cleanup.js');
+  try {
+    for (const line of await undoLedger(ledger.file)) process.stderr.write(`meshcheck: cleanup: ${line}\n`);
+  } catch (err) {
+    process.stderr.write(`meshcheck: cleanup did not finish (${describeError(err)}); run \`meshcheck cleanup\` to finish it\n`);
+  }
+}
+
 /** Ctrl-C: clean up and exit 130; a second Ctrl-C forces (SIGKILL to the process group). */
 function installSignalHandlers(): void {
   let interrupted = false;
@@ -135,6 +178,10 @@ function installSignalHandlers(): void {
         if (ctx) {
           ctx.writeRecord();
           await ctx.close();
+        } else if (RunContext.starting) {
+          // Interrupted while the target was starting: undo what its ledger records so far.
+          const { undoLedger } = await import('./cleanup.js');
+          await undoLedger(RunContext.starting.file);
         }
       } finally {
         process.exit(130);

@@ -116,8 +116,10 @@ export class UpstreamCluster {
     host.consecutive5xx++;
     if (host.consecutive5xx < od.consecutive5xx || host.ejectedUntil !== undefined) return;
     const ejected = this.hosts.filter((h) => h.ejectedUntil !== undefined).length;
-    // One host can always be ejected; beyond that only while the ejected share stays under the cap.
-    if (ejected > 0 && (ejected * 100) / this.hosts.length >= od.maxEjectionPercent) return;
+    // As current Envoy: the cap counts the host about to go, on the first ejection too. No cap stated:
+    // the smallest one that lets one host go.
+    const cap = od.maxEjectionPercent ?? Math.ceil(100 / this.hosts.length);
+    if (((ejected + 1) * 100) / this.hosts.length > cap) return;
     host.timesEjected++;
     host.consecutive5xx = 0;
     host.ejectedUntil = Date.now() + Math.min(od.baseEjectionMs * host.timesEjected, Math.max(MAX_EJECTION_MS, od.baseEjectionMs));

@@ -21,7 +21,7 @@ export interface RouteConfig {
   retry?: { attempts: number; perTryTimeoutMs?: number; retryOn: string[] };
   timeoutMs?: number;
   pool?: { maxConnections: number; maxPendingRequests: number; maxRequests?: number };
-  outlier?: { consecutive5xx: number; intervalMs: number; baseEjectionMs: number; maxEjectionPercent: number };
+  outlier?: { consecutive5xx: number; intervalMs: number; baseEjectionMs: number; maxEjectionPercent?: number };
 }
 
 export interface InboundConfig {

@@ -72,8 +72,12 @@ export interface OutlierDetection {
   intervalMs: number;
   /** Base ejection time, multiplied by the number of times the host was ejected, in milliseconds. */
   baseEjectionMs: number;
-  /** Max share of hosts ejected at once, 0-100 (one host can always be ejected). */
-  maxEjectionPercent: number;
+  /**
+   * Max share of hosts ejected at once, 0-100. Current Envoy counts the host about to go, even for the
+   * first ejection: with 3 hosts and 10% nothing is ever ejected. Undefined (the step "ejects a host"):
+   * the smallest cap that lets one host go, ceil(100 / hosts).
+   */
+  maxEjectionPercent?: number;
 }
 
 /** Retry policy of calls to a service. */

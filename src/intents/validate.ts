@@ -75,7 +75,7 @@ export function validateIntent<T extends Intent>(intent: T, ref?: SourceRef, app
       count(intent.consecutive5xx, 'consecutive 5xx');
       positiveMs(intent.intervalMs, 'interval');
       positiveMs(intent.baseEjectionMs, 'ejection time');
-      percent(intent.maxEjectionPercent, 'max ejection');
+      if (intent.maxEjectionPercent !== undefined) percent(intent.maxEjectionPercent, 'max ejection');
       break;
     case 'Retry':
       count(intent.attempts, 'retry attempts', 0);

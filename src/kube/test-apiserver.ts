@@ -4,12 +4,12 @@
  * no nodes: objects are stored and validated, nothing reconciles them.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
-import { serverSideApply as applyObject } from '../targets/kube/kube-target.js';
+import { serverSideApply as applyObject } from '../targets/kube/client.js';
 import { InfraError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { ProcessGroup } from '../targets/local/process-group.js';
@@ -22,30 +22,58 @@ export interface TestApiServer {
   kubeconfig: KubeConfig;
   /** A kubeconfig file for kubectl and other tools (context "meshcheck-test"). */
   kubeconfigFile: string;
+  /** Its folder: certificates, the service-account key pair (sa.key, sa.pub), etcd's data. */
+  dir: string;
+  /** Starts another process in the server's process group (stopped with it). */
+  spawn(name: string, command: string, args: string[]): Promise<{ pid: number }>;
+  /** That process group. */
+  group: ProcessGroup;
   client: KubernetesObjectApi;
+  /**
+   * Kills kube-apiserver (SIGKILL, as a crash or an out-of-memory kill would; a SIGTERM with watches
+   * open waits out its 60 s shutdown deadline) and starts it again on the same port with the same
+   * etcd: clients see refused connections until it is ready again. Resolves once it is, with the time
+   * it was away in ms.
+   */
+  restartApiServer(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export { apiErrorMessage } from '../targets/kube/kube-target.js';
+export { apiErrorMessage } from '../targets/kube/client.js';
 
-/** Starts etcd and kube-apiserver in one process group (recorded in a ledger) and waits until ready. */
-export async function startTestApiServer(log: (m: string) => void = () => undefined): Promise<TestApiServer> {
+/**
+ * Starts etcd and kube-apiserver and waits until ready: in a process group of their own (recorded in
+ * a ledger of their own), or inside a caller's group and folder (`within`: the Istio tier), whose
+ * owner then stops them with everything else.
+ */
+export async function startTestApiServer(log: (m: string) => void = () => undefined, within?: { group: ProcessGroup; dir: string }): Promise<TestApiServer> {
   const etcdBin = tool('etcd');
   const apiBin = tool('kube-apiserver');
-  const dir = mkdtempSync(join(tmpdir(), 'meshcheck-apiserver-'));
-  const runId = `apiserver-${Date.now()}-${process.pid}`;
-  const ledger = new Ledger(runId);
-  ledger.record({ op: 'run', runId, pid: process.pid, startedAt: new Date().toISOString() });
-  ledger.record({ op: 'directory', path: dir, what: 'test apiserver state' });
-  const group = await ProcessGroup.start(ledger, dir);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await group.stop();
-    rmSync(dir, { recursive: true, force: true });
-    ledger.close();
-  };
+  let stop: () => Promise<void>;
+  let group: ProcessGroup;
+  let dir: string;
+  if (within) {
+    ({ group, dir } = within);
+    mkdirSync(dir, { recursive: true });
+    stop = async () => undefined;
+  } else {
+    dir = mkdtempSync(join(tmpdir(), 'meshcheck-apiserver-'));
+    const runId = `apiserver-${Date.now()}-${process.pid}`;
+    const ledger = new Ledger(runId);
+    ledger.record({ op: 'run', runId, pid: process.pid, startedAt: new Date().toISOString() });
+    ledger.record({ op: 'directory', path: dir, what: 'test apiserver state' });
+    const own = await ProcessGroup.start(ledger, dir);
+    group = own;
+    let stopped = false;
+    stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await own.stop();
+      rmSync(dir, { recursive: true, force: true });
+      ledger.close();
+    };
+  }
+  let insecure: Agent | undefined;
   try {
     const [client, peer, secure] = [await freePort(), await freePort(), await freePort()];
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -55,14 +83,14 @@ export async function startTestApiServer(log: (m: string) => void = () => undefi
     writeFileSync(join(dir, 'tokens.csv'), `${token},meshcheck-admin,meshcheck-admin,system:masters\n`);
     const etcdUrl = `http://127.0.0.1:${client}`;
     log(`starting etcd on ${etcdUrl}`);
-    await group.spawn('etcd', etcdBin, [
+    const etcd = await group.spawn('etcd', etcdBin, [
       `--data-dir=${join(dir, 'etcd')}`, `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
       `--listen-peer-urls=http://127.0.0.1:${peer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
       `--initial-cluster=default=http://127.0.0.1:${peer}`, '--unsafe-no-fsync', '--log-level=warn',
     ], false);
     const url = `https://127.0.0.1:${secure}`;
     log(`starting kube-apiserver on ${url}`);
-    await group.spawn('kube-apiserver', apiBin, [
+    const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${secure}`,
       `--cert-dir=${join(dir, 'certs')}`, '--service-cluster-ip-range=10.0.0.0/24',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
@@ -70,15 +98,29 @@ export async function startTestApiServer(log: (m: string) => void = () => undefi
       `--token-auth-file=${join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC',
       // No pods run here, so no ServiceAccount token controller: skip that admission plugin.
       '--disable-admission-plugins=ServiceAccount', '--enable-priority-and-fairness=false',
-    ], false);
-    const insecure = new Agent({ connect: { rejectUnauthorized: false } });
-    await eventually(async () => {
-      const r = await request(`${url}/readyz`, { dispatcher: insecure, headers: { authorization: `Bearer ${token}` } }).catch((e: Error) => ({ statusCode: 0, body: { text: async () => e.message } }));
-      const text = await r.body.text();
-      if (r.statusCode !== 200) throw new Error(`readyz ${r.statusCode}: ${text.slice(0, 200)}`);
-      return true;
-    }, { timeoutMs: 90_000, intervalMs: 250, describe: `kube-apiserver ready (logs in ${dir})` });
-    await insecure.close();
+      // kwok's simulated nodes: their "kubelet" (kwok's server) is at the InternalIP; no DNS for node names.
+      '--kubelet-preferred-address-types=InternalIP',
+    ];
+    insecure = new Agent({ connect: { rejectUnauthorized: false } });
+    const startApiserver = async () => {
+      const apiserver = await group.spawn('kube-apiserver', apiBin, apiserverArgs, false);
+      await eventually(async () => {
+        const r = await request(`${url}/readyz`, { dispatcher: insecure!, headers: { authorization: `Bearer ${token}` } }).catch((e: Error) => ({ statusCode: 0, body: { text: async () => e.message } }));
+        const text = await r.body.text();
+        if (r.statusCode !== 200) throw new Error(`readyz ${r.statusCode}: ${text.slice(0, 200)}`);
+        return true;
+      }, { timeoutMs: 90_000, intervalMs: 250, describe: `kube-apiserver ready (logs in ${dir})`, abort: () => group.exitOf(apiserver.pid) ?? group.exitOf(etcd.pid) });
+      return apiserver.pid;
+    };
+    let apiserverPid = await startApiserver();
+    const restartApiServer = async () => {
+      const t0 = performance.now();
+      const pid = apiserverPid;
+      process.kill(pid, 'SIGKILL');
+      await eventually(() => group.exitOf(pid) !== undefined, { timeoutMs: 10_000, intervalMs: 50, describe: 'kube-apiserver to stop' });
+      apiserverPid = await startApiserver();
+      return performance.now() - t0;
+    };
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: 'meshcheck-test', server: url, skipTLSVerify: true }],
@@ -89,8 +131,9 @@ export async function startTestApiServer(log: (m: string) => void = () => undefi
     const kubeconfigFile = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigFile, kc.exportConfig());
     log('kube-apiserver ready');
-    return { url, kubeconfig: kc, kubeconfigFile, client: KubernetesObjectApi.makeApiClient(kc), stop };
+    return { url, kubeconfig: kc, kubeconfigFile, dir, client: KubernetesObjectApi.makeApiClient(kc), stop: async () => { await insecure?.close(); await stop(); }, restartApiServer, group, spawn: (name, command, args) => group.spawn(name, command, args, false) };
   } catch (err) {
+    await insecure?.close();
     await stop();
     throw err;
   }
@@ -120,9 +163,13 @@ export function readCrds(root: string): KubernetesObject[] {
   return out;
 }
 
-/** Creates CRDs and waits until every one is Established (its API is served). */
+/** Creates CRDs (one already there is kept) and waits until every one is Established (its API is served). */
 export async function installCrds(api: TestApiServer, crds: KubernetesObject[], log: (m: string) => void = () => undefined): Promise<void> {
-  for (const crd of crds) await api.client.create(crd);
+  for (const crd of crds) {
+    await api.client.create(crd).catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
+  }
   log(`created ${crds.length} CRDs; waiting until established`);
   await eventually(async () => {
     for (const crd of crds) {

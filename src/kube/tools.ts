@@ -12,7 +12,7 @@ export function toolsBin(): string {
 /** Path of a built tool, or an error that says how to build it. */
 export function tool(name: string): string {
   const p = join(toolsBin(), name);
-  const script = name === 'k6' ? 'scripts/build-k6.sh' : 'scripts/build-kube-tools.sh';
+  const script = name === 'k6' ? 'scripts/build-k6.sh' : name === 'pilot-discovery' || name === 'meshcheck-proxyless' ? 'scripts/build-istio.sh' : 'scripts/build-kube-tools.sh';
   if (!existsSync(p)) throw new InfraError(`${name} is not built (looked in ${toolsBin()}); run: bash ${script} (or npm run setup)`);
   return p;
 }

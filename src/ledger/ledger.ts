@@ -8,6 +8,7 @@ export type LedgerEntry =
   | { op: 'process-group'; pgid: number; what: string }
   | { op: 'directory'; path: string; what: string }
   | { op: 'kube-namespace'; context: string; kubeconfig: string; name: string }
+  | { op: 'kube-object'; kubeconfig: string; context?: string; ownServer?: boolean; object: { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } }; prior: Record<string, unknown> | null }
   | { op: 'done'; ref: number }
   | { op: 'closed' };
 

@@ -17,6 +17,8 @@ import type { LoadProfile, Sample } from './profile.js';
 import { generatorFigures, newHistogram, type LoadResult } from './result.js';
 
 export const K6_METRIC = 'meshcheck_latency';
+/** Starts the line of k6's end-of-test summary when the script prints it to stdout (in a pod's log). */
+export const K6_SUMMARY_MARK = 'MESHCHECK_K6_SUMMARY';
 
 export interface K6Options {
   /** Address (host:port) of the caller's sidecar outbound listener. */
@@ -38,7 +40,10 @@ export function k6ExitMeaning(code: number | null): { outcome: 'ok' | 'threshold
   }
 }
 
-/** The k6 script for one process's share of a profile. Pure: the same input gives the same script. */
+/**
+ * The k6 script for one process's share of a profile. Pure: the same input gives the same script.
+ * `summaryFile` "stdout" prints the summary as one marked line (in a pod, beside the JSON output).
+ */
 export function renderK6Script(p: LoadProfile, o: { url: string; summaryFile: string; thresholds?: Record<string, string[]> }): string {
   // Arrivals start at 0, 1/rate, 2/rate, ...; whether k6 starts one more at the window's end depends on
   // timing, so the script skips every arrival past the budget. k6 needs a window of at least 1s: a
@@ -101,12 +106,13 @@ export default function () {
 }
 
 export function handleSummary(data) {
-  return { ${JSON.stringify(o.summaryFile)}: JSON.stringify(data) };
+  return { ${o.summaryFile === 'stdout' ? `stdout: ${JSON.stringify(`${K6_SUMMARY_MARK} `)} + JSON.stringify(data) + '\\n'` : `${JSON.stringify(o.summaryFile)}: JSON.stringify(data)`} };
 }
 `;
 }
 
-interface ProcessOutput { samples: (Sample & { sentAt: number })[]; dropped: number; code: number | null; log: string }
+/** What one k6 process gave: its requests, its dropped arrivals, its exit code and its output. */
+export interface K6Output { samples: (Sample & { sentAt: number })[]; dropped: number; code: number | null; log: string }
 
 /** Splits a profile into `n` shares that together send the same budget at the same total rate. */
 export function splitProfile(p: LoadProfile, n: number): LoadProfile[] {
@@ -133,13 +139,13 @@ export async function runK6(p: LoadProfile, o: K6Options): Promise<LoadResult> {
       const m = k6ExitMeaning(out.code);
       if (m.outcome === 'interrupted' || m.outcome === 'broken') throw new InfraError(`${m.text}; k6 said: ${out.log.trim().split('\n').slice(-5).join(' | ')}`);
     }
-    return merge(p, outputs, startedAt, performance.now() - t0);
+    return mergeK6(p, outputs, startedAt, performance.now() - t0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function runOne(k6: string, p: LoadProfile, i: number, dir: string, o: K6Options): Promise<ProcessOutput> {
+async function runOne(k6: string, p: LoadProfile, i: number, dir: string, o: K6Options): Promise<K6Output> {
   const script = join(dir, `load-${i}.js`);
   const summaryFile = join(dir, `summary-${i}.json`);
   const points = join(dir, `points-${i}.json`);
@@ -154,10 +160,44 @@ async function runOne(k6: string, p: LoadProfile, i: number, dir: string, o: K6O
     child.on('exit', (c) => resolve(c));
   });
   const samples = existsSync(points) ? await readPoints(points) : [];
+  const dropped = existsSync(summaryFile) ? k6Dropped(readFileSync(summaryFile, 'utf8')) : 0;
+  return { samples, dropped, code, log };
+}
+
+/** One request from a line of k6's JSON output (the custom metric's Point), or undefined for any other line. */
+export function k6Point(line: string): (Sample & { sentAt: number }) | undefined {
+  if (!line.includes(`"metric":"${K6_METRIC}"`) || !line.includes('"type":"Point"')) return undefined;
+  const point = JSON.parse(line.slice(line.indexOf('{'))) as { data: { time: string; value: number; tags: Record<string, string> } };
+  const t = point.data.tags;
+  return {
+    status: Number(t.status ?? 0),
+    ...(t.version ? { version: t.version } : {}),
+    latencyUs: Math.max(1, Math.round(point.data.value * 1000)),
+    overloaded: t.overloaded === 'true',
+    flags: t.flags ?? '-',
+    sentAt: Number(t.sent ?? Date.parse(point.data.time) - point.data.value),
+  };
+}
+
+/** The arrivals k6 dropped, from its end-of-test summary (JSON). */
+export function k6Dropped(summary: string): number {
+  const s = JSON.parse(summary) as { metrics?: Record<string, { values?: { count?: number } }> };
+  return s.metrics?.dropped_iterations?.values?.count ?? 0;
+}
+
+/**
+ * One k6 process's output read from its pod's log: the points of the JSON output (written to
+ * stdout) and the marked summary line, with the exit code of its container.
+ */
+export function k6OutputOfLog(log: string, code: number | null): K6Output {
+  const samples: (Sample & { sentAt: number })[] = [];
   let dropped = 0;
-  if (existsSync(summaryFile)) {
-    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { metrics?: Record<string, { values?: { count?: number } }> };
-    dropped = summary.metrics?.dropped_iterations?.values?.count ?? 0;
+  for (const line of log.split('\n')) {
+    if (line.startsWith(`${K6_SUMMARY_MARK} `)) dropped = k6Dropped(line.slice(K6_SUMMARY_MARK.length + 1));
+    else {
+      const p = k6Point(line);
+      if (p) samples.push(p);
+    }
   }
   return { samples, dropped, code, log };
 }
@@ -167,17 +207,8 @@ async function readPoints(file: string): Promise<(Sample & { sentAt: number })[]
   const out: (Sample & { sentAt: number })[] = [];
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of lines) {
-    if (!line.includes(`"metric":"${K6_METRIC}"`) || !line.includes('"type":"Point"')) continue;
-    const point = JSON.parse(line) as { data: { time: string; value: number; tags: Record<string, string> } };
-    const t = point.data.tags;
-    out.push({
-      status: Number(t.status ?? 0),
-      ...(t.version ? { version: t.version } : {}),
-      latencyUs: Math.max(1, Math.round(point.data.value * 1000)),
-      overloaded: t.overloaded === 'true',
-      flags: t.flags ?? '-',
-      sentAt: Number(t.sent ?? Date.parse(point.data.time) - point.data.value),
-    });
+    const p = k6Point(line);
+    if (p) out.push(p);
   }
   return out;
 }
@@ -187,7 +218,7 @@ async function readPoints(file: string): Promise<(Sample & { sentAt: number })[]
  * latency. k6 does not send late (it drops an arrival that finds no free VU), so it has no send lag to
  * report; its dropped_iterations and the achieved rate are its health figures.
  */
-function merge(p: LoadProfile, outputs: ProcessOutput[], startedAt: number, durationMs: number): LoadResult {
+export function mergeK6(p: LoadProfile, outputs: K6Output[], startedAt: number, durationMs: number): LoadResult {
   const all = outputs.flatMap((o) => o.samples).sort((a, b) => a.sentAt - b.sentAt);
   const histogram = newHistogram();
   const timeline: LoadResult['timeline'] = [];
@@ -200,10 +231,13 @@ function merge(p: LoadProfile, outputs: ProcessOutput[], startedAt: number, dura
     if (s.status < 200 || s.status >= 300) timeline[sec]!.errors++;
   }
   const samples: Sample[] = all.map(({ sentAt: _sentAt, ...s }) => s);
-  // An arrival past the budget may be counted as dropped by k6; it was never part of the budget.
-  const dropped = Math.min(outputs.reduce((n, o) => n + o.dropped, 0), p.requests - samples.length);
+  // Every arrival of the budget that was not sent counts as dropped. k6 counts the arrivals that found
+  // no free VU, and may count one past the budget (never part of it). When its arrival loop is behind
+  // at the end of the window, k6 ends the scenario without starting or counting the arrivals still
+  // due (k6 v2.2 lib/executor/constant_arrival_rate.go): those were not sent either.
+  const dropped = Math.max(0, p.requests - samples.length);
   const exitCodes = outputs.map((o) => o.code);
   const sendWindowMs = all.length > 1 ? all[all.length - 1]!.sentAt - first : 0;
   const generator = generatorFigures(p, { arrivals: samples.length + dropped, dropped, completed: samples.length, sendWindowMs, durationMs });
-  return { engine: 'k6', profile: p, startedAt, durationMs, sent: samples.length, dropped, stoppedEarly: false, samples, histogram, timeline, k6: { exitCodes, thresholdsCrossed: exitCodes.includes(99) }, generator };
+  return { engine: 'k6', profile: p, startedAt, durationMs, sent: samples.length, dropped, stoppedEarly: false, samples, histogram, timeline, k6: { exitCodes, thresholdsCrossed: exitCodes.includes(99), droppedCounted: Math.min(dropped, outputs.reduce((n, o) => n + o.dropped, 0)) }, generator };
 }

@@ -10,7 +10,7 @@ export function newHistogram(): hdr.Histogram {
 
 /** The normalised outcome of a load run, whatever engine produced it. */
 export interface LoadResult {
-  engine: 'embedded' | 'k6';
+  engine: 'embedded' | 'k6' | 'proxyless-grpc';
   profile: LoadProfile;
   startedAt: number;
   durationMs: number;
@@ -26,8 +26,11 @@ export interface LoadResult {
   histogram: hdr.Histogram;
   /** Requests completed in each whole second since the start, with errors (non-2xx or no response). */
   timeline: { second: number; completed: number; errors: number }[];
-  /** k6 only: its exit codes (one per process) and whether a threshold was crossed (exit 99). */
-  k6?: { exitCodes: (number | null)[]; thresholdsCrossed: boolean };
+  /**
+   * k6 only: its exit codes (one per process), whether a threshold was crossed (exit 99), and how many
+   * of the dropped arrivals k6 counted itself (the rest it never started).
+   */
+  k6?: { exitCodes: (number | null)[]; thresholdsCrossed: boolean; droppedCounted: number };
   /** The engine's own figures: did it keep the schedule it was asked for. */
   generator: GeneratorFigures;
   /** Set by observeLoad: the generator's figures with the machine's, classified. */

@@ -5,7 +5,9 @@ import { request } from 'undici';
 import { InfraError } from '../errors.js';
 import { timeouts } from '../config.js';
 import { eventually } from '../util/eventually.js';
-import type { LocalTarget } from '../targets/local/local-target.js';
+import type { Target } from '../targets/target.js';
+
+type Scraped = Pick<Target, 'workDir' | 'metricsTargets' | 'spawnAux'>;
 
 export function findPrometheus(): string | undefined {
   for (const p of [process.env.MESHCHECK_PROMETHEUS, '/usr/bin/prometheus', '/usr/local/bin/prometheus']) if (p && existsSync(p)) return p;
@@ -21,7 +23,7 @@ export class Prometheus {
   private constructor(readonly url: string) {}
 
   /** Writes the scrape targets: every sidecar's admin listener the target has now. */
-  static writeTargets(target: LocalTarget): void {
+  static writeTargets(target: Scraped): void {
     const dir = join(target.workDir, 'prometheus');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'targets.json');
@@ -29,7 +31,7 @@ export class Prometheus {
     renameSync(`${file}.tmp`, file);
   }
 
-  static async start(target: LocalTarget): Promise<Prometheus> {
+  static async start(target: Scraped): Promise<Prometheus> {
     const bin = findPrometheus();
     if (!bin) throw new InfraError('Prometheus is not installed; run `npm run setup` (installs the Debian package "prometheus") or set MESHCHECK_PROMETHEUS');
     const dir = join(target.workDir, 'prometheus');

@@ -63,7 +63,9 @@ export interface OverheadSummary {
   baseline: 'none';
   engine: string;
   /** `rounds`: the pairs used; `droppedRounds`: pairs left out because a load in them was not healthy. */
-  conditions: { rps: number; payloadBytes: number; connections: number; rounds: number; droppedRounds?: number; requestsPerRound: number; warmupRequests: number; protocol: 'HTTP/1.1'; mtls: boolean };
+  conditions: { rps: number; payloadBytes: number; connections: number; rounds: number; droppedRounds?: number; requestsPerRound: number; warmupRequests: number; protocol: string; mtls: boolean; path?: string };
+  /** Set when the mesh's data plane is not sidecars (proxyless gRPC): vendors' sidecar figures do not apply. */
+  dataPlane?: string;
   confidence: number;
   samples: { baseline: number; mesh: number };
   achievedRps: { baseline: number; mesh: number };
@@ -177,7 +179,15 @@ export function usableRounds(r: OverheadRounds): OverheadRounds & { dropped: num
   return { ...r, baseline: pick(r.baseline), mesh: pick(r.mesh), usage: pick(r.usage), dropped: keep.length - kept };
 }
 
-export function summarizeOverhead(scenario: string, mesh: string, all: OverheadRounds, confidence: number = defaults.confidence): OverheadSummary {
+/** What the mesh side of an overhead run goes through, when it is not two sidecars over HTTP/1.1 with mTLS. */
+export interface DataPath {
+  protocol: string;
+  /** In words, e.g. "mTLS in the gRPC client and server, no sidecar". */
+  path: string;
+  dataPlane: string;
+}
+
+export function summarizeOverhead(scenario: string, mesh: string, all: OverheadRounds, confidence: number = defaults.confidence, dataPath?: DataPath): OverheadSummary {
   const r = usableRounds(all);
   const base = pool(r.baseline);
   const meshed = pool(r.mesh);
@@ -200,7 +210,8 @@ export function summarizeOverhead(scenario: string, mesh: string, all: OverheadR
   const p = r.mesh[0]!.profile;
   return {
     scenario, service: r.service, mesh, baseline: 'none', engine: meshed.engine,
-    conditions: { rps: r.rps, payloadBytes: p.payloadBytes, connections: p.maxInFlight, rounds: r.mesh.length, droppedRounds: r.dropped, requestsPerRound: p.requests, warmupRequests: r.warmupRequests, protocol: 'HTTP/1.1', mtls: true },
+    conditions: { rps: r.rps, payloadBytes: p.payloadBytes, connections: p.maxInFlight, rounds: r.mesh.length, droppedRounds: r.dropped, requestsPerRound: p.requests, warmupRequests: r.warmupRequests, protocol: dataPath?.protocol ?? 'HTTP/1.1', mtls: true, path: dataPath?.path ?? 'mTLS between sidecars' },
+    ...(dataPath ? { dataPlane: dataPath.dataPlane } : {}),
     confidence,
     samples: { baseline: base.samples.length, mesh: meshed.samples.length },
     achievedRps: { baseline: Number(achievedRps(base).toFixed(1)), mesh: Number(achievedRps(meshed).toFixed(1)) },

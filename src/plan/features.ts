@@ -4,6 +4,8 @@ import { AstBuilder, GherkinClassicTokenMatcher, Parser, compile } from '@cucumb
 import { IdGenerator, type GherkinDocument } from '@cucumber/messages';
 import { UsageError, type SourceRef } from '../errors.js';
 import { intentOfStep } from '../gherkin/intent-steps.js';
+import { checkFeatureOf } from '../gherkin/check-features.js';
+import type { CheckFeature } from '../adapters/types.js';
 import { validateIntent } from '../intents/validate.js';
 import type { Intent } from '../intents/types.js';
 
@@ -17,6 +19,8 @@ export interface PlannedScenario {
   capability: string;
   tags: string[];
   intents: { intent: Intent; source: SourceRef }[];
+  /** Then steps that need a capability beyond intents (the mesh's metrics, sidecars to measure). */
+  checks: { feature: CheckFeature; text: string; line: number }[];
 }
 
 /** Feature files under the given files or folders, sorted. */
@@ -55,14 +59,17 @@ export function readScenarios(paths: string[]): PlannedScenario[] {
     const capability = uri.split('/').pop()!.replace(/\.feature$/, '');
     for (const pickle of compile(doc, uri, newId)) {
       const intents: PlannedScenario['intents'] = [];
+      const checks: PlannedScenario['checks'] = [];
       for (const step of pickle.steps) {
         const source = { file: uri, line: lines.get(step.astNodeIds[0] ?? '') ?? 0 };
+        const feature = checkFeatureOf(step.text);
+        if (feature) checks.push({ feature, text: step.text, line: source.line });
         const rows = step.argument?.dataTable?.rows.map((r) => r.cells.map((c) => c.value));
         const table = rows && rows.length > 1 ? rows.slice(1).map((r) => Object.fromEntries(r.map((v, i) => [rows[0]![i]!, v]))) : undefined;
         const intent = intentOfStep(step.text, source, table);
         if (intent) intents.push({ intent: validateIntent(intent, source), source });
       }
-      out.push({ name: pickle.name, file: uri, line: lines.get(pickle.astNodeIds[0] ?? '') ?? 0, capability, tags: pickle.tags.map((t) => t.name), intents });
+      out.push({ name: pickle.name, file: uri, line: lines.get(pickle.astNodeIds[0] ?? '') ?? 0, capability, tags: pickle.tags.map((t) => t.name), intents, checks });
     }
   }
   return out;

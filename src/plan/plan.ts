@@ -9,11 +9,13 @@ export type ScenarioLevel = SupportLevel | 'policy-free';
 export interface ScenarioPlan {
   scenario: Omit<PlannedScenario, 'intents'>;
   level: ScenarioLevel;
-  /** The outcome a run gets before anything is applied: NOT_SUPPORTED when an intent is unsupported. */
+  /** NOT_SUPPORTED when an intent is unsupported (before anything is applied) or a Then step cannot be answered. */
   outcome?: 'NOT_SUPPORTED';
   intents: { intent: Intent; line: number; support: Support }[];
   /** Exactly what would be applied (server-side apply), in order. Empty when NOT_SUPPORTED. */
   objects: K8sObject[];
+  /** Then steps this data plane cannot answer (each a NOT_SUPPORTED verdict in a run), with the reason. */
+  notChecked: { line: number; text: string; reason: string }[];
 }
 
 export interface MeshPlan {
@@ -36,11 +38,16 @@ export function planMesh(adapter: MeshAdapter, ctx: RenderContext, scenarios: Pl
     const list = intents.map((i) => i.intent);
     const r = adapter.render(list, ctx);
     const level = scenarioLevel(r.intents.map((i) => i.support));
+    const notChecked = scenario.checks.flatMap((c) => {
+      const reason = adapter.lacks?.(c.feature);
+      return reason ? [{ line: c.line, text: c.text, reason }] : [];
+    });
     return {
       scenario, level,
-      ...(level === 'unsupported' ? { outcome: 'NOT_SUPPORTED' as const } : {}),
+      ...(level === 'unsupported' || notChecked.length ? { outcome: 'NOT_SUPPORTED' as const } : {}),
       intents: r.intents.map((ri, n) => ({ intent: ri.intent, line: intents[n]!.source.line, support: ri.support })),
       objects: level === 'unsupported' ? [] : r.objects,
+      notChecked,
     };
   });
   const caps = [...new Set(plans.map((p) => p.scenario.capability))];
@@ -77,11 +84,20 @@ export function toYaml(objects: readonly K8sObject[]): string {
 }
 
 /** The human-readable plan: per scenario its level, intents and manifests; then the capability summary. */
-export function formatPlan(p: MeshPlan, o: { manifests: boolean } = { manifests: true }): string {
-  const out: string[] = [`# meshcheck plan: ${p.mesh} ${p.version}, namespace ${p.namespace}`, ''];
-  for (const s of p.scenarios) {
+export function formatPlan(p: MeshPlan, o: { manifests: boolean; others?: { dataPlane: string; plan: MeshPlan }[] } = { manifests: true }): string {
+  const others = o.others ?? [];
+  const out: string[] = [`# meshcheck plan: ${p.mesh} ${p.version}, namespace ${p.namespace}${others.length ? ` (sidecars; ${others.map((x) => `${x.dataPlane} ${x.plan.version}`).join(', ')} below each scenario)` : ''}`, ''];
+  for (const [n, s] of p.scenarios.entries()) {
     const label = s.outcome ? `NOT_SUPPORTED (${s.level})` : s.level;
     out.push(`## ${s.scenario.file}:${s.scenario.line}  ${s.scenario.name}`, `level: ${label}`);
+    for (const x of others) {
+      const t = x.plan.scenarios[n]!;
+      const why = [
+        ...t.intents.filter((i) => i.support.level === 'unsupported').map((i) => `${describeIntent(i.intent)} — ${(i.support as { reason: string }).reason}`),
+        ...t.notChecked.map((c) => `line ${c.line} "${c.text}" — ${c.reason}`),
+      ];
+      out.push(`level on ${x.dataPlane} ${x.plan.version}: ${t.outcome ? `NOT_SUPPORTED (${why.join('; ')})` : t.level}`);
+    }
     if (s.intents.length === 0) out.push('intents: none (needs only the sidecars)');
     for (const i of s.intents) out.push(`- line ${i.line}: ${describeIntent(i.intent)} — ${describeSupport(i.support)}`);
     if (o.manifests && s.objects.length) out.push('manifests:', toYaml(s.objects).trimEnd());
@@ -90,10 +106,17 @@ export function formatPlan(p: MeshPlan, o: { manifests: boolean } = { manifests:
   }
   out.push('# capability summary', '', '| capability | native | emulated | not supported | policy-free |', '| --- | --- | --- | --- | --- |');
   for (const c of p.summary) out.push(`| ${c.capability} | ${c.native} | ${c.emulated} | ${c.unsupported} | ${c.policyFree} |`);
+  for (const x of others) {
+    out.push('', `# capability summary on ${x.dataPlane} ${x.plan.version}`, '', '| capability | native | emulated | not supported | policy-free |', '| --- | --- | --- | --- | --- |');
+    for (const c of x.plan.summary) out.push(`| ${c.capability} | ${c.native} | ${c.emulated} | ${c.unsupported} | ${c.policyFree} |`);
+  }
   const unsupported = p.scenarios.filter((s) => s.outcome);
   if (unsupported.length) {
     out.push('', 'NOT_SUPPORTED on this mesh:');
-    for (const s of unsupported) for (const i of s.intents.filter((x) => x.support.level === 'unsupported')) out.push(`- ${s.scenario.name}: ${describeIntent(i.intent)} — ${(i.support as { reason: string }).reason}`);
+    for (const s of unsupported) {
+      for (const i of s.intents.filter((x) => x.support.level === 'unsupported')) out.push(`- ${s.scenario.name}: ${describeIntent(i.intent)} — ${(i.support as { reason: string }).reason}`);
+      for (const c of s.notChecked) out.push(`- ${s.scenario.name}: line ${c.line} "${c.text}" — ${c.reason}`);
+    }
   }
   return `${out.join('\n')}\n`;
 }

@@ -117,7 +117,8 @@ export function buildComparative(runs: RunRecord[], figures: DocumentedFigure[],
       rows.push({ ...common, mesh: 'none', latencyMs: o.latencyMs.baseline, throughputRps: o.achievedRps.baseline, errors: o.errors.baseline, samples: o.samples.baseline, histogram: o.histograms.baseline });
       const row: MeasuredRow = { ...common, mesh: o.mesh, latencyMs: o.latencyMs.mesh, throughputRps: o.achievedRps.mesh, errors: o.errors.mesh, samples: o.samples.mesh, addedMs: o.addedMs, sidecars: o.sidecars, histogram: o.histograms.mesh };
       rows.push(row);
-      for (const f of figuresFor(o.mesh, figures)) {
+      // Vendors document sidecar (and ambient) data planes; a proxyless gRPC measurement is not set beside them.
+      for (const f of o.dataPlane ? [] : figuresFor(o.mesh, figures)) {
         const m = measuredFor(row, f.metric);
         if (!m) continue;
         comparisons.push({
@@ -130,6 +131,10 @@ export function buildComparative(runs: RunRecord[], figures: DocumentedFigure[],
   }
   const meshes = new Set(rows.map((r) => r.mesh));
   const notes: string[] = [];
+  for (const o of runs.flatMap((run) => run.overhead ?? []).filter((x) => x.dataPlane)) {
+    const note = `"${o.mesh}" was measured on ${o.dataPlane} (${o.conditions.path ?? ''}), not on sidecars: the vendors' figures are for sidecar or ambient data planes, so none is set beside it.`;
+    if (!notes.includes(note)) notes.push(note);
+  }
   if (meshes.has('reference')) {
     notes.push('"reference" is meshcheck\'s own sidecar (a Node.js process on loopback, Istio-like behaviour). No vendor documents it, so its rows are set beside the general literature\'s figures only; Istio\'s own figures are listed for scale.');
   }
@@ -144,8 +149,8 @@ export function buildComparative(runs: RunRecord[], figures: DocumentedFigure[],
 
 const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? '-' : Number(x.toFixed(d)).toString());
 const est = (e: Estimate | undefined, d = 3) => (!e ? '-' : e.lo === null && e.hi === null ? fmt(e.estimate, d) : `${fmt(e.estimate, d)} [${fmt(e.lo, d)}, ${fmt(e.hi, d)}]`);
-const worstCpu = (r: MeasuredRow) => r.sidecars?.map((s) => `${s.instance} ${est(s.vcpuPer1000Rps)}`).join('; ') ?? '-';
-const mem = (r: MeasuredRow) => r.sidecars?.map((s) => `${s.instance} ${fmt(s.memoryMb, 1)}`).join('; ') ?? '-';
+const worstCpu = (r: MeasuredRow) => r.sidecars?.map((s) => `${s.instance} ${est(s.vcpuPer1000Rps)}`).join('; ') || '-';
+const mem = (r: MeasuredRow) => r.sidecars?.map((s) => `${s.instance} ${fmt(s.memoryMb, 1)}`).join('; ') || '-';
 const VERDICT_MARK: Record<FigureVerdict, string> = { within: 'within', exceeds: '**exceeds**', undecided: 'undecided' };
 
 export function renderMarkdown(r: ComparativeReport): string {
@@ -160,7 +165,7 @@ export function renderMarkdown(r: ComparativeReport): string {
   }
   if (r.rows[0]) {
     const c = r.rows[0].conditions;
-    out.push('', `Conditions: HTTP/1.1, ${c.payloadBytes} B payload, at most ${c.connections} connections, mTLS between sidecars, ${c.rounds} alternating rounds of ${c.requestsPerRound} requests each way after ${c.warmupRequests} warm-up requests each way (not measured).`);
+    out.push('', `Conditions: ${c.protocol ?? 'HTTP/1.1'}, ${c.payloadBytes} B payload, at most ${c.connections} connections, ${c.path ?? 'mTLS between sidecars'}, ${c.rounds} alternating rounds of ${c.requestsPerRound} requests each way after ${c.warmupRequests} warm-up requests each way (not measured).`);
   }
   out.push('', '## Beside the documented figures', '', '| mesh | metric | measured | documented | version | documented conditions | verdict | conditions differ |', '|---|---|---|---|---|---|---|---|');
   for (const c of r.comparisons) {
@@ -257,7 +262,7 @@ figure{margin:1rem 0}small{color:#666}.note{border-left:4px solid #bbb;padding-l
 <h1>meshcheck comparative overhead report</h1>
 <p>Generated ${esc(r.generatedAt)} by meshcheck ${esc(r.meshcheckVersion)} from ${r.runs.map((x) => `<code>${esc(x.runId)}</code> (${esc(x.mesh)}, ${esc(x.target)}, ${esc(x.engine)})`).join(', ')}.</p>
 ${m ? `<p>Machine: ${m.cores} cores (${esc(m.cpu)}), ${m.memoryGiB} GiB, Node ${esc(m.node)}, ${esc(m.os)}.</p>` : ''}
-${c ? `<p>Conditions: HTTP/1.1, ${c.payloadBytes} B payload, at most ${c.connections} connections, mTLS between sidecars, ${c.rounds} alternating rounds of ${c.requestsPerRound} requests each way after ${c.warmupRequests} warm-up requests each way (not measured). Intervals are 95% confidence intervals [low, high].</p>` : ''}
+${c ? `<p>Conditions: ${c.protocol ?? 'HTTP/1.1'}, ${c.payloadBytes} B payload, at most ${c.connections} connections, ${c.path ?? 'mTLS between sidecars'}, ${c.rounds} alternating rounds of ${c.requestsPerRound} requests each way after ${c.warmupRequests} warm-up requests each way (not measured). Intervals are 95% confidence intervals [low, high].</p>` : ''}
 ${r.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
 <h2>Measured</h2>
 ${measured}

@@ -115,3 +115,14 @@ describe('compare (regression gate)', () => {
     expect(r.outcomeChanges).toEqual([{ scenario: 'Traffic is split', baseline: 'PASSED', candidate: 'FAILED' }]);
   });
 });
+
+describe('a measurement on a data plane without sidecars', () => {
+  test('is not set beside the vendors\' sidecar figures, and the report says why and how it was measured', () => {
+    const proxyless: OverheadSummary = { ...overhead, mesh: 'istio (proxyless gRPC)', dataPlane: 'proxyless gRPC', sidecars: [], conditions: { ...overhead.conditions, protocol: 'gRPC (HTTP/2)', path: 'mTLS in the gRPC client and server, no sidecar' } };
+    const r = buildComparative([record(1, 1, [proxyless])], loadFigures());
+    expect(r.comparisons).toEqual([]);
+    expect(r.notes.join(' ')).toMatch(/measured on proxyless gRPC .*none is set beside it/);
+    expect(renderMarkdown(r)).toMatch(/Conditions: gRPC \(HTTP\/2\), .* mTLS in the gRPC client and server, no sidecar/);
+  });
+});
+

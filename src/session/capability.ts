@@ -1,5 +1,5 @@
 import type { Intent } from '../intents/types.js';
-import type { MeshAdapter, Support } from '../adapters/types.js';
+import type { Support } from '../adapters/types.js';
 import { intentOfStep } from '../gherkin/intent-steps.js';
 import { describeIntent } from '../plan/plan.js';
 
@@ -24,9 +24,8 @@ export function scenarioIntents(steps: PickleStepText[]): Intent[] {
   return out;
 }
 
-/** Why a scenario cannot run on a mesh: each unsupported intent and its reason; empty when it can. */
-export function unsupportedOn(adapter: MeshAdapter, version: string, intents: Intent[]): { intent: Intent; support: Support; text: string }[] {
-  const supports = adapter.supportAll(intents, version);
+/** Why a scenario cannot run: each intent whose support (in order) is unsupported, and the reason; empty when it can. */
+export function unsupportedOf(intents: readonly Intent[], supports: readonly Support[]): { intent: Intent; support: Support; text: string }[] {
   return intents.map((intent, n) => ({ intent, support: supports[n]! }))
     .filter((x) => x.support.level === 'unsupported')
     .map((x) => ({ ...x, text: `${describeIntent(x.intent)}: ${(x.support as { reason: string }).reason}` }));

@@ -1,12 +1,10 @@
-import { request } from 'undici';
 import type { Intent } from '../intents/types.js';
 import type { Sample } from '../load/profile.js';
 import type { Verdict } from '../verdicts/outcome.js';
-import type { Instance } from '../targets/local/local-target.js';
 
 type Expectation =
-  | { kind: 'flag'; flag: string; service: string; what: string }
-  | { kind: 'workload'; instance: Instance; what: string };
+  | { kind: 'flag'; flag: string; service: string; what: string; delayMs?: number }
+  | { kind: 'workload'; failed: () => Promise<number>; what: string };
 
 /**
  * Efficacy: a chaos verdict counts only when the fault it relies on was seen in effect. A check
@@ -18,11 +16,12 @@ export class Efficacy {
 
   expectIntent(i: Intent): void {
     if (i.kind === 'FaultAbort' && i.percent > 0) this.expected.push({ kind: 'flag', flag: 'FI', service: i.service, what: `abort fault on ${i.service}` });
-    if (i.kind === 'FaultDelay' && i.percent > 0) this.expected.push({ kind: 'flag', flag: 'DI', service: i.service, what: `delay fault on ${i.service}` });
+    if (i.kind === 'FaultDelay' && i.percent > 0) this.expected.push({ kind: 'flag', flag: 'DI', service: i.service, what: `delay fault on ${i.service}`, delayMs: i.delayMs });
   }
 
-  expectWorkloadFault(instance: Instance, what: string): void {
-    this.expected.push({ kind: 'workload', instance, what });
+  /** `failed` counts the requests the instance failed on purpose since told to. */
+  expectWorkloadFault(failed: () => Promise<number>, what: string): void {
+    this.expected.push({ kind: 'workload', failed, what });
   }
 
   async confirm(v: Verdict, samples: readonly Sample[], service?: string): Promise<Verdict> {
@@ -30,11 +29,8 @@ export class Efficacy {
     for (const e of this.expected) {
       if (e.kind === 'flag') {
         if (service !== undefined && e.service !== service) continue;
-        if (!samples.some((s) => s.flags.split(',').includes(e.flag))) unseen.push(`${e.what} (no response carried flag ${e.flag})`);
-      } else {
-        const failed = await failedCount(e.instance);
-        if (failed === 0) unseen.push(`${e.what} (the instance answered no failing request)`);
-      }
+        if (!samples.some((s) => seen(s, e))) unseen.push(`${e.what} (no response carried flag ${e.flag}${e.delayMs !== undefined ? ' or, on gRPC, took the delay' : ''})`);
+      } else if ((await e.failed()) === 0) unseen.push(`${e.what} (the instance answered no failing request)`);
     }
     if (this.expected.length === 0) return v;
     if (unseen.length === 0) return { ...v, explanation: `${v.explanation}; the fault was seen in effect` };
@@ -42,8 +38,11 @@ export class Efficacy {
   }
 }
 
-async function failedCount(i: Instance): Promise<number> {
-  const r = await request(`http://127.0.0.1:${i.appPort}/__meshcheck/behaviour`);
-  const b = (await r.body.json()) as { failed?: number };
-  return b.failed ?? 0;
+/**
+ * The reference sidecar flags a faulted response (FI abort, DI delay); grpc-go's fault filter names an
+ * abort in its message (FI) and delays silently, so on gRPC a delay is seen as a call that took it.
+ */
+function seen(s: Sample, e: { flag: string; delayMs?: number }): boolean {
+  if (s.flags.split(',').includes(e.flag)) return true;
+  return e.delayMs !== undefined && s.grpc !== undefined && s.latencyUs >= e.delayMs * 1000;
 }

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import { Ledger } from '../ledger/ledger.js';
 import { LocalTarget } from '../targets/local/local-target.js';
-import type { KubeTarget } from '../targets/kube/kube-target.js';
+import type { Target } from '../targets/target.js';
 import { RUN_RECORD_VERSION } from '../reports/run-record.js';
-import { InfraError } from '../errors.js';
 import { Prometheus } from '../metrics/prometheus.js';
 import type { Outcome, Verdict } from '../verdicts/outcome.js';
 import { summarize, type LoadResult } from '../load/result.js';
@@ -16,12 +15,16 @@ import type { OverheadSummary } from '../overhead/overhead.js';
 export interface RunSettings {
   runId: string;
   out: string;
-  /** "reference" on the local target; an adapter name (with @version) on kube. */
+  /** "reference" or "istio" (the Istio tier) on the local target; an adapter name (with @version) on kube. */
   mesh: string;
   target: 'local' | 'kube';
   /** Kube target: the context (named explicitly) and kubeconfig file. */
   context?: string;
   kubeconfig?: string;
+  /** Kube target: --allow-changes-in (comma-separated) and --istiod-url. */
+  allowChangesIn?: string;
+  istiodUrl?: string;
+  k6Image?: string;
   engine: 'embedded' | 'k6';
   /** Print a live progress line on stderr. */
   progress: boolean;
@@ -54,12 +57,11 @@ export class RunContext {
   readonly overhead: OverheadSummary[] = [];
   readonly startedAt = new Date();
 
-  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, private readonly localTarget?: LocalTarget, readonly kube?: KubeTarget, private prom?: Promise<Prometheus>) {}
+  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, readonly target: Target, private prom?: Promise<Prometheus>) {}
 
-  /** The local target (reference mesh); an infrastructure error on the kube target. */
-  get target(): LocalTarget {
-    if (!this.localTarget) throw new InfraError(`this step needs the local target; on --target kube, policy and load are not implemented in this version`);
-    return this.localTarget;
+  /** The load engine the run's loads use. */
+  get engine(): string {
+    return this.target.engine ?? this.settings.engine;
   }
 
   static settingsFromEnv(): RunSettings {
@@ -73,11 +75,16 @@ export class RunContext {
     mkdirSync(settings.out, { recursive: true });
     const ledger = new Ledger(settings.runId);
     ledger.record({ op: 'run', runId: settings.runId, pid: process.pid, startedAt: new Date().toISOString(), out: settings.out });
+    // Until the target is up, an interrupt undoes what its ledger records (the Istio tier takes seconds).
+    RunContext.starting = ledger;
     if (settings.target === 'kube') {
-      // The Kubernetes client is loaded only for the kube target (a second and a half of start-up).
-      const { KubeTarget } = await import('../targets/kube/kube-target.js');
-      const kube = await KubeTarget.connect({ context: settings.context!, kubeconfig: settings.kubeconfig }, ledger, settings.runId, log);
-      RunContext.current = new RunContext(settings, ledger, undefined, kube);
+      // The Kubernetes client is loaded only for the kube target and the Istio tier (a second and a half of start-up).
+      const { KubeTarget, allowedNamespaces } = await import('../targets/kube/kube-target.js');
+      const kube = await KubeTarget.connect({ context: settings.context!, kubeconfig: settings.kubeconfig, mesh: settings.mesh, allowChangesIn: allowedNamespaces(settings.allowChangesIn), istiodUrl: settings.istiodUrl, k6Image: settings.k6Image }, ledger, settings.runId, log);
+      RunContext.current = new RunContext(settings, ledger, kube);
+    } else if (settings.mesh.split('@')[0] === 'istio') {
+      const { IstioTarget } = await import('../targets/istio/istio-target.js');
+      RunContext.current = new RunContext(settings, ledger, await IstioTarget.start(ledger, log, join(settings.out, 'logs')));
     } else {
       // Started beside the sidecars, Prometheus is ready by the time a scenario asks (it takes
       // seconds); it learns the sidecars once they listen. A failure surfaces in that scenario.
@@ -87,10 +94,14 @@ export class RunContext {
         prom.catch(() => undefined);
       } : undefined);
       if (prom) Prometheus.writeTargets(local);
-      RunContext.current = new RunContext(settings, ledger, local, undefined, prom);
+      RunContext.current = new RunContext(settings, ledger, local, prom);
     }
+    RunContext.starting = undefined;
     return RunContext.current;
   }
+
+  /** The ledger of a run whose target is still starting (for an interrupt during bring-up). */
+  static starting?: Ledger;
 
   static get(): RunContext {
     if (!RunContext.current) throw new Error('meshcheck run context is not open (BeforeAll hook did not run)');
@@ -115,9 +126,9 @@ export class RunContext {
   writeRecord(): string {
     const file = join(this.settings.out, 'run-record.json');
     const record = {
-      schema: RUN_RECORD_VERSION, runId: this.settings.runId, mesh: this.settings.mesh, target: this.settings.target, engine: this.settings.engine,
+      schema: RUN_RECORD_VERSION, runId: this.settings.runId, mesh: this.settings.mesh, target: this.settings.target, engine: this.engine,
       startedAt: this.startedAt.toISOString(), finishedAt: new Date().toISOString(),
-      convergenceMs: (this.localTarget?.convergenceMs ?? []).map((x) => Number(x.toFixed(2))),
+      convergenceMs: this.target.convergenceMs.map((x) => Number(x.toFixed(2))), targetInfo: this.target.describe(),
       machine: machine(), scenarios: this.scenarios, histograms: this.histograms, overhead: this.overhead,
     };
     writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
@@ -126,8 +137,7 @@ export class RunContext {
 
   /** Stops every process and removes what the run created; the ledger goes once all is undone. */
   async close(): Promise<void> {
-    await this.localTarget?.stop();
-    await this.kube?.stop();
+    await this.target.stop();
     this.ledger.close();
     RunContext.current = undefined;
   }

@@ -1,12 +1,10 @@
-import net from 'node:net';
 import { describeError, InfraError, type SourceRef } from '../errors.js';
 import { validateIntent } from '../intents/validate.js';
 import type { Intent } from '../intents/types.js';
-import type { Undo } from '../targets/local/local-target.js';
-import { runEmbedded } from '../load/embedded.js';
-import { runK6 } from '../load/k6.js';
-import { availableParallelism } from 'node:os';
+import type { Evidence, Target, Undo, Workload } from '../targets/target.js';
 import { profile, type LoadProfile, type Sample } from '../load/profile.js';
+import { describeIntent, describeSupport, scenarioLevel, toYaml } from '../plan/plan.js';
+import { scenarioIntents, unsupportedOf, type PickleStepText } from './capability.js';
 import type { LoadResult } from '../load/result.js';
 import { SequentialPlan, type SampleCheck } from '../verdicts/sample-checks.js';
 import type { Verdict } from '../verdicts/outcome.js';
@@ -38,10 +36,48 @@ export class ScenarioSession {
   /** The rounds of the overhead run, for checks at any percentile. */
   overheadRounds?: OverheadRounds;
 
+  /** The control plane's restart during the last load, when a step asked for one. */
+  restart?: { atMs: number; downMs: number; readyMs: number };
+
   constructor(readonly run: RunContext, readonly name: string) {}
 
-  get target() {
+  get target(): Target {
     return this.run.target;
+  }
+
+  /**
+   * The capability check, before anything is applied: the scenario's intents (read ahead from its
+   * steps) on this target's data plane. Returns the reasons when one is unsupported (NOT_SUPPORTED),
+   * and the evidence and labels for the report either way.
+   */
+  async prepare(steps: PickleStepText[]): Promise<{ notSupported?: string[]; labels: [string, string][]; evidence: Evidence[] }> {
+    const intents = scenarioIntents(steps);
+    const supports = this.target.supportAll(intents);
+    const m = this.target.mesh;
+    const on = `${m.name}${m.version ? ` ${m.version}` : ''}${m.dataPlane ? ` (${m.dataPlane})` : ''}`;
+    const missing = unsupportedOf(intents, supports);
+    if (missing.length) {
+      return {
+        notSupported: missing.map((x) => x.text),
+        labels: [['meshcheck_outcome', 'NOT_SUPPORTED']],
+        evidence: [{ name: 'not supported by mesh', contentType: 'application/json', body: JSON.stringify({ mesh: m.name, version: m.version, dataPlane: m.dataPlane, unsupported: missing.map((x) => ({ intent: x.intent, reason: (x.support as { reason: string }).reason })) }, null, 2) }],
+      };
+    }
+    // What the mesh is given: each intent's level (emulated is labelled as such) and the exact manifests.
+    const objects = this.target.render(intents);
+    const evidence: Evidence[] = [{ name: `capability on ${on}`, contentType: 'text/plain', body: intents.map((i, n) => `${describeIntent(i)}: ${describeSupport(supports[n]!)}`).join('\n') || 'no intents: the scenario needs only the data plane' }];
+    if (objects.length) evidence.push({ name: `manifests (${on})`, contentType: 'application/yaml', body: toYaml(objects) });
+    return { labels: [['meshcheck_level', scenarioLevel(supports)]], evidence };
+  }
+
+  /** Readies the target for a runnable scenario (the kube target deploys its workload). */
+  async start(): Promise<void> {
+    await this.target.beforeScenario?.();
+  }
+
+  /** Why a step needing a capability cannot be checked on this target (a NOT_SUPPORTED verdict), if so. */
+  lacks(feature: Parameters<Target['lacks']>[0]): string | undefined {
+    return this.target.lacks(feature);
   }
 
   /** Starts Prometheus if needed and marks the point after which this scenario's requests count. */
@@ -56,13 +92,19 @@ export class ScenarioSession {
     this.undos.push({ what, undo });
   }
 
-  async applyIntent(intent: Intent, ref?: SourceRef): Promise<number> {
+  /** Applies one intent; returns the time until the data plane had it and the target's evidence. */
+  async applyIntent(intent: Intent, ref?: SourceRef): Promise<{ convergenceMs: number; evidence: Evidence[] }> {
     validateIntent(intent, ref);
-    const { undo, convergenceMs } = await this.target.apply([intent]);
+    const { undo, convergenceMs, evidence } = await this.target.apply([intent]);
     this.remember(`${intent.kind} on ${'service' in intent ? intent.service : 'namespace'}`, undo);
     this.convergenceMs.push(convergenceMs);
     this.efficacy.expectIntent(intent);
-    return convergenceMs;
+    return { convergenceMs, evidence };
+  }
+
+  /** Stops the mesh control plane for the rest of the scenario (started again at its end). */
+  async stopControlPlane(): Promise<void> {
+    this.remember('the stopped control plane', await this.target.stopControlPlane());
   }
 
   async runVersions(service: string, versions: string[]): Promise<void> {
@@ -73,7 +115,7 @@ export class ScenarioSession {
     const inst = this.target.instancesOf(service)[0];
     if (!inst) throw new InfraError(`no instance of "${service}" is running`);
     this.remember(`failing instance ${inst.name}`, await this.target.setBehaviour([inst], { failStatus: status }));
-    this.efficacy.expectWorkloadFault(inst, `instance ${inst.name} answers ${status}`);
+    this.efficacy.expectWorkloadFault(() => this.target.failedCount(inst), `instance ${inst.name} answers ${status}`);
   }
 
   async slowService(service: string, delayMs: number): Promise<void> {
@@ -81,14 +123,15 @@ export class ScenarioSession {
     this.remember(`slow ${service}`, await this.target.setBehaviour(insts, { delayMs }));
   }
 
-  /** Runs the engine with the live progress line and observes its health; `label` undefined = a silent warm-up. */
-  private load(p: LoadProfile, via: number, label?: string, shouldStop?: (s: readonly Sample[]) => boolean, announceHealth = true): Promise<LoadResult> {
+  /**
+   * Runs a load through the mesh (or straight to `direct`, outside it) with the live progress line,
+   * and observes its health; `label` undefined = a silent warm-up.
+   */
+  private load(p: LoadProfile, direct?: Workload, label?: string, shouldStop?: (s: readonly Sample[]) => boolean, announceHealth = true): Promise<LoadResult> {
     const progress = new ProgressLine(this.run.settings.progress && label !== undefined, `${this.name}: ${label}`);
     const onProgress = (x: { sent: number; completed: number; errors: number; rps: number }) => progress.update(x);
-    // k6 runs its whole budget (it cannot be stopped early by meshcheck's sequential plan).
-    const run = () => this.run.settings.engine === 'k6'
-      ? runK6(p, { via: `127.0.0.1:${via}`, processes: k6Processes(p) })
-      : runEmbedded(p, { via: `127.0.0.1:${via}`, shouldStop, onProgress });
+    const o = { engine: this.run.settings.engine, shouldStop, onProgress };
+    const run = () => (direct ? this.target.loadDirect(p, direct, o) : this.target.load(p, o));
     return observeLoad(this.target.processGroups(), run).then((r) => {
       progress.done(announceHealth ? r.health : undefined);
       return r;
@@ -111,24 +154,38 @@ export class ScenarioSession {
   /** Sends load; the checks the scenario states next decide when it may stop early. */
   async sendLoad(p: LoadProfile, upcoming: SampleCheck[]): Promise<LoadRun> {
     const plan = new SequentialPlan(upcoming, p.requests);
-    const via = this.target.caller(p.caller).outboundPort;
-    const result = await this.load(p, via, `${p.requests} -> ${p.service}`, upcoming.length ? (s) => plan.update(s) : undefined);
+    const result = await this.load(p, undefined, `${p.requests} -> ${p.service}`, upcoming.length ? (s) => plan.update(s) : undefined);
     this.loads.push(this.run.addLoad(this.name, result));
     this.lastLoad = { result, plan };
     return this.lastLoad;
   }
 
-  /** A plaintext client outside the mesh connects straight to each instance's sidecar. */
+  /**
+   * Sends the whole load (no early stop: the restart must fall inside it) and restarts the mesh control
+   * plane a quarter of the way through; the checks that follow judge every response, restart included.
+   */
+  async sendLoadDuringRestart(p: LoadProfile, upcoming: SampleCheck[]): Promise<LoadRun> {
+    const plan = new SequentialPlan(upcoming, p.requests);
+    const planned = p.rps ? (p.requests * 1000) / p.rps : 0;
+    const t0 = performance.now();
+    const restart = (async () => {
+      await new Promise((r) => setTimeout(r, planned / 4));
+      const atMs = performance.now() - t0;
+      return { atMs: Number(atMs.toFixed(1)), ...(await this.target.restartControlPlane()) };
+    })();
+    // The restart runs beside the load; an error in it is the scenario's, after the load has ended.
+    restart.catch(() => undefined);
+    const result = await this.load(p, undefined, `${p.requests} -> ${p.service} (control plane restarts)`);
+    this.restart = await restart;
+    if (this.restart.atMs + this.restart.downMs > result.durationMs) throw new InfraError(`the control plane restart (at ${this.restart.atMs}ms, down ${this.restart.downMs}ms) did not fall inside the load (${result.durationMs.toFixed(0)}ms); send more requests`);
+    this.loads.push({ ...this.run.addLoad(this.name, result), controlPlaneRestart: this.restart });
+    this.lastLoad = { result, plan };
+    return this.lastLoad;
+  }
+
+  /** A plaintext client outside the mesh calls each instance of a service directly. */
   async plaintextProbe(service: string): Promise<void> {
-    const insts = this.target.instancesOf(service);
-    let rejected = 0;
-    const detail: string[] = [];
-    for (const i of insts) {
-      const r = await plaintextGet(i.inboundPort, service);
-      if (r.status === undefined || r.status === 403) rejected++;
-      detail.push(`${i.name}: ${r.status === undefined ? `no HTTP response (${r.error})` : `HTTP ${r.status}`}`);
-    }
-    this.probe = { attempts: insts.length, rejected, detail };
+    this.probe = await this.target.plaintextProbe(service);
   }
 
   /**
@@ -137,25 +194,24 @@ export class ScenarioSession {
    */
   async overheadRun(service: string, rps: number, durationMs: number): Promise<OverheadSummary> {
     const inst = this.target.instancesOf(service)[0];
-    if (!inst?.appPort) throw new InfraError(`no instance of "${service}" with a workload is running`);
+    if (!inst) throw new InfraError(`no instance of "${service}" is running`);
     const rounds = Math.max(2, Math.floor(Number(process.env.MESHCHECK_OVERHEAD_ROUNDS) || defaults.overheadRounds));
     const perRound = Math.max(1, Math.round((rps * durationMs) / 1000 / rounds));
     const base = profile({ service, rps, requests: perRound });
     const meshed = profile({ service, rps, requests: perRound, headers: { 'x-meshcheck-overhead': '1' } });
-    const client = this.target.caller();
     // Pin mesh traffic to the instance the baseline calls, so only the sidecars differ.
     const { undo } = await this.target.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
     this.remember('overhead pinning route', undo);
     // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do.
     const warmupRequests = Math.round((rps * defaults.overheadWarmupMs) / 1000);
-    await this.load({ ...base, requests: warmupRequests }, inst.appPort);
-    await this.load({ ...meshed, requests: warmupRequests }, client.outboundPort);
-    const onPath = new Set([client.name, inst.name]);
+    await this.load({ ...base, requests: warmupRequests }, inst);
+    await this.load({ ...meshed, requests: warmupRequests });
+    const onPath = new Set([this.target.callerInstance(), inst.name].filter((x) => x !== undefined));
     const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
-    const runBaseline = async (i: number) => out.baseline.push(await this.load(base, inst.appPort!, `baseline ${i + 1}/${rounds}`, undefined, false));
+    const runBaseline = async (i: number) => out.baseline.push(await this.load(base, inst, `baseline ${i + 1}/${rounds}`, undefined, false));
     const runMesh = async (i: number) => {
       const before = await this.target.sidecarStats();
-      const r = await this.load(meshed, client.outboundPort, `mesh ${i + 1}/${rounds}`, undefined, false);
+      const r = await this.load(meshed, undefined, `mesh ${i + 1}/${rounds}`, undefined, false);
       const after = await this.target.sidecarStats();
       out.mesh.push(r);
       out.usage.push(after.filter((a) => onPath.has(a.instance)).map((a) => ({
@@ -176,7 +232,8 @@ export class ScenarioSession {
     const sick = [...out.baseline, ...out.mesh].filter((r) => r.health && !r.health.healthy);
     if (this.run.settings.progress && sick.length) process.stderr.write(`  ${this.name}: ${sick.length} of ${2 * rounds} rounds not healthy, e.g. ${sick[0]!.health!.reasons.join('; ')}\n`);
     this.loads.push(this.run.addLoad(`${this.name} (baseline)`, pool(out.baseline)), this.run.addLoad(`${this.name} (mesh)`, pool(out.mesh)));
-    this.overhead = summarizeOverhead(this.name, this.run.settings.mesh, out);
+    const m = this.target.mesh;
+    this.overhead = summarizeOverhead(this.name, m.dataPlane ? `${m.name} (${m.dataPlane})` : this.run.settings.mesh, out, undefined, this.target.dataPath);
     this.run.overhead.push(this.overhead);
     return this.overhead;
   }
@@ -206,26 +263,4 @@ export class ScenarioSession {
     this.undos.length = 0;
     return problems;
   }
-}
-
-function plaintextGet(port: number, host: string): Promise<{ status?: number; error?: string }> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let buf = '';
-    s.setTimeout(3000, () => s.destroy(new Error('timeout')));
-    s.on('connect', () => s.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
-    s.on('data', (d) => (buf += d.toString('latin1')));
-    s.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
-    s.on('close', () => {
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf);
-      resolve(m ? { status: Number(m[1]) } : { error: 'connection closed without a response' });
-    });
-  });
-}
-
-/** k6 processes for a profile: $MESHCHECK_K6_PROCESSES, else one per 1000 rps (at most the cores). */
-function k6Processes(p: LoadProfile): number {
-  const fixed = Number(process.env.MESHCHECK_K6_PROCESSES);
-  if (fixed >= 1) return Math.floor(fixed);
-  return Math.max(1, Math.min(availableParallelism(), Math.ceil((p.rps ?? 0) / 1000)));
 }

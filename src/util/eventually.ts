@@ -5,6 +5,8 @@ export interface EventuallyOptions {
   intervalMs?: number;
   /** What is being waited for, for the error message. */
   describe: string;
+  /** Checked before each try: a reason here ends the wait at once (what it waits for has died). */
+  abort?: () => string | undefined;
 }
 
 /** The one wait helper: retries `check` until it returns a value other than undefined/false. */
@@ -12,6 +14,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   const deadline = Date.now() + opts.timeoutMs;
   let last: unknown;
   for (;;) {
+    const gone = opts.abort?.();
+    if (gone) throw new InfraError(`stopped waiting for ${opts.describe}: ${gone}`);
     try {
       const v = await check();
       if (v !== undefined && v !== false) return v;

@@ -27,7 +27,7 @@ export function guardVerdict(v: Verdict, check: Pick<SampleCheck, 'kind' | 'matc
   if (v.outcome === 'INCONCLUSIVE') return { ...v, infrastructure: { reasons, figures }, explanation: `${v.explanation}; the load was not healthy: ${why}` };
   if (check !== 'overhead') {
     if (check.kind === 'count') return v;
-    if (check.kind === 'every' && samples.some((s) => !check.match!(s) && s.status !== 0)) return v;
+    if (check.kind === 'every' && samples.some((s) => !check.match!(s) && (s.status !== 0 || s.grpc !== undefined))) return v;
   }
   return {
     ...v,

@@ -31,7 +31,12 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
  * it is ejected, a cold start) concentrates early, so an early interval outside the band is not yet
  * a failure of a claim about the whole load. Passing early keeps the alpha-spending interval.
  */
-export function rateBand(claim: string, match: (s: Sample) => boolean, lo: number, hi: number, describe: string): SampleCheck {
+/** What matching responses "did", in words; may depend on the samples (gRPC codes counted for an HTTP status). */
+export type Describe = string | ((samples: readonly Sample[]) => string);
+
+const wording = (d: Describe, samples: readonly Sample[]) => (typeof d === 'string' ? d : d(samples));
+
+export function rateBand(claim: string, match: (s: Sample) => boolean, lo: number, hi: number, describe: Describe): SampleCheck {
   return {
     claim,
     kind: 'rate',
@@ -53,7 +58,7 @@ export function rateBand(claim: string, match: (s: Sample) => boolean, lo: numbe
       else if (final) outcome = 'INCONCLUSIVE';
       if (!outcome) return undefined;
       const p = n ? k / n : 0;
-      const observed = `${k} of ${n} responses ${describe} (${n ? pct(p) : 'no samples'})`;
+      const observed = `${k} of ${n} responses ${wording(describe, samples)} (${n ? pct(p) : 'no samples'})`;
       const interval = `${(confidence * 100).toFixed(2)}% interval [${pct(ci.lo)}, ${pct(ci.hi)}]`;
       const explanation =
         outcome === 'PASSED' ? `${interval} lies inside the band [${pct(lo)}, ${pct(hi)}] at look ${look.index}`
@@ -83,19 +88,19 @@ export function all(claim: string, match: (s: Sample) => boolean, describe: (s: 
       }
       if (!final) return undefined;
       if (n === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no responses', samples: 0, explanation: 'no responses were observed; zero samples never pass' };
-      return { outcome: 'PASSED', claim, observed: `all ${n} responses matched`, samples: n, explanation: `every one of the ${n} observed responses matched` };
+      return { outcome: 'PASSED', claim, observed: `all ${n} responses matched (${describe(samples[0]!)})`, samples: n, explanation: `every one of the ${n} observed responses matched` };
     },
   };
 }
 
 /** At least `min` responses match (a count, not a share). */
-export function atLeast(claim: string, match: (s: Sample) => boolean, min: number, describe: string): SampleCheck {
+export function atLeast(claim: string, match: (s: Sample) => boolean, min: number, describe: Describe): SampleCheck {
   return {
     claim,
     kind: 'count',
     decide(samples, _look, final) {
       const k = samples.filter(match).length;
-      const observed = `${k} of ${samples.length} responses ${describe}`;
+      const observed = `${k} of ${samples.length} responses ${wording(describe, samples)}`;
       if (k >= min && samples.length > 0) return { outcome: 'PASSED', claim, observed, samples: samples.length, explanation: `${k} >= ${min}` };
       if (!final) return undefined;
       return { outcome: 'FAILED', claim, observed, samples: samples.length, explanation: samples.length === 0 ? 'no responses were observed' : `only ${k}, fewer than ${min}` };

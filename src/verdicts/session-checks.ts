@@ -34,11 +34,18 @@ async function promDelta(s: ScenarioSession, service: string, windowMs: number):
   return { byCode, windowMs: Date.now() - start, query };
 }
 
+/** A claim this data plane cannot be asked: NOT_SUPPORTED with the reason (never PASSED, never FAILED). */
+function notSupported(claim: string, reason: string): Verdict {
+  return { outcome: 'NOT_SUPPORTED', claim, observed: 'not checked', samples: 0, explanation: reason };
+}
+
 export async function checkPromSuccessRate(s: ScenarioSession, service: string, min: number, windowMs: number): Promise<Verdict> {
+  const claim = `the mesh reports a success rate above ${min * 100}% for "${service}" over ${formatMs(windowMs)}`;
+  const why = s.lacks('mesh-metrics');
+  if (why) return notSupported(claim, why);
   const { byCode, windowMs: w, query } = await promDelta(s, service, windowMs);
   const total = [...byCode.values()].reduce((a, b) => a + b, 0);
   const ok = [...byCode].filter(([c]) => !c.startsWith('5')).reduce((a, [, v]) => a + v, 0);
-  const claim = `the mesh reports a success rate above ${min * 100}% for "${service}" over ${formatMs(windowMs)}`;
   const observed = `${ok} of ${total} requests non-5xx in Prometheus over the last ${(w / 1000).toFixed(1)}s (this scenario)`;
   const explanation = `from the increase of ${query} between the scenario start and now`;
   if (total === 0) return { outcome: 'INCONCLUSIVE', claim, observed, samples: 0, explanation: `${explanation}; the mesh reported no requests, zero samples never pass` };
@@ -47,9 +54,11 @@ export async function checkPromSuccessRate(s: ScenarioSession, service: string, 
 }
 
 export async function checkPromCount(s: ScenarioSession, service: string, code: number, min: number): Promise<Verdict> {
+  const claim = `the mesh reports at least ${min} responses with status ${code} for "${service}"`;
+  const why = s.lacks('mesh-metrics');
+  if (why) return notSupported(claim, why);
   const { byCode, query } = await promDelta(s, service, 3_600_000);
   const n = Math.round(byCode.get(String(code)) ?? 0);
-  const claim = `the mesh reports at least ${min} responses with status ${code} for "${service}"`;
   return { outcome: n >= min && n > 0 ? 'PASSED' : 'FAILED', claim, observed: `Prometheus counted ${n} responses with status ${code} in this scenario`, samples: n, explanation: `from the increase of ${query} between the scenario start and now` };
 }
 
@@ -91,8 +100,10 @@ export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number
 
 /** CPU per 1000 rps of each sidecar on the path: PASS when every upper bound (t interval over the rounds) is under the bar. */
 export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Verdict {
-  const { o, health, dropped } = overheadOf(s);
   const claim = `each sidecar uses less than ${maxVcpuPer1000} vCPU per 1000 rps`;
+  const why = s.lacks('sidecar-usage');
+  if (why) return notSupported(claim, why);
+  const { o, health, dropped } = overheadOf(s);
   if (o.sidecars.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
   const rows = o.sidecars.map((c) => ({ name: c.instance, ...c.vcpuPer1000Rps }));
   const fmt = (x: number | null) => (x === null ? '?' : x.toFixed(3));
@@ -111,8 +122,10 @@ export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Ver
 }
 
 export function checkSidecarMemory(s: ScenarioSession, maxMb: number): Verdict {
-  const { o } = overheadOf(s);
   const claim = `each sidecar uses less than ${maxMb} MB of memory`;
+  const why = s.lacks('sidecar-usage');
+  if (why) return notSupported(claim, why);
+  const { o } = overheadOf(s);
   if (o.sidecars.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
   const worst = o.sidecars.reduce((a, r) => (r.memoryMb > a.memoryMb ? r : a), o.sidecars[0]!);
   return {

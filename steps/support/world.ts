@@ -59,8 +59,9 @@ export class MeshWorld extends World {
 
   /** Applies an intent and attaches it to the Allure result. */
   async applyIntent(intent: Intent): Promise<void> {
-    const convergenceMs = await this.session.applyIntent(intent, this.ref);
+    const { convergenceMs, evidence } = await this.session.applyIntent(intent, this.ref);
     await allure.attachment(`intent ${intent.kind}`, JSON.stringify({ intent, convergenceMs: Number(convergenceMs.toFixed(2)) }, null, 2), { contentType: 'application/json' });
+    for (const e of evidence) await allure.attachment(e.name, e.body, { contentType: e.contentType });
   }
 
   /** Sends load (stopping early once the following checks are decided) and attaches its summary. */

@@ -24,13 +24,26 @@ export interface SuiteRecord {
 const MACHINE_OR_BUDGET = /load generator behind \/ machine busy|more requests needed|more requests at this share|baseline itself moved|send more requests/;
 
 /**
- * What the bundled suite guarantees on any machine of this kind, busy or not: no scenario FAILED or
- * BROKEN, at least `minPassed` PASSED, and every other scenario INCONCLUSIVE with a verdict that
- * names the machine or the request budget as the reason.
+ * Whether one of a scenario's loads measured the host taking cores for other guests (steal over its
+ * bound). A busy process inside the machine does not count: the suite must pass beside one.
  */
-export function honestSuite(record: SuiteRecord, minPassed: number): { passed: number; problems: string[] } {
+export function measuredSteal(s: SuiteRecord['scenarios'][number]): boolean {
+  return s.loads.some((l) => l.health?.machine.measured === true && l.health.reasons.some((r) => r.startsWith('machine busy: the host took')));
+}
+
+/**
+ * What the bundled suite guarantees on any machine of this kind, busy or not: no scenario FAILED or
+ * BROKEN, every scenario not PASSED is INCONCLUSIVE with a verdict that names the machine or the
+ * request budget, and at least `minPassed` PASSED. A scenario that went INCONCLUSIVE while one of its
+ * loads measured the host's steal over its bound (with the figures) lowers that minimum by one, never
+ * below `floor`: a host that takes most of the cores for other guests makes more scenarios
+ * INCONCLUSIVE, and that is the honest answer, but a suite that mostly ends INCONCLUSIVE still fails
+ * here, and so does one where a process beside meshcheck (no steal) costs more than the minimum.
+ */
+export function honestSuite(record: SuiteRecord, minPassed: number, floor = Math.ceil(minPassed * 0.75)): { passed: number; problems: string[] } {
   const problems: string[] = [];
   let passed = 0;
+  let busy = 0;
   for (const s of record.scenarios) {
     if (s.outcome === 'PASSED') {
       passed++;
@@ -42,8 +55,10 @@ export function honestSuite(record: SuiteRecord, minPassed: number): { passed: n
     }
     const why = s.verdicts.filter((v) => v.outcome === 'INCONCLUSIVE');
     if (why.length === 0 || !why.every((v) => MACHINE_OR_BUDGET.test(v.explanation))) problems.push(`${s.name}: INCONCLUSIVE without a machine or budget reason: ${why.map((v) => v.explanation).join(' | ')}`);
+    else if (measuredSteal(s)) busy++;
   }
-  if (passed < minPassed) problems.push(`only ${passed} of ${record.scenarios.length} scenarios PASSED (at least ${minPassed} expected)`);
+  const required = Math.max(floor, minPassed - busy);
+  if (passed < required) problems.push(`only ${passed} of ${record.scenarios.length} scenarios PASSED (at least ${required} expected: ${minPassed}, less ${busy} INCONCLUSIVE while the host's steal was over its bound, never below ${floor})`);
   return { passed, problems };
 }
 
@@ -61,6 +76,6 @@ export async function runHonestSuite(extra: string[] = []): Promise<{ problems: 
   const run = startCli(['run', '--out', out, '--no-progress', ...extra]);
   const code = await run.done;
   const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as SuiteRecord;
-  const { passed, problems } = honestSuite(record, 11);
+  const { passed, problems } = honestSuite(record, 13);
   return { problems, stderr: problems.length ? run.stderr : '', code, expectedCode: passed === record.scenarios.length ? 0 : 1, record, out };
 }

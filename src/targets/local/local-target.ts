@@ -12,14 +12,18 @@ import { compileConfig } from '../../dataplane/control-plane.js';
 import type { Endpoint, SidecarBoot, WorkloadBehaviour, WorkloadBoot } from '../../dataplane/config.js';
 import { LocalCa } from '../../dataplane/pki.js';
 import { ProcessGroup } from './process-group.js';
+import type { Applied, Feature, LoadOptions, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
+import type { K8sObject, Support } from '../../adapters/types.js';
+import type { LoadProfile } from '../../load/profile.js';
+import type { LoadResult } from '../../load/result.js';
+import { runEmbedded } from '../../load/embedded.js';
+import { runK6 } from '../../load/k6.js';
+import { availableParallelism } from 'node:os';
+import net from 'node:net';
 
 const MAIN = fileURLToPath(new URL('../../dataplane/main.js', import.meta.url));
 
-export interface Instance {
-  service: string;
-  version: string;
-  name: string;
-  identity: string;
+export interface Instance extends Workload {
   appPort?: number;
   inboundPort: number;
   outboundPort: number;
@@ -27,23 +31,19 @@ export interface Instance {
   sidecarPid: number;
 }
 
-export interface SidecarStats {
-  instance: string;
-  service: string;
-  pid: number;
-  cpuSeconds: number;
-  rssBytes: number;
-}
-
-export type Undo = () => Promise<void>;
+export type { Undo } from '../target.js';
 
 /**
  * The local target: the Bookinfo-shaped app of echo workloads, each behind a reference sidecar in
  * its own process, plus the meshed load client; all in one process group. It plays the control
  * plane too: intents compile to per-sidecar configs, pushed to every sidecar and acknowledged.
  */
-export class LocalTarget {
+export class LocalTarget implements Target {
+  readonly label = 'reference';
+  readonly mesh = { name: 'reference' };
   readonly instances: Instance[] = [];
+  /** While the control plane is stopped, no config is pushed; sidecars keep the last one. */
+  private controlPlaneUp = true;
   private intents: Intent[] = [];
   private activeVersions = new Map<string, string[]>();
   private configVersion = 0;
@@ -121,15 +121,28 @@ export class LocalTarget {
     return out;
   }
 
+  /** The reference sidecar implements every intent (docs/adr/0003). */
+  supportAll(intents: readonly Intent[]): Support[] {
+    return intents.map(() => ({ level: 'native', via: 'reference sidecar' }));
+  }
+
+  lacks(_feature: Feature): string | undefined {
+    return undefined;
+  }
+
+  render(): K8sObject[] {
+    return [];
+  }
+
   /** Applies intents on top of those in effect; the returned undo restores the previous set. */
-  async apply(intents: Intent[]): Promise<{ undo: Undo; convergenceMs: number }> {
+  async apply(intents: readonly Intent[]): Promise<Applied> {
     const before = this.intents;
     this.intents = [...before, ...intents];
     const undo = async () => {
       this.intents = before;
       await this.push();
     };
-    return { undo, convergenceMs: await orUndo(this.push(), undo) };
+    return { undo, convergenceMs: await orUndo(this.push(), undo), evidence: [] };
   }
 
   /** Restricts a service's endpoints to some versions (the versions "running"). */
@@ -149,7 +162,9 @@ export class LocalTarget {
   }
 
   /** Makes workload instances misbehave (fail or be slow); the undo restores normal behaviour. */
-  async setBehaviour(instances: Instance[], behaviour: WorkloadBehaviour): Promise<Undo> {
+  async setBehaviour(workloads: readonly Workload[], b: Misbehaviour): Promise<Undo> {
+    const instances = workloads.map((w) => this.instance(w));
+    const behaviour: WorkloadBehaviour = { ...(b.failStatus ? { failStatus: b.failStatus } : {}), ...(b.delayMs ? { delayMs: b.delayMs } : {}) };
     const undo = async () => {
       await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', {})));
     };
@@ -157,8 +172,81 @@ export class LocalTarget {
     return undo;
   }
 
+  async failedCount(w: Workload): Promise<number> {
+    const b = (await get(this.instance(w).appPort!, '/__meshcheck/behaviour')) as { failed?: number };
+    return b.failed ?? 0;
+  }
+
+  private instance(w: Workload): Instance {
+    const i = this.instances.find((x) => x.name === w.name);
+    if (!i?.appPort) throw new InfraError(`no instance ${w.name} with a workload is running`);
+    return i;
+  }
+
+  /** Through the caller's sidecar (the meshed load client by default). */
+  load(p: LoadProfile, o: LoadOptions): Promise<LoadResult> {
+    return this.run(p, this.caller(p.caller).outboundPort, o);
+  }
+
+  /** Straight to the instance's workload, no sidecar. */
+  loadDirect(p: LoadProfile, w: Workload, o: LoadOptions): Promise<LoadResult> {
+    return this.run(p, this.instance(w).appPort!, o);
+  }
+
+  private run(p: LoadProfile, port: number, o: LoadOptions): Promise<LoadResult> {
+    // k6 runs its whole budget (it cannot be stopped early by meshcheck's sequential plan).
+    return o.engine === 'k6'
+      ? runK6(p, { via: `127.0.0.1:${port}`, processes: k6Processes(p) })
+      : runEmbedded(p, { via: `127.0.0.1:${port}`, shouldStop: o.shouldStop, onProgress: o.onProgress });
+  }
+
+  callerInstance(caller?: string): string {
+    return this.caller(caller).name;
+  }
+
+  /** A plaintext client outside the mesh connects straight to each instance's sidecar. */
+  async plaintextProbe(service: string): Promise<{ attempts: number; rejected: number; detail: string[] }> {
+    const insts = this.instancesOf(service);
+    let rejected = 0;
+    const detail: string[] = [];
+    for (const i of insts) {
+      const r = await plaintextGet(i.inboundPort, service);
+      if (r.status === undefined || r.status === 403) rejected++;
+      detail.push(`${i.name}: ${r.status === undefined ? `no HTTP response (${r.error})` : `HTTP ${r.status}`}`);
+    }
+    return { attempts: insts.length, rejected, detail };
+  }
+
+  /** The reference control plane is meshcheck's own config push: stopped, no sidecar gets a new config. */
+  async stopControlPlane(): Promise<Undo> {
+    this.controlPlaneUp = false;
+    return async () => {
+      this.controlPlaneUp = true;
+      await this.push();
+    };
+  }
+
+  /**
+   * A restart of the reference control plane: a pause, then every sidecar is sent its whole config
+   * again as a new version (each rebuilds its routes and clusters under the load).
+   */
+  async restartControlPlane(): Promise<{ downMs: number; readyMs: number }> {
+    const t0 = performance.now();
+    this.controlPlaneUp = false;
+    await new Promise((r) => setTimeout(r, RESTART_PAUSE_MS));
+    const down = performance.now();
+    this.controlPlaneUp = true;
+    await this.push();
+    return { downMs: Number((down - t0).toFixed(1)), readyMs: Number((performance.now() - down).toFixed(1)) };
+  }
+
+  describe(): Record<string, unknown> {
+    return { mesh: 'reference', convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(2))) };
+  }
+
   /** Pushes the current config to every sidecar and waits for each to acknowledge it; returns ms taken. */
   private async push(): Promise<number> {
+    if (!this.controlPlaneUp) throw new InfraError('the mesh control plane is stopped: a change cannot reach the sidecars until it runs again');
     const version = ++this.configVersion;
     const endpoints = this.endpoints();
     const start = performance.now();
@@ -204,6 +292,31 @@ export class LocalTarget {
  * Extra Node.js flags for every reference sidecar, from $MESHCHECK_SIDECAR_NODE_ARGS (space-separated),
  * e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them (Node refuses --cpu-prof in NODE_OPTIONS).
  */
+/** How long a reference control-plane restart leaves the sidecars without a control plane. */
+const RESTART_PAUSE_MS = 500;
+
+function plaintextGet(port: number, host: string): Promise<{ status?: number; error?: string }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = '';
+    s.setTimeout(3000, () => s.destroy(new Error('timeout')));
+    s.on('connect', () => s.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    s.on('data', (d) => (buf += d.toString('latin1')));
+    s.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    s.on('close', () => {
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf);
+      resolve(m ? { status: Number(m[1]) } : { error: 'connection closed without a response' });
+    });
+  });
+}
+
+/** k6 processes for a profile: $MESHCHECK_K6_PROCESSES, else one per 1000 rps (at most the cores). */
+function k6Processes(p: LoadProfile): number {
+  const fixed = Number(process.env.MESHCHECK_K6_PROCESSES);
+  if (fixed >= 1) return Math.floor(fixed);
+  return Math.max(1, Math.min(availableParallelism(), Math.ceil((p.rps ?? 0) / 1000)));
+}
+
 export function sidecarNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env.MESHCHECK_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }

@@ -23,16 +23,21 @@ interface Reply {
 export class ProcessGroup {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (r: Reply) => void; what: string; log: string }>();
-  private readonly exitWatchers = new Map<number, (r: Reply) => void>();
+  /** Children started here that have exited, by pid: their exit and log, for a wait that should stop. */
+  private readonly exits = new Map<number, { what: string; log: string; code: number | null; signal: string | null }>();
+  private readonly started = new Map<number, { what: string; log: string }>();
   private stopped = false;
 
   private constructor(private readonly leader: ChildProcess, readonly pgid: number, private readonly logDir: string) {
     leader.on('message', (r: Reply) => {
       const w = this.waiting.get(r.id);
+      if (r.exited && r.pid) {
+        this.exits.set(r.pid, { ...(this.started.get(r.id) ?? { what: `pid ${r.pid}`, log: '' }), ...r.exited });
+      }
       if (w && (r.ready || r.error || r.exited)) {
         this.waiting.delete(r.id);
         w.resolve(r);
-      } else if (r.exited) this.exitWatchers.get(r.id)?.(r);
+      }
     });
   }
 
@@ -48,6 +53,7 @@ export class ProcessGroup {
   async spawn(name: string, command: string, args: string[], readyLine = true): Promise<Record<string, unknown> & { pid: number }> {
     const id = ++this.nextId;
     const log = join(this.logDir, `${name}.log`);
+    this.started.set(id, { what: name, log });
     const reply = await new Promise<Reply>((resolve) => {
       this.waiting.set(id, { resolve, what: name, log });
       this.leader.send({ id, command, args, logFile: log, readyLine });
@@ -60,6 +66,22 @@ export class ProcessGroup {
       throw new InfraError(`starting ${name}: ${why} (log: ${log})`);
     }
     return { ...(reply.ready ?? {}), pid: reply.pid! };
+  }
+
+  /**
+   * Why a child started here is no longer running (its exit, with the end of its log), or undefined
+   * while it runs: a wait for it to become ready stops at once instead of running into its timeout.
+   */
+  exitOf(pid: number): string | undefined {
+    const e = this.exits.get(pid);
+    if (!e || this.stopped) return undefined;
+    let tail = '';
+    try {
+      tail = readFileSync(e.log, 'utf8').trim().split('\n').slice(-5).join(' | ');
+    } catch {
+      /* no log */
+    }
+    return `${e.what} exited with ${e.code ?? e.signal}${tail ? `: ${tail}` : ''} (log: ${e.log})`;
   }
 
   /** SIGTERM to the whole group, then SIGKILL after the grace period; waits until the leader is gone. */
@@ -110,6 +132,16 @@ function groupRunning(pgid: number): boolean {
     }
   }
   return false;
+}
+
+/** Whether a process exists (signal 0). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function groupAlive(pgid: number): boolean {

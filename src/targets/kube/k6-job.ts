@@ -1,0 +1,186 @@
+/**
+ * Load in the cluster: the k6 script meshcheck renders for the local engine, in a ConfigMap, run by
+ * the stock k6 image as a Job in the run's namespace (meshed like the load client: its
+ * ServiceAccount, the namespace's injection), or as a k6-operator TestRun when that CRD is installed.
+ * Each k6 process writes its JSON output (one point per request) and a marked summary line to
+ * stdout; meshcheck reads them back from the pods' logs and merges them request by request, as it
+ * does for local k6 processes.
+ */
+import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { K8sObject, RenderContext } from '../../adapters/types.js';
+import { obj, OUTSIDE_THE_MESH } from '../../adapters/common.js';
+import { InfraError } from '../../errors.js';
+import { k6ExitMeaning, k6OutputOfLog, renderK6Script, splitProfile, type K6Output } from '../../load/k6.js';
+import type { LoadProfile } from '../../load/profile.js';
+import { eventually } from '../../util/eventually.js';
+
+/** The stock k6 image, the version scripts/build-k6.sh builds for the local engine; --k6-image for a mirror. */
+export const K6_IMAGE = 'docker.io/grafana/k6:2.2.0';
+
+export interface K6JobOptions {
+  ctx: RenderContext;
+  /** Job (or TestRun) name; its ConfigMap is NAME-script. */
+  name: string;
+  /** http://service:port the load goes to (through the pod's sidecar). */
+  url: string;
+  image?: string;
+  /** k6 processes at once (pods); the rate and the budget are split between them. */
+  parallelism?: number;
+  /** Where the data plane's sidecar takes a quit request once k6 is done (Istio: pilot-agent's). */
+  quitUrl?: string;
+}
+
+// json=- is k6's stdout (a pod's log), whatever stdout is.
+const ARGS = ['run', '--quiet', '--no-color', '--address', '', '--out', 'json=-'];
+
+/** Istio's sidecar keeps a Job's pod running after k6 ends unless told to quit (pilot-agent's endpoint). */
+export const ISTIO_QUIT_URL = 'http://127.0.0.1:15020/quitquitquit';
+
+/** The ConfigMap with one script per k6 process and an Indexed Job whose pod N runs script N. */
+export function k6Job(p: LoadProfile, o: K6JobOptions): K8sObject[] {
+  const shares = splitProfile(p, o.parallelism ?? 1);
+  const scripts = Object.fromEntries(shares.map((share, i) => [`load-${i}.js`, renderK6Script(share, { url: o.url, summaryFile: 'stdout' })]));
+  const run = `k6 ${ARGS.map((a) => (a === '' ? "''" : a)).join(' ')} /scripts/load-$JOB_COMPLETION_INDEX.js; code=$?`;
+  const quit = o.quitUrl ? `; wget -q -O- --post-data '' ${o.quitUrl} >/dev/null 2>&1 || true` : '';
+  return [
+    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data: scripts }),
+    obj(o.ctx, 'batch/v1', 'Job', o.name, {
+      spec: {
+        completionMode: 'Indexed', completions: shares.length, parallelism: shares.length, backoffLimit: 0,
+        template: {
+          metadata: { labels: { app: o.ctx.loadClient, 'meshcheck.io/load': o.name } },
+          spec: {
+            restartPolicy: 'Never', serviceAccountName: o.ctx.loadClient,
+            containers: [{
+              name: 'k6', image: o.image ?? K6_IMAGE, command: ['sh', '-c', `${run}${quit}; exit $code`],
+              env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],
+              volumeMounts: [{ name: 'scripts', mountPath: '/scripts' }],
+            }],
+            volumes: [{ name: 'scripts', configMap: { name: `${o.name}-script` } }],
+          },
+        },
+      },
+    }),
+  ];
+}
+
+/**
+ * The same load as a k6-operator TestRun: one script for the whole profile; the operator splits it
+ * over `parallelism` runner pods (k6's execution segments), whose logs are read the same way.
+ */
+export function k6TestRun(p: LoadProfile, o: K6JobOptions): K8sObject[] {
+  return [
+    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data: { 'load.js': renderK6Script(p, { url: o.url, summaryFile: 'stdout' }) } }),
+    obj(o.ctx, 'k6.io/v1alpha1', 'TestRun', o.name, {
+      spec: {
+        parallelism: Math.max(1, o.parallelism ?? 1),
+        script: { configMap: { name: `${o.name}-script`, file: 'load.js' } },
+        arguments: ARGS.slice(1).filter((a) => a !== '' && a !== '--address').join(' '),
+        quiet: 'true',
+        runner: {
+          image: o.image ?? K6_IMAGE, serviceAccountName: o.ctx.loadClient,
+          metadata: { labels: { app: o.ctx.loadClient, 'meshcheck.io/load': o.name } },
+          env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],
+        },
+      },
+    }),
+  ];
+}
+
+/** One pod of a finished Job: its name, its container's log and exit code. */
+export interface JobPodLog { pod: string; log: string; code: number | null }
+
+/**
+ * Waits for a Job to complete, then reads each pod's log of `container` through the API server
+ * (pods/log, which the node's kubelet serves) with the container's exit code. A failed Job is an
+ * infrastructure error.
+ */
+export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string, container: string, timeoutMs: number): Promise<JobPodLog[]> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  // The wait retries what it throws (an API server away for a moment), so a failed Job is its answer.
+  const end = await eventually(async () => {
+    const job = await batch.readNamespacedJob({ name, namespace });
+    const done = job.status?.conditions?.find((c) => (c.type === 'Failed' || c.type === 'Complete') && c.status === 'True');
+    return done && { failed: done.type === 'Failed', why: `${done.reason ?? ''} ${done.message ?? ''}`.trim() };
+  }, { timeoutMs, intervalMs: 1000, describe: `the Job ${name} in ${namespace} to complete` });
+  if (end.failed) throw new InfraError(`the Job ${name} failed: ${end.why}`);
+  const core = kc.makeApiClient(CoreV1Api);
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: `meshcheck.io/load=${name}` });
+  const out: JobPodLog[] = [];
+  for (const pod of pods.items) {
+    const log = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container });
+    const code = pod.status?.containerStatuses?.find((c) => c.name === container)?.state?.terminated?.exitCode ?? null;
+    out.push({ pod: pod.metadata!.name!, log, code });
+  }
+  return out;
+}
+
+/** A k6 Job's output, pod by pod: a k6 that was interrupted or could not run is an infrastructure error with the end of its log. */
+export async function k6JobOutputs(kc: KubeConfig, namespace: string, name: string, timeoutMs: number): Promise<K6Output[]> {
+  return (await jobPodLogs(kc, namespace, name, 'k6', timeoutMs)).map(({ pod, log, code }) => {
+    const m = k6ExitMeaning(code);
+    if (m.outcome === 'interrupted' || m.outcome === 'broken') throw new InfraError(`${m.text} in pod ${pod}; k6 said: ${log.trim().split('\n').filter((l) => !l.startsWith('{')).slice(-5).join(' | ')}`);
+    return k6OutputOfLog(log, code);
+  });
+}
+
+/** The line the plaintext probe prints per instance. */
+export const PROBE_MARK = 'MESHCHECK_PROBE';
+
+/**
+ * The plaintext probe in the cluster: a Job outside the mesh (no sidecar, the namespace's default
+ * ServiceAccount) whose k6 sends one plain HTTP request straight to each instance's
+ * pod address, past any route, and prints one marked line per instance: its status, or the error
+ * when no HTTP response came back (a sidecar under STRICT mTLS refuses the plaintext connection).
+ */
+export function plaintextProbeJob(o: { ctx: RenderContext; name: string; service: string; targets: { instance: string; address: string }[]; image?: string }): K8sObject[] {
+  const script = `// Rendered by meshcheck: the plaintext probe; do not edit.
+import http from 'k6/http';
+
+export const options = { vus: 1, iterations: 1 };
+const targets = ${JSON.stringify(o.targets)};
+
+export default function () {
+  for (const t of targets) {
+    const res = http.get('http://' + t.address + '/', { headers: { Host: ${JSON.stringify(o.service)} }, timeout: '5s', responseType: 'text' });
+    console.log('${PROBE_MARK} ' + JSON.stringify({ instance: t.instance, status: res.status, error: res.error || '' }));
+  }
+}
+
+// No end-of-test summary: the log holds only the marked lines.
+export function handleSummary() { return {}; }
+`;
+  return [
+    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data: { 'probe.js': script } }),
+    obj(o.ctx, 'batch/v1', 'Job', o.name, {
+      spec: {
+        completions: 1, parallelism: 1, backoffLimit: 0,
+        template: {
+          metadata: { labels: { app: 'plaintext-client', 'meshcheck.io/load': o.name, ...OUTSIDE_THE_MESH.labels }, annotations: OUTSIDE_THE_MESH.annotations },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{
+              name: 'probe', image: o.image ?? K6_IMAGE,
+              // k6's console output, raw (the message alone, one per line), on stderr: the pod's log.
+              command: ['sh', '-c', "k6 run --quiet --no-color --address '' --log-format raw /scripts/probe.js 2>&1"],
+              env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],
+              volumeMounts: [{ name: 'scripts', mountPath: '/scripts' }],
+            }],
+            volumes: [{ name: 'scripts', configMap: { name: `${o.name}-script` } }],
+          },
+        },
+      },
+    }),
+  ];
+}
+
+/** What the probe saw: per instance, refused (no HTTP response, or 403) or let through. */
+export function probeResult(log: string): { attempts: number; rejected: number; detail: string[] } {
+  const seen = log.split('\n').filter((l) => l.startsWith(`${PROBE_MARK} `)).map((l) => JSON.parse(l.slice(PROBE_MARK.length + 1)) as { instance: string; status: number; error: string });
+  let rejected = 0;
+  const detail = seen.map((r) => {
+    if (r.status === 0 || r.status === 403) rejected++;
+    return `${r.instance}: ${r.status === 0 ? `no HTTP response (${r.error})` : `HTTP ${r.status}`}`;
+  });
+  return { attempts: seen.length, rejected, detail };
+}
