@@ -6,6 +6,7 @@
 #                    modules with local paths, so `go install` cannot build them directly)
 #   etcd            (go.etcd.io/etcd/server/v3, also through a wrapper module for the same reason)
 #   kwok            (sigs.k8s.io/kwok: simulated nodes, so a cluster without kubelets rolls out workloads)
+#   kubectl, helm   (what `meshcheck install` drives; used from PATH first, these where PATH has none)
 # Idempotent: a binary that already reports the pinned version is not rebuilt.
 # Cache: $MESHCHECK_TOOLS_DIR, else ${XDG_CACHE_HOME:-~/.cache}/meshcheck/tools. Go's own module and
 # build caches are used as they are, so a second cold build only links.
@@ -25,12 +26,14 @@ export GOFLAGS=-trimpath CGO_ENABLED=0 GOTOOLCHAIN=local
 log() { echo "build-kube-tools: $*" >&2; }
 
 have() { # have BINARY EXPECTED-SUBSTRING-OF-VERSION-OUTPUT
-  [ -x "$BIN/$1" ] && "$BIN/$1" --version 2>/dev/null | grep -q -- "$2"
+  local args=(--version)
+  [ "$1" = kubectl ] && args=(version --client)
+  [ -x "$BIN/$1" ] && "$BIN/$1" "${args[@]}" 2>/dev/null | grep -q -- "$2"
 }
 
 # The control plane: kube-apiserver (every tier), kube-controller-manager and kube-scheduler (the kube
 # tier's cluster, with kwok's simulated nodes). Built together: they share most of their packages.
-CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
+CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 missing=()
 for c in "${CMDS[@]}"; do
   if have "$c" "v$KUBE_VERSION"; then log "$c v$KUBE_VERSION cached in $BIN"; else missing+=("$c"); fi
@@ -53,8 +56,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   MINOR=$(echo "$KUBE_VERSION" | cut -d. -f2)
   OUT="$BIN/.build-$$"
   mkdir -p "$OUT"
-  go build -ldflags "-s -w -X $V.gitVersion=v$KUBE_VERSION -X $V.gitMajor=1 -X $V.gitMinor=$MINOR -X $V.gitTreeState=clean" -o "$OUT/" "${PKGS[@]}"
-  for c in "${missing[@]}"; do mv "$OUT/$c" "$BIN/$c"; log "$c built: $("$BIN/$c" --version)"; done
+  CV=k8s.io/client-go/pkg/version
+  go build -ldflags "-s -w -X $V.gitVersion=v$KUBE_VERSION -X $V.gitMajor=1 -X $V.gitMinor=$MINOR -X $V.gitTreeState=clean -X $CV.gitVersion=v$KUBE_VERSION -X $CV.gitMajor=1 -X $CV.gitMinor=$MINOR" -o "$OUT/" "${PKGS[@]}"
+  for c in "${missing[@]}"; do mv "$OUT/$c" "$BIN/$c"; log "$c built"; done
   rmdir "$OUT"
 fi
 
@@ -82,5 +86,17 @@ else
   rm -rf "$TOOLS/share/kwok-stage" && mkdir -p "$TOOLS/share"
   cp -r "$(go env GOMODCACHE)/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage" "$TOOLS/share/kwok-stage" && chmod -R u+w "$TOOLS/share/kwok-stage"
   log "kwok built: $("$BIN/kwok" --version 2>&1 | head -n 1)"
+fi
+# helm: meshcheck install's Helm, for machines without one (a cluster's charts are installed with it).
+HELM_VERSION="${MESHCHECK_HELM_VERSION:-4.3.2}"
+if have helm "v$HELM_VERSION"; then
+  log "helm v$HELM_VERSION cached in $BIN"
+else
+  log "building helm v$HELM_VERSION (cold: 2-4 min)"
+  enter_wrapper_module "$TOOLS/src/helm-$HELM_VERSION"
+  go get "helm.sh/helm/v4/cmd/helm@v$HELM_VERSION"
+  go build -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=v$HELM_VERSION" -o "$BIN/helm.tmp" helm.sh/helm/v4/cmd/helm
+  mv "$BIN/helm.tmp" "$BIN/helm"
+  log "helm built: $("$BIN/helm" version --short)"
 fi
 echo "$BIN"

@@ -6,6 +6,8 @@ export const timeouts = {
   convergenceMs: 5_000,
   /** Prometheus must answer and have scraped within this. */
   prometheusReadyMs: 20_000,
+  /** A cluster's Prometheus (scrape intervals of 15-60 s) must have scraped the run's pods within this. */
+  clusterPrometheusScrapeMs: 150_000,
   /** Grace after SIGTERM before SIGKILL when stopping children. */
   stopGraceMs: 2_000,
   /** Slack added to a load run's planned duration before it is cut off. */

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { profile } from '../src/load/profile.js';
 import { k6ExitMeaning, k6OutputOfLog, mergeK6, runK6, splitProfile } from '../src/load/k6.js';
 import { appContext } from '../src/adapters/registry.js';
-import { k6Job } from '../src/targets/kube/k6-job.js';
+import { k6Job, OUTSIDE } from '../src/targets/kube/k6-job.js';
 import { runK6PodsHere } from './helpers/k6-pods.js';
 
 let server: Server;
@@ -55,7 +55,7 @@ test('splitting a profile keeps the budget and the total rate', () => {
 test("the kube target's k6 Job: its pods' commands, run here on the real k6, give logs that merge into the same kind of result", async () => {
   const p = profile({ service: 'reviews', requests: 300, rps: 300 });
   // The Job as the cluster gets it: two indexed pods, each running its share's script from the ConfigMap.
-  const objects = k6Job(p, { ctx: appContext('shop', '1.31', 'run-1'), name: 'k6-1', url: `http://127.0.0.1:${port}`, parallelism: 2 });
+  const objects = k6Job(p, { ctx: appContext('shop', '1.31', 'run-1'), name: 'k6-1', url: `http://127.0.0.1:${port}`, parallelism: 2, pod: OUTSIDE });
   expect((objects[1] as unknown as { spec: { completions: number } }).spec.completions).toBe(2);
   const outputs = (await runK6PodsHere(objects)).map((log) => k6OutputOfLog(log, 0));
   // Each pod sent its share (k6 may also count one arrival past the budget as dropped; the merge caps that).

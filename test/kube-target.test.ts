@@ -17,6 +17,7 @@ import { Applier, apiCall } from '../src/kube/apply.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { eventually } from '../src/util/eventually.js';
 import { doneWithin, startCli, tmpOut } from './helpers/cli.js';
+import { consulStandIn } from './helpers/consul-stand-in.js';
 
 let cluster: TestCluster;
 let istiodUrl: string;
@@ -241,13 +242,15 @@ test('409 conflicts and 429 throttling from the API server are retried: the run 
 }, 300_000);
 
 test('the k6 Job, the k6-operator TestRun and the plaintext probe Job meshcheck renders are accepted by the API server', async () => {
-  const { k6Job, k6TestRun, plaintextProbeJob, ISTIO_QUIT_URL } = await import('../src/targets/kube/k6-job.js');
-  const { appContext } = await import('../src/adapters/registry.js');
+  const { callerPod, k6Job, k6TestRun, plaintextProbeJob } = await import('../src/targets/kube/k6-job.js');
+  const { appContext, adapterFor } = await import('../src/adapters/registry.js');
+  const istio = adapterFor('istio').adapter;
   const { profile } = await import('../src/load/profile.js');
   const { serverSideApply } = await import('../src/targets/kube/client.js');
   const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'k6-check' } } });
-  const o = { ctx: appContext('k6-check', '1.31', 'run-1'), name: 'k6-1', url: 'http://reviews:9080', parallelism: 3, quitUrl: ISTIO_QUIT_URL };
+  const ctx = appContext('k6-check', '1.31', 'run-1');
+  const o = { ctx, name: 'k6-1', url: 'http://reviews:9080', parallelism: 3, quitUrl: istio.sidecar!.quitUrl, pod: callerPod(istio.workload(ctx), 'productpage') };
   const p = profile({ service: 'reviews', requests: 3000, rps: 3000 });
   const probe = plaintextProbeJob({ ctx: o.ctx, name: 'probe-3', service: 'reviews', targets: [{ instance: 'reviews-v1-x', address: '10.244.0.7:9080' }] });
   const objects = [...k6Job(p, o), ...k6TestRun(p, { ...o, name: 'k6-2' }), ...probe];
@@ -259,8 +262,8 @@ test('the k6 Job, the k6-operator TestRun and the plaintext probe Job meshcheck 
 }, 90_000);
 
 test("a k6 Job's output is read back from its pod's log through the API server (kwok serves it from a file) and merged as k6's own", async () => {
-  const { k6Job, k6JobOutputs } = await import('../src/targets/kube/k6-job.js');
-  const { appContext } = await import('../src/adapters/registry.js');
+  const { callerPod, k6Job, k6JobOutputs } = await import('../src/targets/kube/k6-job.js');
+  const { appContext, adapterFor } = await import('../src/adapters/registry.js');
   const { profile } = await import('../src/load/profile.js');
   const { k6OutputOfLog, mergeK6 } = await import('../src/load/k6.js');
   const { runK6PodsHere } = await import('./helpers/k6-pods.js');
@@ -268,7 +271,8 @@ test("a k6 Job's output is read back from its pod's log through the API server (
   const server = createServer((_req, res) => res.writeHead(200, { 'x-meshcheck-version': 'v1' }).end('{}'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const p = profile({ service: 'reviews', requests: 200, rps: 200 });
-  const o = { ctx: appContext('k6-logs', '1.31', 'run-1'), name: 'k6-1', url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, parallelism: 1 };
+  const ctx = appContext('k6-logs', '1.31', 'run-1');
+  const o = { ctx, name: 'k6-1', url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, parallelism: 1, pod: callerPod(adapterFor('istio').adapter.workload(ctx), ctx.loadClient) };
   const [log] = await runK6PodsHere(k6Job(p, o));
   server.close();
   // As a container runtime writes it (the CRI log format the kubelet, and kwok, read): time, stream, tag, line.
@@ -317,7 +321,7 @@ test("the guardrail: OSM's mesh-wide MeshConfig in osm-system is not changed unl
   // Allowed, the guardrail lets it through; what stops it then is the next thing not built for OSM.
   const allowed = await outcome(['--allow-changes-in', 'osm-system']);
   expect(allowed).toMatchObject({ code: 3, outcomes: ['BROKEN'] });
-  expect(allowed.error).toMatch(/^the kube target has no "in effect" signal for osm in this version/);
+  expect(allowed.error).toMatch(/^the kube target has no "in effect" signal on osm for .*MeshConfig \(config\.openservicemesh\.io\/v1alpha\d\).*\(osm writes no status on them\), so it does not apply policy it could not wait on/);
   await namespacesGone();
   expect(differences(before, await snapshot())).toEqual([]);
 }, 330_000);
@@ -363,6 +367,61 @@ test('bad kube options are usage errors naming the option (exit 2)', async () =>
     expect(run.stderr).toMatch(message);
   }
 }, 60_000);
+
+test("Consul: applied, waited on until consul-k8s's Synced status says the entries are in Consul (a stand-in writes it here), undone; a failed sync is BROKEN with Consul's reason", async () => {
+  await namespacesGone();
+  const before = await snapshot();
+  const kinds = ['servicedefaults', 'serviceresolvers', 'servicesplitters', 'servicerouters', 'serviceintentions'].map((plural) => ({ plural, version: 'v1alpha1' }));
+  const consul = async (fail: Record<string, string>, env: Record<string, string> = {}, feature = 'features/traffic-shifting.feature:4') => {
+    const standIn = consulStandIn(cluster.kubeconfig, kinds, fail);
+    const out = tmpOut();
+    try {
+      const run = startCli(['run', feature, '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--no-progress', '--mesh', 'consul', '--out', out], undefined, env);
+      const code = await doneWithin(run, 200_000);
+      const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+      return { code, record, synced: standIn.synced, stderr: run.stderr };
+    } finally {
+      await standIn.stop();
+    }
+  };
+  const ok = await consul({});
+  expect(ok.code).toBe(3);
+  expect(ok.record.scenarios.map((s) => s.outcome)).toEqual(['BROKEN']);
+  expect(ok.record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*consul's controllers reported it in effect, and it is undone$/);
+  expect(ok.record.scenarios[0]!.convergenceMs).toHaveLength(1);
+  // The scenario's splitter was synced (and the wait saw it) before the run went on.
+  expect(ok.synced).toContain('ServiceSplitter reviews True');
+  await namespacesGone();
+  // The workload's own intentions for reviews are replaced by the scenario's (only productpage may
+  // call) and put back by the undo, which waits until consul-k8s has synced them again.
+  const authz = await consul({}, { MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS: '30000' }, 'features/authorization.feature:4');
+  expect(authz.code).toBe(3);
+  expect(authz.record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*consul's controllers reported it in effect, and it is undone$/);
+  expect(authz.record.scenarios[0]!.error).not.toMatch(/cleanup:/);
+  // Synced as the workload made them, as the scenario changed them, and as the undo put them back.
+  expect(authz.synced.filter((x) => x === 'ServiceIntentions reviews True').length).toBeGreaterThanOrEqual(3);
+  await namespacesGone();
+  const refused = await consul({ ServiceSplitter: 'writing config entry to consul: Unexpected response code: 500 (stand-in refusal)' }, { MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS: '4000' });
+  expect(refused.code).toBe(3);
+  expect(refused.record.scenarios[0]!.error).toMatch(/^timed out after 4000ms waiting for consul to have the change in effect: ServiceSplitter meshcheck-\S+\/reviews: Synced False: ConsulAgentError: writing config entry to consul: Unexpected response code: 500 \(stand-in refusal\)$/);
+  await namespacesGone();
+  expect(differences(before, await snapshot())).toEqual([]);
+}, 480_000);
+
+test('Linkerd reads the namespace default policy when a pod starts: applied, the app restarted and rolled out, undone and restarted again', async () => {
+  await namespacesGone();
+  const before = await snapshot();
+  const out = tmpOut();
+  const run = kube(['features/mtls.feature:11', '--mesh', 'linkerd', '--out', out]);
+  expect(await doneWithin(run, 300_000)).toBe(3);
+  const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+  expect(record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*linkerd's controllers reported it in effect and the app's pods restarted to read it, and it is undone$/);
+  // Once for the policy, once for its undo.
+  expect(run.stderr.match(/kube: restarting the app's pods: linkerd reads Namespace meshcheck-\S+ when a pod starts/g)).toHaveLength(2);
+  expect(record.scenarios[0]!.error).not.toMatch(/cleanup:/);
+  await namespacesGone();
+  expect(differences(before, await snapshot())).toEqual([]);
+}, 400_000);
 
 // Last: after the restart the cluster's own controllers (kwok's included) reconnect in their own time.
 test('the API server restarting in the middle of a run: meshcheck retries, the run ends as it would have, and every object is as it was', async () => {

@@ -7,7 +7,8 @@ import { describeIntent, describeSupport, toYaml } from '../plan/plan.js';
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, Support } from './types.js';
 import { unsupportedOf } from '../session/capability.js';
-import { PATCH_ANNOTATION } from './common.js';
+import { ECHO_CONFIGMAP, IMAGES, imageRef, PATCH_ANNOTATION } from './common.js';
+import { ECHO_SCRIPT_FILE } from '../workload/echo-script.js';
 import { INTENT_KINDS } from '../intents/types.js';
 
 const GOLDENS = join(process.cwd(), 'test', 'goldens');
@@ -162,6 +163,42 @@ describe('adapters', () => {
     expect(services('osm')).toEqual(expect.arrayContaining(['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3']));
     expect(services('istio')).not.toContain('reviews-v1');
     expect(services('consul')).not.toContain('reviews-v1');
+  });
+
+  test("the workload's app is the echo script from a ConfigMap in a stock Node image; each mesh keeps its sidecar off the echo's direct port", () => {
+    const skip: Record<string, string> = {
+      istio: 'traffic.sidecar.istio.io/excludeInboundPorts', linkerd: 'config.linkerd.io/skip-inbound-ports',
+      consul: 'consul.hashicorp.com/transparent-proxy-exclude-inbound-ports', osm: 'openservicemesh.io/inbound-port-exclusion-list',
+    };
+    for (const [mesh, annotation] of Object.entries(skip)) {
+      const { adapter, version } = adapterFor(mesh);
+      const w = adapter.workload(appContext('shop', version, 'run-1'));
+      const cm = w.find((o) => o.kind === 'ConfigMap' && o.metadata.name === ECHO_CONFIGMAP) as unknown as { data: Record<string, string> };
+      expect(cm.data['echo.mjs']).toBe(readFileSync(ECHO_SCRIPT_FILE, 'utf8'));
+      const deployments = w.filter((o) => o.kind === 'Deployment');
+      // productpage, reviews v1-v3, ratings and the load client.
+      expect(deployments).toHaveLength(6);
+      for (const d of deployments) {
+        const t = specOf<{ template: { metadata: { annotations: Record<string, string> }; spec: { containers: { image: string; command: string[]; env: { name: string; value?: string }[]; readinessProbe: { httpGet: { port: number } } }[] } } }>(d).template;
+        const c = t.spec.containers[0]!;
+        expect(c.image).toBe(IMAGES.app);
+        expect(c.command).toEqual(['node', '/meshcheck/echo.mjs']);
+        expect(c.readinessProbe.httpGet.port).toBe(9081);
+        expect(t.metadata.annotations[annotation]).toBe('9081');
+      }
+      const reviews = specOf<{ template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }>(deployments.find((d) => d.metadata.name === 'reviews-v2')).template.spec.containers[0]!.env;
+      expect(reviews).toEqual(expect.arrayContaining([{ name: 'MESHCHECK_VERSION', value: 'v2' }, { name: 'MESHCHECK_UPSTREAM_URL', value: 'http://ratings:9080' }]));
+    }
+  });
+
+  test('--image-mirror: every image meshcheck deploys comes from the mirror, its path kept', () => {
+    expect(imageRef('docker.io/grafana/k6:2.2.0', 'registry.example.com/mirror/')).toBe('registry.example.com/mirror/grafana/k6:2.2.0');
+    expect(imageRef(IMAGES.app)).toBe(IMAGES.app);
+    const { adapter, version } = adapterFor('linkerd');
+    const ctx = { ...appContext('shop', version), imageMirror: 'mirror.local:5000' };
+    const images = [...adapter.workload(ctx), ...adapter.render({ kind: 'FaultAbort', service: 'reviews', percent: 10, httpStatus: 503 }, ctx).objects]
+      .filter((o) => o.kind === 'Deployment').map((d) => specOf<{ template: { spec: { containers: { image: string }[] } } }>(d).template.spec.containers[0]!.image);
+    expect(new Set(images)).toEqual(new Set(['mirror.local:5000/library/node:22.12.0-alpine', 'mirror.local:5000/envoyproxy/envoy:v1.35.3']));
   });
 
   test('bad --mesh values are usage errors naming the option', () => {

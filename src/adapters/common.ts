@@ -1,19 +1,31 @@
 import { stringify } from 'yaml';
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, RenderContext, Rendered, Support, WorkloadShape } from './types.js';
+import { echoScript } from '../workload/echo-script.js';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshcheck' } as const;
 export const RUN_ID_LABEL = 'meshcheck.io/run-id';
 /** Marks an object meshcheck patches (server-side apply of a few fields) rather than creates. */
 export const PATCH_ANNOTATION = 'meshcheck.io/patch';
 
-/** Pinned images of the workload meshcheck deploys on a cluster. */
+/** Pinned public images of what meshcheck deploys on a cluster (none of them built by meshcheck). */
 export const IMAGES = {
-  /** Kubernetes' e2e test server: `netexec` serves HTTP echo endpoints. */
-  app: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
+  /** A stock Node.js image: it runs meshcheck's echo workload (src/workload/echo.mjs) from a ConfigMap. */
+  app: 'docker.io/library/node:22.12.0-alpine',
   /** Envoy, for the error and delay backends that emulate faults on meshes without fault injection. */
   envoy: 'docker.io/envoyproxy/envoy:v1.35.3',
 } as const;
+
+/**
+ * An image as the cluster should pull it: from the mirror when one is named (`--image-mirror
+ * registry.example.com/mirror` turns docker.io/grafana/k6:2.2.0 into
+ * registry.example.com/mirror/grafana/k6:2.2.0: the registry host is replaced, the path kept).
+ */
+export function imageRef(ref: string, mirror?: string): string {
+  if (!mirror) return ref;
+  const slash = ref.indexOf('/');
+  return `${mirror.replace(/\/+$/, '')}/${slash < 0 ? ref : ref.slice(slash + 1)}`;
+}
 
 /** Labels every object carries: managed-by, and the run id when rendering for a run. */
 export function labels(ctx: RenderContext, extra: Record<string, string> = {}): Record<string, string> {
@@ -199,7 +211,7 @@ export function faultBackend(ctx: RenderContext, p: ServicePolicy, kind: 'abort'
           metadata: { labels: app, annotations: podAnnotations },
           spec: {
             serviceAccountName: name,
-            containers: [{ name: 'envoy', image: IMAGES.envoy, args: ['-c', '/etc/envoy/envoy.yaml'], ports: [{ name: 'http', containerPort: ctx.port }], volumeMounts: [{ name: 'config', mountPath: '/etc/envoy' }] }],
+            containers: [{ name: 'envoy', image: imageRef(IMAGES.envoy, ctx.imageMirror), args: ['-c', '/etc/envoy/envoy.yaml'], ports: [{ name: 'http', containerPort: ctx.port }], volumeMounts: [{ name: 'config', mountPath: '/etc/envoy' }] }],
             volumes: [{ name: 'config', configMap: { name } }],
           },
         },
@@ -215,12 +227,17 @@ export function renderWorkload(ctx: RenderContext, o: {
   shape: WorkloadShape;
   namespace: { labels?: Record<string, string>; annotations?: Record<string, string> };
   pod: (service: string, version: string) => Record<string, string>;
+  /** The pod annotations that keep the sidecar off an inbound port (the echo's direct port). */
+  skipInbound: (port: number) => Record<string, string>;
   /** An origin Service per service (for fault backends to forward to without re-entering the route). */
   origin?: boolean;
 }): K8sObject[] {
-  const out: K8sObject[] = [obj(ctx, 'v1', 'Namespace', ctx.namespace, {}, { namespace: false, labels: o.namespace.labels, annotations: o.namespace.annotations })];
+  const out: K8sObject[] = [
+    obj(ctx, 'v1', 'Namespace', ctx.namespace, {}, { namespace: false, labels: o.namespace.labels, annotations: o.namespace.annotations }),
+    obj(ctx, 'v1', 'ConfigMap', ECHO_CONFIGMAP, { data: { 'echo.mjs': echoScript() } }),
+  ];
   const port = [{ name: 'http', port: ctx.port, targetPort: ctx.port }];
-  const all = [...ctx.services, { name: ctx.loadClient, versions: ['v1'] }];
+  const all = [...ctx.services, { name: ctx.loadClient, versions: ['v1'], upstream: undefined }];
   for (const s of all) {
     out.push(obj(ctx, 'v1', 'ServiceAccount', s.name, {}));
     out.push(obj(ctx, 'v1', 'Service', s.name, { spec: { selector: { app: s.name }, ports: port } }));
@@ -229,33 +246,39 @@ export function renderWorkload(ctx: RenderContext, o: {
     }
     if (o.origin && s.name !== ctx.loadClient) out.push(obj(ctx, 'v1', 'Service', originName(s.name), { spec: { selector: { app: s.name }, ports: port } }));
     for (const v of s.versions) {
-      const isClient = s.name === ctx.loadClient;
-      const args = isClient ? ['pause'] : ['netexec', `--http-port=${ctx.port}`];
+      const env = [
+        { name: 'MESHCHECK_SERVICE', value: s.name }, { name: 'MESHCHECK_VERSION', value: v },
+        { name: 'MESHCHECK_INSTANCE', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'MESHCHECK_PORT', value: String(ctx.port) }, { name: 'MESHCHECK_DIRECT_PORT', value: String(ctx.directPort) },
+        ...(s.upstream ? [{ name: 'MESHCHECK_UPSTREAM_URL', value: `http://${s.upstream}:${ctx.port}` }] : []),
+      ];
       out.push(obj(ctx, 'apps/v1', 'Deployment', `${s.name}-${v}`, {
         spec: {
           replicas: 1,
           selector: { matchLabels: { app: s.name, version: v } },
           template: {
-            metadata: { labels: { app: s.name, version: v }, annotations: o.pod(s.name, v) },
+            metadata: { labels: { app: s.name, version: v }, annotations: { ...o.pod(s.name, v), ...o.skipInbound(ctx.directPort) } },
             spec: {
               serviceAccountName: s.name,
-              containers: [{ name: 'app', image: IMAGES.app, args, ports: [{ name: 'http', containerPort: ctx.port }], readinessProbe: isClient ? undefined : { httpGet: { path: '/healthz', port: ctx.port } } }],
+              containers: [{
+                name: 'app', image: imageRef(IMAGES.app, ctx.imageMirror), command: ['node', `${ECHO_MOUNT}/echo.mjs`], env,
+                ports: [{ name: 'http', containerPort: ctx.port }, { name: 'direct', containerPort: ctx.directPort }],
+                readinessProbe: { httpGet: { path: '/healthz', port: ctx.directPort }, periodSeconds: 2 },
+                volumeMounts: [{ name: 'echo', mountPath: ECHO_MOUNT, readOnly: true }],
+              }],
+              volumes: [{ name: 'echo', configMap: { name: ECHO_CONFIGMAP } }],
             },
           },
         },
       }));
     }
   }
-  // An unmeshed client for plaintext probes: outside the mesh by construction.
-  out.push(obj(ctx, 'apps/v1', 'Deployment', 'plaintext-client', {
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: 'plaintext-client' } },
-      template: { metadata: { labels: { app: 'plaintext-client', ...OUTSIDE_THE_MESH.labels }, annotations: OUTSIDE_THE_MESH.annotations }, spec: { containers: [{ name: 'app', image: IMAGES.app, args: ['pause'] }] } },
-    },
-  }));
   return out.map(stripUndefined);
 }
+
+/** The ConfigMap that carries the echo workload's script, and where pods mount it. */
+export const ECHO_CONFIGMAP = 'meshcheck-echo';
+const ECHO_MOUNT = '/meshcheck';
 
 /** The pod label and annotations that keep a pod out of each of the four meshes (no sidecar injected). */
 export const OUTSIDE_THE_MESH = {

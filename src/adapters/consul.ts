@@ -1,5 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
+import { serviceAndDerived } from '../metrics/promql.js';
 import { asList, atLeast, callersOf, ejectionCap, emulatedFaultConflicts, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, retryAndTimeoutBesideFault, runnableOf, shares, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
 
 const API = 'consul.hashicorp.com/v1alpha1';
@@ -117,11 +118,16 @@ export const consul: MeshAdapter = {
       ...renderWorkload(ctx, {
         shape: 'subsets', namespace: {},
         pod: (_s, version) => ({ 'consul.hashicorp.com/connect-inject': 'true', 'consul.hashicorp.com/service-meta-version': version }),
+        skipInbound: (port) => ({ 'consul.hashicorp.com/transparent-proxy-exclude-inbound-ports': String(port) }),
       }),
       // With ACLs managed (global.acls.manageSystemACLs) intentions deny by default: allow the app's own call paths.
       ...ctx.services.map((svc) => intentions(ctx, svc.name, callersOf(ctx, svc.name))),
     ];
   },
+  sidecar: { container: 'consul-dataplane' },
+  // Envoy's upstream counter in the callers' proxies; Consul's stats tags name the destination service.
+  // `namespace` is the scraped pod's, as the usual kubernetes-pods scrape job labels it.
+  requests: { counter: 'envoy_cluster_upstream_rq', codeLabel: 'envoy_response_code', select: (s, ns) => ({ consul_destination_service: { re: serviceAndDerived(s) }, namespace: ns }) },
 };
 
 /** The one ServiceIntentions of a destination: allow these callers (and deny everyone else when `denyOthers`). */

@@ -1,5 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Rendered, Support } from './types.js';
+import { ISTIO_REQUESTS } from '../metrics/promql.js';
 import { asList, atLeast, ejectionCap, fqdn, goDuration, hasRoute, obj, policies, rendered, renderWorkload, retryAndTimeoutBesideFault, runnableOf, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
 
 /** Istio (sidecar mode): VirtualService, DestinationRule, PeerAuthentication, AuthorizationPolicy. */
@@ -36,8 +37,11 @@ export const istio: MeshAdapter = {
   },
 
   workload(ctx) {
-    return renderWorkload(ctx, { shape: 'subsets', namespace: { labels: { 'istio-injection': 'enabled' } }, pod: () => ({}) });
+    return renderWorkload(ctx, { shape: 'subsets', namespace: { labels: { 'istio-injection': 'enabled' } }, pod: () => ({}), skipInbound: (port) => ({ 'traffic.sidecar.istio.io/excludeInboundPorts': String(port) }) });
   },
+  // pilot-agent's endpoint: it stops the proxy and itself.
+  sidecar: { container: 'istio-proxy', quitUrl: 'http://127.0.0.1:15020/quitquitquit' },
+  requests: ISTIO_REQUESTS,
 };
 
 type DataPlane = 'sidecar' | 'proxyless';
@@ -138,6 +142,8 @@ export const istioProxyless: MeshAdapter = {
   // The version the Istio tier builds and runs (scripts/build-istio.sh).
   defaultVersion: '1.31',
   dataPlane: 'proxyless gRPC',
+  // grpc-go is linked into each workload: no sidecar container.
+  sidecar: undefined,
   support(intent: Intent): Support {
     switch (intent.kind) {
       case 'OutlierDetection': return { level: 'unsupported', reason: PROXYLESS_UNSUPPORTED.outlier };

@@ -1,8 +1,10 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
+import { serviceAndDerived } from '../metrics/promql.js';
 import { asList, atLeast, emulatedFaultConflicts, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, type Conflict, type ServicePolicy } from './common.js';
 
 const INJECT = { 'linkerd.io/inject': 'enabled' };
+const DEFAULT_INBOUND_POLICY = 'config.linkerd.io/default-inbound-policy';
 const DEFAULT_VERSION = '2.18';
 /** Retry conditions Linkerd's retry.linkerd.io/http annotation understands. */
 const LINKERD_RETRY_ON = /^(5xx|gateway-error|[1-5]\d\d(-[1-5]\d\d)?)$/;
@@ -74,7 +76,7 @@ export const linkerd: MeshAdapter = {
       if (p.service === '') {
         if (p.mtls) {
           const policy = p.mtls.mode === 'STRICT' ? 'all-authenticated' : 'all-unauthenticated';
-          objects.push(patch(ctx, 'v1', 'Namespace', ctx.namespace, {}, { namespace: false, annotations: { 'config.linkerd.io/default-inbound-policy': policy } }));
+          objects.push(patch(ctx, 'v1', 'Namespace', ctx.namespace, {}, { namespace: false, annotations: { [DEFAULT_INBOUND_POLICY]: policy } }));
         }
         continue;
       }
@@ -93,8 +95,14 @@ export const linkerd: MeshAdapter = {
   },
 
   workload(ctx) {
-    return renderWorkload(ctx, { shape: 'service-per-version', origin: true, namespace: { annotations: INJECT }, pod: () => ({}) });
+    return renderWorkload(ctx, { shape: 'service-per-version', origin: true, namespace: { annotations: INJECT }, pod: () => ({}), skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }) });
   },
+  // The proxy's admin /shutdown answers only when the install enabled it (proxy.enableShutdownEndpoint, off since 2.16).
+  sidecar: { container: 'linkerd-proxy', quitUrl: 'http://127.0.0.1:4191/shutdown' },
+  // A proxy reads its namespace's default inbound policy when it starts.
+  readAtPodStart: (o) => o.kind === 'Namespace' && o.metadata.annotations?.[DEFAULT_INBOUND_POLICY] !== undefined,
+  // The callers' proxies, outbound; a route's backends (per-version Services, fault backends) carry the service's name.
+  requests: { counter: 'response_total', codeLabel: 'status_code', select: (s, ns) => ({ direction: 'outbound', dst_service: { re: serviceAndDerived(s) }, dst_namespace: ns }) },
 };
 
 function routes(ctx: RenderContext, p: ServicePolicy, modern: boolean): K8sObject[] {

@@ -20,6 +20,6 @@ export const none: MeshAdapter = {
     return rendered(all, this.supportAll(all), []);
   },
   workload(ctx) {
-    return renderWorkload(ctx, { shape: 'subsets', namespace: {}, pod: () => ({}) });
+    return renderWorkload(ctx, { shape: 'subsets', namespace: {}, pod: () => ({}), skipInbound: () => ({}) });
   },
 };

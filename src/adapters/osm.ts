@@ -1,5 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
+import { serviceAndDerived } from '../metrics/promql.js';
 import { asList, callersOf, emulatedFaultConflicts, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, type ServicePolicy } from './common.js';
 
 const POLICY = 'policy.openservicemesh.io/v1alpha1';
@@ -108,8 +109,12 @@ export const osm: MeshAdapter = {
       shape: 'service-per-version', origin: true,
       namespace: { labels: { 'openservicemesh.io/monitored-by': 'osm' }, annotations: { 'openservicemesh.io/sidecar-injection': 'enabled', 'openservicemesh.io/metrics': 'enabled' } },
       pod: () => ({}),
+      skipInbound: (port) => ({ 'openservicemesh.io/inbound-port-exclusion-list': String(port) }),
     });
   },
+  sidecar: { container: 'envoy' },
+  // Envoy's upstream counter in the callers' proxies; OSM names the upstream cluster "<namespace>/<service>|<port>".
+  requests: { counter: 'envoy_cluster_upstream_rq', codeLabel: 'envoy_response_code', select: (s, ns) => ({ envoy_cluster_name: { re: `${ns}/${serviceAndDerived(s)}\\|[0-9]+` } }) },
 };
 
 function trafficSplit(ctx: RenderContext, p: ServicePolicy): K8sObject[] {

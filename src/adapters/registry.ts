@@ -30,6 +30,6 @@ export function adapterFor(spec: string): { adapter: MeshAdapter; version: strin
 }
 
 /** The render context for the bundled application in a namespace. */
-export function appContext(namespace: string, meshVersion: string, runId?: string): RenderContext {
-  return { namespace, meshVersion, services: BOOKINFO, loadClient: LOAD_CLIENT, port: 9080, trustDomain: DEFAULTS.trustDomain, ...(runId ? { runId } : {}) };
+export function appContext(namespace: string, meshVersion: string, runId?: string, imageMirror?: string): RenderContext {
+  return { namespace, meshVersion, services: BOOKINFO, loadClient: LOAD_CLIENT, port: 9080, directPort: 9081, trustDomain: DEFAULTS.trustDomain, ...(runId ? { runId } : {}), ...(imageMirror ? { imageMirror } : {}) };
 }

@@ -1,5 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { ServiceSpec } from '../app/topology.js';
+import type { RequestMetric } from '../metrics/promql.js';
 
 /** How a mesh can express an intent. */
 export type Support =
@@ -41,10 +42,14 @@ export interface RenderContext {
   loadClient: string;
   /** Port every application Service listens on. */
   port: number;
+  /** The workload's port that the sidecar does not intercept (readiness, behaviour control, the overhead baseline). */
+  directPort: number;
   /** Identity trust domain (SPIFFE). */
   trustDomain: string;
   /** Run id stamped on every object, when rendering for a run. */
   runId?: string;
+  /** A registry that mirrors the public images meshcheck deploys (`--image-mirror`). */
+  imageMirror?: string;
 }
 
 /** How a mesh shapes the workload: one Service with version subsets, or one Service per version. */
@@ -75,4 +80,13 @@ export interface MeshAdapter {
   render(intents: Intent | readonly Intent[], ctx: RenderContext): Rendered;
   /** Namespace, Services, ServiceAccounts and Deployments of the application, with this mesh's injection. */
   workload(ctx: RenderContext): K8sObject[];
+  /**
+   * Running in a cluster: the sidecar's container name (its CPU and memory), and where a pod's own
+   * process tells the sidecar to quit (a Job's pod ends only when every container has).
+   */
+  readonly sidecar?: { container: string; quitUrl?: string };
+  /** Objects of a render the mesh reads only when a pod starts: the app's pods restart for them to be in effect. */
+  readAtPodStart?(o: K8sObject): boolean;
+  /** Where the mesh's proxies count requests by response code (Prometheus); absent without a mesh. */
+  readonly requests?: RequestMetric;
 }

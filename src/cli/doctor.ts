@@ -25,6 +25,12 @@ export function doctor(): number {
     { what: 'build', ok: existsSync(join(PACKAGE_ROOT, 'dist', 'steps')), detail: join(PACKAGE_ROOT, 'dist'), fix: 'npm run build' },
     { what: 'prometheus', ok: prom !== undefined, detail: prom ?? 'not found', fix: 'npm run setup (installs the Debian package "prometheus")' },
     ...['kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'k6'].map((t) => ({ what: t, ok: existsSync(join(toolsBin(), t)), detail: join(toolsBin(), t), fix: `bash scripts/${t === 'k6' ? 'build-k6.sh' : 'build-kube-tools.sh'} (builds from the Go module proxy; minutes when cold), or npm run setup` })),
+    // meshcheck install drives these; the user's own on PATH come first.
+    ...['helm', 'kubectl'].map((t) => {
+      const onPath = spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' });
+      const found = onPath.status === 0 ? onPath.stdout.trim() : existsSync(join(toolsBin(), t)) ? join(toolsBin(), t) : undefined;
+      return { what: t, ok: found !== undefined, detail: found ?? 'not found (meshcheck install needs it)', fix: `install ${t}, or bash scripts/build-kube-tools.sh (builds it from the Go module proxy)` };
+    }),
     ...['pilot-discovery', 'meshcheck-proxyless'].map((t) => {
       const bin = join(toolsBin(), t);
       const v = existsSync(bin) ? spawnSync(bin, t === 'pilot-discovery' ? ['version', '-s'] : ['version'], { encoding: 'utf8' }) : undefined;

@@ -24,10 +24,13 @@ program.command('run')
   .option('--allow-changes-in <namespaces>', 'kube: namespaces besides the run\'s own where meshcheck may change objects, comma-separated (a mesh\'s global config, e.g. osm-system); never otherwise, kube-system included')
   .option('--istiod-url <url>', 'kube, Istio: istiod\'s debug port (15014), e.g. http://127.0.0.1:15014 after kubectl port-forward; default: meshcheck port-forwards to a ready istiod pod')
   .option('--k6-image <image>', 'kube: the k6 image for load in the cluster (default docker.io/grafana/k6:2.2.0; a mirror of it)')
+  .option('--image-mirror <registry>', 'kube: pull every image meshcheck deploys (the node image of the echo workload, k6, Envoy) from this registry, e.g. registry.example.com/mirror (the registry host is replaced, the path kept)')
+  .option('--prometheus-url <url>', 'kube: the cluster\'s Prometheus for the mesh-metrics steps, e.g. http://127.0.0.1:9090 after kubectl port-forward')
+  .option('--prometheus-service <svc>', 'kube: the cluster\'s Prometheus as NAMESPACE/NAME:PORT of its Service; meshcheck port-forwards to a ready pod behind it')
   .option('--no-progress', 'no live progress line')
   .option('--report', 'afterwards build the comparative report and the Allure HTML into <out>/report (as meshcheck report does)')
   .option('--history-dir <dir>', 'with --report: where Allure history is kept between runs')
-  .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; allowChangesIn?: string; istiodUrl?: string; k6Image?: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string }) => {
+  .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; allowChangesIn?: string; istiodUrl?: string; k6Image?: string; imageMirror?: string; prometheusUrl?: string; prometheusService?: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string }) => {
     if (o.historyDir && !o.report) throw new UsageError('--history-dir is used by --report; add --report (or pass it to meshcheck report)');
     const { lastRunOut, run } = await import('./run.js');
     const code = await run(paths, o);
@@ -96,6 +99,33 @@ program.command('doctor')
   .action(async () => {
     const { doctor } = await import('./doctor.js');
     process.exitCode = doctor();
+  });
+
+program.command('install')
+  .description('Install a mesh (and Prometheus) on a cluster from the pinned Helm profiles in clusters/profiles, with helm and kubectl; again = no change')
+  .requiredOption('--mesh <mesh>', 'istio, linkerd, consul or osm (clusters/profiles/<mesh>.yaml)')
+  .option('--context <ctx>', 'kube context to install into, required (never taken implicitly)')
+  .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
+  .option('--with <profiles>', 'add-on profiles after the mesh, comma-separated: prometheus, metrics-server, or none', 'prometheus')
+  .option('--charts <dir>', 'install each chart from <dir>/<chart> (a folder or .tgz) instead of its repository, e.g. on a cluster without internet access')
+  .option('--timeout <duration>', 'how long helm waits for each release to be ready', '10m')
+  .option('--dry-run', 'print the helm and kubectl commands, run nothing')
+  .option('--uninstall', 'remove the profiles\' releases (reverse order) and the namespaces install created')
+  .action(async (o: { mesh: string; context?: string; kubeconfig?: string; with: string; charts?: string; timeout: string; dryRun?: boolean; uninstall?: boolean }) => {
+    if (!o.context) throw new UsageError('install needs --context CTX: meshcheck never uses the current kube context implicitly');
+    const { profileNames } = await import('../install/profiles.js');
+    const meshes = ['istio', 'linkerd', 'consul', 'osm'];
+    if (!meshes.includes(o.mesh)) throw new UsageError(`--mesh ${o.mesh}: install knows ${meshes.join(', ')} (clusters/profiles); a version is pinned by the profile, not by @`);
+    const addOns = o.with === 'none' ? [] : o.with.split(',').map((s) => s.trim()).filter(Boolean);
+    const known = profileNames().filter((p) => !meshes.includes(p));
+    for (const a of addOns) if (!known.includes(a)) throw new UsageError(`--with ${a}: no such add-on profile (clusters/profiles has ${known.join(', ')}; or none)`);
+    if (!/^\d+(s|m|h)$/.test(o.timeout)) throw new UsageError(`--timeout ${o.timeout}: a duration such as 10m or 300s`);
+    const { kubeClient, kubeconfigPath } = await import('../targets/kube/client.js');
+    kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
+    const { install, uninstall } = await import('../install/install.js');
+    const opts = { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig), profiles: [o.mesh, ...addOns], timeout: o.timeout, dryRun: o.dryRun, log: (m: string) => process.stderr.write(`meshcheck install: ${m}\n`) };
+    if (o.uninstall) await uninstall(opts);
+    else await install({ ...opts, charts: o.charts });
   });
 
 program.command('cleanup')

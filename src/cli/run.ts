@@ -25,11 +25,19 @@ export interface RunOptions {
   allowChangesIn?: string;
   istiodUrl?: string;
   k6Image?: string;
+  imageMirror?: string;
+  prometheusUrl?: string;
+  prometheusService?: string;
   tags?: string;
   loadEngine: string;
   out?: string;
   progress: boolean;
 }
+
+/** The options that only the kube target takes, and their flags. */
+const KUBE_ONLY: Partial<Record<keyof RunOptions, string>> = {
+  allowChangesIn: '--allow-changes-in', istiodUrl: '--istiod-url', k6Image: '--k6-image', imageMirror: '--image-mirror', prometheusUrl: '--prometheus-url', prometheusService: '--prometheus-service',
+};
 
 let lastOut: string | undefined;
 
@@ -56,11 +64,17 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
     const { kubeClient, kubeconfigPath } = await import('../targets/kube/client.js');
     kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
     o.kubeconfig = kubeconfigPath(o.kubeconfig);
-    const { allowedNamespaces } = await import('../targets/kube/kube-target.js');
+    const { allowedNamespaces } = await import('../targets/kube/guard.js');
     allowedNamespaces(o.allowChangesIn);
-    if (o.istiodUrl && !/^https?:\/\/[^/]+/.test(o.istiodUrl)) throw new UsageError(`--istiod-url ${o.istiodUrl}: not an http(s) URL, e.g. http://127.0.0.1:15014`);
-  } else if (o.allowChangesIn || o.istiodUrl || o.k6Image) {
-    throw new UsageError(`${o.allowChangesIn ? '--allow-changes-in' : o.istiodUrl ? '--istiod-url' : '--k6-image'} is for --target kube`);
+    for (const [flag, url] of [['--istiod-url', o.istiodUrl], ['--prometheus-url', o.prometheusUrl]] as const) {
+      if (url && !/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`${flag} ${url}: not an http(s) URL, e.g. http://127.0.0.1:${flag === '--istiod-url' ? 15014 : 9090}`);
+    }
+    if (o.prometheusUrl && o.prometheusService) throw new UsageError('--prometheus-url and --prometheus-service name the same thing; give one');
+    if (o.prometheusService) (await import('../targets/kube/cluster-prometheus.js')).parsePrometheusService(o.prometheusService);
+    if (o.imageMirror && !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/i.test(o.imageMirror)) throw new UsageError(`--image-mirror ${o.imageMirror}: expected a registry host with an optional path, e.g. registry.example.com/mirror`);
+  } else {
+    const kubeOnly = Object.entries(KUBE_ONLY).filter(([k]) => o[k as keyof RunOptions] !== undefined).map(([, flag]) => flag);
+    if (kubeOnly.length) throw new UsageError(`${kubeOnly.join(', ')} ${kubeOnly.length === 1 ? 'is' : 'are'} for --target kube`);
   }
   if (o.loadEngine === 'k6') tool('k6');
   const features = paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES];
@@ -70,7 +84,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   const out = resolve(o.out ?? join('runs', runId));
   // A reused run folder keeps nothing of the previous run's results.
   for (const f of ['allure-results', 'junit.xml', 'run-record.json']) rmSync(join(out, f), { recursive: true, force: true });
-  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: o.loadEngine === 'k6' ? 'k6' : 'embedded', progress: o.progress, warmPrometheus: needsPrometheus(features), ...(o.target === 'kube' ? { context: o.context, kubeconfig: o.kubeconfig, allowChangesIn: o.allowChangesIn, istiodUrl: o.istiodUrl, k6Image: o.k6Image } : {}) };
+  const settings: RunSettings = { runId, out, mesh: o.mesh, target: o.target === 'kube' ? 'kube' : 'local', engine: o.loadEngine === 'k6' ? 'k6' : 'embedded', progress: o.progress, warmPrometheus: needsPrometheus(features), ...(o.target === 'kube' ? { context: o.context, kubeconfig: o.kubeconfig, allowChangesIn: o.allowChangesIn, istiodUrl: o.istiodUrl, k6Image: o.k6Image, imageMirror: o.imageMirror, prometheusUrl: o.prometheusUrl, prometheusService: o.prometheusService } : {}) };
   process.env.MESHCHECK_RUN = JSON.stringify(settings);
   installSignalHandlers();
 

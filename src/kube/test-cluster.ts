@@ -21,6 +21,12 @@ export interface TestCluster extends TestApiServer {
    * real k6 output here before a Job's pods finish.
    */
   k6LogFile: string;
+  /**
+   * kwok forwards port 9081 of every pod (the echo workload's direct port; `kubectl port-forward`
+   * and the API server's pods/portforward) to this port on loopback, where a test may run a real
+   * echo workload: the instance controls go through the API server and kwok to it.
+   */
+  echoDirectPort: number;
 }
 
 /** kwok's stages: nodes become Ready (and keep a lease), pods become Ready, complete, and go when deleted. */
@@ -42,7 +48,10 @@ export async function startTestCluster(log: (m: string) => void = () => undefine
     writeFileSync(k6LogFile, '');
     const logConfig = join(api.dir, 'kwok-logs.yaml');
     writeFileSync(logConfig, `apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: k6\nspec:\n  logs:\n  - containers: [k6]\n    logsFile: ${JSON.stringify(k6LogFile)}\n`);
-    await api.spawn('kwok', tool('kwok'), [kc, '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', `--server-address=127.0.0.1:${kubeletPort}`, '--node-ip=127.0.0.1', `--node-port=${kubeletPort}`, '-c', [...STAGES.map((s) => join(stages, s)), logConfig].join(',')]);
+    const echoDirectPort = await freePort();
+    const forwardConfig = join(api.dir, 'kwok-forward.yaml');
+    writeFileSync(forwardConfig, `apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterPortForward\nmetadata:\n  name: echo-direct\nspec:\n  forwards:\n  - ports: [9081]\n    target: {port: ${echoDirectPort}, address: 127.0.0.1}\n`);
+    await api.spawn('kwok', tool('kwok'), [kc, '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', `--server-address=127.0.0.1:${kubeletPort}`, '--node-ip=127.0.0.1', `--node-port=${kubeletPort}`, '-c', [...STAGES.map((s) => join(stages, s)), logConfig, forwardConfig].join(',')]);
     const nodes = Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`);
     for (const name of nodes) await api.client.create(fakeNode(name));
     await eventually(async () => {
@@ -53,7 +62,7 @@ export async function startTestCluster(log: (m: string) => void = () => undefine
       return true;
     }, { timeoutMs: 60_000, intervalMs: 200, describe: `kwok's ${nodeCount} simulated nodes Ready` });
     log(`cluster ready: ${nodeCount} simulated nodes`);
-    return { ...api, nodes, k6LogFile };
+    return { ...api, nodes, k6LogFile, echoDirectPort };
   } catch (err) {
     await api.stop();
     throw err;

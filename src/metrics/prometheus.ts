@@ -20,7 +20,27 @@ export function findPrometheus(): string | undefined {
  * while the sidecars are still starting (it takes seconds) and pick them up once they listen.
  */
 export class Prometheus {
-  private constructor(readonly url: string) {}
+  /**
+   * `scope`: a Prometheus meshcheck did not start (a cluster's own) scrapes much else; only its
+   * targets among the pods of this namespace count when waiting for a scrape.
+   */
+  private constructor(readonly url: string, private readonly scope?: { namespace: string; via: string }) {}
+
+  /**
+   * A Prometheus server that runs already (a cluster's own, at `url`): checked to answer, and
+   * waited on for its scrapes of the pods of `namespace` only.
+   */
+  static async connect(url: string, namespace: string, via = url): Promise<Prometheus> {
+    const p = new Prometheus(url.replace(/\/+$/, ''), { namespace, via });
+    try {
+      const r = await request(`${p.url}/api/v1/status/buildinfo`, { signal: AbortSignal.timeout(10_000) });
+      if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode}: ${(await r.body.text()).slice(0, 200)}`);
+      await r.body.dump();
+    } catch (err) {
+      throw new InfraError(`Prometheus at ${via} does not answer its HTTP API (/api/v1/status/buildinfo): ${(err as Error).message}`);
+    }
+    return p;
+  }
 
   /** Writes the scrape targets: every sidecar's admin listener the target has now. */
   static writeTargets(target: Scraped): void {
@@ -52,14 +72,23 @@ export class Prometheus {
     return p;
   }
 
-  /** Waits until every target has been scraped after `time` (ms since epoch). */
+  /** Waits until every target (of the scope's namespace, for a cluster's Prometheus) has been scraped after `time` (ms since epoch). */
   async scrapedAfter(time: number): Promise<void> {
+    const scope = this.scope;
+    let seen = 0;
     await eventually(async () => {
-      const r = await request(`${this.url}/api/v1/targets`);
-      const body = (await r.body.json()) as { data: { activeTargets: { lastScrape: string; health: string }[] } };
-      const ts = body.data.activeTargets;
+      const r = await request(`${this.url}/api/v1/targets?state=active`);
+      const body = (await r.body.json()) as { data: { activeTargets: { lastScrape: string; health: string; labels?: Record<string, string>; discoveredLabels?: Record<string, string> }[] } };
+      const ts = body.data.activeTargets.filter((t) => !scope || t.labels?.namespace === scope.namespace || t.discoveredLabels?.__meta_kubernetes_namespace === scope.namespace);
+      seen = ts.length;
       return ts.length > 0 && ts.every((t) => t.health === 'up' && Date.parse(t.lastScrape) > time);
-    }, { timeoutMs: timeouts.prometheusReadyMs, intervalMs: 100, describe: 'Prometheus to scrape every sidecar' });
+    }, {
+      timeoutMs: scope ? timeouts.clusterPrometheusScrapeMs : timeouts.prometheusReadyMs, intervalMs: scope ? 1000 : 100,
+      describe: scope ? `Prometheus (${scope.via}) to scrape every pod of namespace ${scope.namespace}` : 'Prometheus to scrape every sidecar',
+    }).catch((err: Error) => {
+      if (scope && seen === 0) throw new InfraError(`${err.message}: it has no target in that namespace; does it scrape the mesh's proxies (for example by their prometheus.io annotations)?`);
+      throw err;
+    });
   }
 
   /** Instant query; returns each series' labels and value. */

@@ -1,9 +1,35 @@
 /** PromQL lives only here, in named builders, each unit-tested for its string. */
 
-const sel = (labels: Record<string, string>) =>
-  `{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+/** A label matcher: an exact value, or a regular expression (`=~`). */
+export type Matcher = string | { re: string };
 
-/** Requests to a service by response code, as the callers' sidecars report them (includes injected faults). */
-export function requestsByCode(service: string): string {
-  return `sum by (response_code) (istio_requests_total${sel({ reporter: 'source', destination_service_name: service })})`;
+/**
+ * Where a mesh's proxies count the requests to a service by response code (facts the adapter
+ * declares, from the mesh's own metric names): the counter, the label with the status code, and the
+ * labels that pick the calls to one service of one namespace.
+ */
+export interface RequestMetric {
+  counter: string;
+  codeLabel: string;
+  select(service: string, namespace: string): Record<string, Matcher>;
+}
+
+/** The reference mesh's sidecars (and Istio's): istio_requests_total as the callers' sidecars report it. */
+export const ISTIO_REQUESTS: RequestMetric = {
+  counter: 'istio_requests_total',
+  codeLabel: 'response_code',
+  select: (service, namespace) => ({ reporter: 'source', destination_service_name: service, ...(namespace ? { destination_service_namespace: namespace } : {}) }),
+};
+
+const sel = (labels: Record<string, Matcher>) =>
+  `{${Object.entries(labels).map(([k, v]) => (typeof v === 'string' ? `${k}=${JSON.stringify(v)}` : `${k}=~${JSON.stringify(v.re)}`)).join(',')}}`;
+
+/** Requests to a service by response code, as the callers' proxies report them (includes injected faults). */
+export function requestsByCode(service: string, m: RequestMetric = ISTIO_REQUESTS, namespace = ''): string {
+  return `sum by (${m.codeLabel}) (${m.counter}${sel(m.select(service, namespace))})`;
+}
+
+/** A regular expression matching a service's own name and the Services meshcheck derives from it (versions, origin, fault backends). */
+export function serviceAndDerived(service: string): string {
+  return `${service.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-.+)?`;
 }

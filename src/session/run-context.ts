@@ -25,6 +25,9 @@ export interface RunSettings {
   allowChangesIn?: string;
   istiodUrl?: string;
   k6Image?: string;
+  imageMirror?: string;
+  prometheusUrl?: string;
+  prometheusService?: string;
   engine: 'embedded' | 'k6';
   /** Print a live progress line on stderr. */
   progress: boolean;
@@ -79,8 +82,9 @@ export class RunContext {
     RunContext.starting = ledger;
     if (settings.target === 'kube') {
       // The Kubernetes client is loaded only for the kube target and the Istio tier (a second and a half of start-up).
-      const { KubeTarget, allowedNamespaces } = await import('../targets/kube/kube-target.js');
-      const kube = await KubeTarget.connect({ context: settings.context!, kubeconfig: settings.kubeconfig, mesh: settings.mesh, allowChangesIn: allowedNamespaces(settings.allowChangesIn), istiodUrl: settings.istiodUrl, k6Image: settings.k6Image }, ledger, settings.runId, log);
+      const { KubeTarget } = await import('../targets/kube/kube-target.js');
+      const { allowedNamespaces } = await import('../targets/kube/guard.js');
+      const kube = await KubeTarget.connect({ context: settings.context!, kubeconfig: settings.kubeconfig, mesh: settings.mesh, allowChangesIn: allowedNamespaces(settings.allowChangesIn), istiodUrl: settings.istiodUrl, k6Image: settings.k6Image, imageMirror: settings.imageMirror, prometheusUrl: settings.prometheusUrl, prometheusService: settings.prometheusService }, ledger, settings.runId, log);
       RunContext.current = new RunContext(settings, ledger, kube);
     } else if (settings.mesh.split('@')[0] === 'istio') {
       const { IstioTarget } = await import('../targets/istio/istio-target.js');
@@ -113,7 +117,7 @@ export class RunContext {
   }
 
   prometheus(): Promise<Prometheus> {
-    this.prom ??= Prometheus.start(this.target);
+    this.prom ??= this.target.prometheus?.() ?? Prometheus.start(this.target);
     return this.prom;
   }
 

@@ -2,6 +2,7 @@ import type { Intent } from '../intents/types.js';
 import type { CheckFeature, K8sObject, Support } from '../adapters/types.js';
 import type { LoadProfile, Sample } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
+import type { Prometheus } from '../metrics/prometheus.js';
 
 /** Reverts one mutation; each mutation hands back its own. */
 export type Undo = () => Promise<void>;
@@ -102,6 +103,10 @@ export interface Target {
   plaintextProbe(service: string): Promise<{ attempts: number; rejected: number; detail: string[] }>;
 
   sidecarStats(): Promise<SidecarStats[]>;
+  /** The PromQL that counts the requests to a service by response code on this data plane, and the label that holds the code. */
+  requestsByCode(service: string): { query: string; codeLabel: string };
+  /** A Prometheus that runs already (a cluster's own); without it meshcheck starts its own, scraping metricsTargets(). */
+  prometheus?(): Promise<Prometheus>;
   /** Scrape targets for Prometheus (host:port of each metrics endpoint). */
   metricsTargets(): string[];
   /** Starts a helper process (Prometheus) with the target's processes, so it is stopped with them. */

@@ -1,5 +1,4 @@
 import { InfraError } from '../errors.js';
-import { requestsByCode } from '../metrics/promql.js';
 import type { ScenarioSession } from '../session/scenario.js';
 import { addedOverRounds, usableRounds } from '../overhead/overhead.js';
 import { guardVerdict } from './infrastructure.js';
@@ -26,11 +25,12 @@ async function promDelta(s: ScenarioSession, service: string, windowMs: number):
   const end = Date.now();
   await prom.scrapedAfter(end);
   const start = Math.max(s.promStartMs, end - windowMs);
-  const query = requestsByCode(service);
+  const { query, codeLabel } = s.target.requestsByCode(service);
   const [a, b] = await Promise.all([prom.query(query, start), prom.query(query, Date.now())]);
   const byCode = new Map<string, number>();
-  for (const x of b) byCode.set(x.labels.response_code ?? '?', x.value);
-  for (const x of a) byCode.set(x.labels.response_code ?? '?', (byCode.get(x.labels.response_code ?? '?') ?? 0) - x.value);
+  const code = (x: { labels: Record<string, string> }) => x.labels[codeLabel] ?? '?';
+  for (const x of b) byCode.set(code(x), x.value);
+  for (const x of a) byCode.set(code(x), (byCode.get(code(x)) ?? 0) - x.value);
   return { byCode, windowMs: Date.now() - start, query };
 }
 

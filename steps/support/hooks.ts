@@ -89,7 +89,7 @@ After(async function (this: MeshWorld, { pickle, result }) {
     name: pickle.name, feature: pickle.uri, capability: basename(pickle.uri).replace(/\.feature$/, ''), outcome,
     verdicts: s.verdicts, loads: s.loads, convergenceMs: s.convergenceMs.map((x) => Number(x.toFixed(2))),
     ...(infrastructure.length ? { infrastructure } : {}),
-    error: harness ? (this.error !== undefined ? describeError(this.error) : result?.message ?? 'a hook or step failed without an error') : problems.length ? problems.join('; ') : undefined, usageError: usage || undefined,
+    error: [harness ? (this.error !== undefined ? describeError(this.error) : result?.message ?? 'a hook or step failed without an error') : undefined, problems.length ? `cleanup: ${problems.join('; ')}` : undefined].filter(Boolean).join('; ') || undefined, usageError: usage || undefined,
   });
   if (problems.length) throw new Error(`cleanup of "${pickle.name}" left problems: ${problems.join('; ')}`);
   if (noVerdict) throw new Error(`INCONCLUSIVE: "${pickle.name}" states no Then step, so it checked nothing`);

@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { ISTIO_REQUESTS, requestsByCode } from '../../metrics/promql.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -239,6 +240,10 @@ export class IstioTarget implements Target {
       detail.push(`${i.name} (${i.address}): ${s ? `gRPC ${grpcName(s.grpc ?? 2)}` : 'no answer'}`);
     }
     return { attempts: insts.length, rejected, detail };
+  }
+
+  requestsByCode(service: string): { query: string; codeLabel: string } {
+    return { query: requestsByCode(service), codeLabel: ISTIO_REQUESTS.codeLabel };
   }
 
   async sidecarStats(): Promise<SidecarStats[]> {

@@ -1,6 +1,6 @@
 import { adapterFor, appContext } from '../../adapters/registry.js';
 import type { Intent } from '../../intents/types.js';
-import { allowedNamespaces, refusedChanges } from './kube-target.js';
+import { allowedNamespaces, refusedChanges } from './guard.js';
 
 const NS = 'meshcheck-run1';
 const render = (mesh: string, intents: Intent[]) => {

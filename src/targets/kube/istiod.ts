@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:net';
-import { CoreV1Api, PortForward, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { request } from 'undici';
 import { InfraError } from '../../errors.js';
 import type { K8sObject } from '../../adapters/types.js';
 import { eventually, sleep } from '../../util/eventually.js';
+import { forwardPort, type Forwarded } from './port-forward.js';
 
 /** istiod's HTTP debug port (monitoring): /debug/configz, /debug/syncz. */
 export const ISTIOD_DEBUG_PORT = 15014;
@@ -55,7 +55,7 @@ export function proxiesBehind(syncz: readonly ProxySync[], namespace: string): s
  * (istiod lets those through without a token, as it does for istioctl).
  */
 export class IstiodView {
-  private constructor(readonly url: string, readonly via: string, private readonly server?: Server) {}
+  private constructor(readonly url: string, readonly via: string, private readonly forwarded?: Forwarded) {}
 
   static async connect(kc: KubeConfig, explicitUrl?: string): Promise<IstiodView> {
     if (explicitUrl) return new IstiodView(explicitUrl.replace(/\/$/, ''), explicitUrl);
@@ -66,13 +66,8 @@ export class IstiodView {
     const pod = pods.items.find((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     if (!pod?.metadata?.name) throw new InfraError('no ready istiod pod (app=istiod in istio-system): is Istio installed on this cluster? If istiod runs elsewhere, give its debug port with --istiod-url');
     const name = pod.metadata.name;
-    const forward = new PortForward(kc);
-    const server = createServer((socket) => {
-      forward.portForward('istio-system', name, [ISTIOD_DEBUG_PORT], socket, null, socket).catch(() => socket.destroy());
-    });
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    return new IstiodView(`http://127.0.0.1:${port}`, `port-forward to pod istio-system/${name}:${ISTIOD_DEBUG_PORT}`, server);
+    const forwarded = await forwardPort(kc, 'istio-system', name, ISTIOD_DEBUG_PORT);
+    return new IstiodView(forwarded.url, `port-forward to pod istio-system/${name}:${ISTIOD_DEBUG_PORT}`, forwarded);
   }
 
   private async get<T>(path: string): Promise<T> {
@@ -127,6 +122,6 @@ export class IstiodView {
   }
 
   close(): void {
-    this.server?.close();
+    this.forwarded?.close();
   }
 }

@@ -6,9 +6,9 @@
  * stdout; meshcheck reads them back from the pods' logs and merges them request by request, as it
  * does for local k6 processes.
  */
-import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { K8sObject, RenderContext } from '../../adapters/types.js';
-import { obj, OUTSIDE_THE_MESH } from '../../adapters/common.js';
+import { imageRef, obj, OUTSIDE_THE_MESH } from '../../adapters/common.js';
 import { InfraError } from '../../errors.js';
 import { k6ExitMeaning, k6OutputOfLog, renderK6Script, splitProfile, type K6Output } from '../../load/k6.js';
 import type { LoadProfile } from '../../load/profile.js';
@@ -17,24 +17,44 @@ import { eventually } from '../../util/eventually.js';
 /** The stock k6 image, the version scripts/build-k6.sh builds for the local engine; --k6-image for a mirror. */
 export const K6_IMAGE = 'docker.io/grafana/k6:2.2.0';
 
+/** Who a load pod is in the mesh: the caller's labels, annotations and ServiceAccount, or nobody (outside the mesh). */
+export interface LoadPod {
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  serviceAccountName?: string;
+}
+
 export interface K6JobOptions {
   ctx: RenderContext;
   /** Job (or TestRun) name; its ConfigMap is NAME-script. */
   name: string;
-  /** http://service:port the load goes to (through the pod's sidecar). */
+  /** The URL the load goes to: http://service:port through the pod's sidecar, or a pod's direct port. */
   url: string;
+  /** The pod's identity in the mesh (meshcheck adds its own load label). */
+  pod: LoadPod;
   image?: string;
   /** k6 processes at once (pods); the rate and the budget are split between them. */
   parallelism?: number;
-  /** Where the data plane's sidecar takes a quit request once k6 is done (Istio: pilot-agent's). */
+  /** Where the pod's sidecar takes a quit request once k6 is done (the adapter's data); meshcheck does not wait for it. */
   quitUrl?: string;
 }
 
 // json=- is k6's stdout (a pod's log), whatever stdout is.
 const ARGS = ['run', '--quiet', '--no-color', '--address', '', '--out', 'json=-'];
 
-/** Istio's sidecar keeps a Job's pod running after k6 ends unless told to quit (pilot-agent's endpoint). */
-export const ISTIO_QUIT_URL = 'http://127.0.0.1:15020/quitquitquit';
+/** The label meshcheck puts on a load's pods (the Job's name), to find them. */
+export const LOAD_LABEL = 'meshcheck.io/load';
+
+/** The pod of a load as a caller of the app: that caller's pod labels, annotations and ServiceAccount (a Deployment of the workload). */
+export function callerPod(workload: readonly K8sObject[], caller: string): LoadPod {
+  const d = workload.find((o) => o.kind === 'Deployment' && (o.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata?.labels?.app === caller);
+  if (!d) throw new InfraError(`the workload has no Deployment of "${caller}" to send load as`);
+  const t = (d.spec as { template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: { serviceAccountName?: string } } }).template;
+  return { labels: t.metadata.labels, annotations: t.metadata.annotations, serviceAccountName: t.spec.serviceAccountName };
+}
+
+/** A load pod outside the mesh: no sidecar in any of the four meshes. */
+export const OUTSIDE: LoadPod = { labels: { app: 'outside-the-mesh', ...OUTSIDE_THE_MESH.labels }, annotations: { ...OUTSIDE_THE_MESH.annotations } };
 
 /** The ConfigMap with one script per k6 process and an Indexed Job whose pod N runs script N. */
 export function k6Job(p: LoadProfile, o: K6JobOptions): K8sObject[] {
@@ -48,11 +68,11 @@ export function k6Job(p: LoadProfile, o: K6JobOptions): K8sObject[] {
       spec: {
         completionMode: 'Indexed', completions: shares.length, parallelism: shares.length, backoffLimit: 0,
         template: {
-          metadata: { labels: { app: o.ctx.loadClient, 'meshcheck.io/load': o.name } },
+          metadata: { labels: { ...o.pod.labels, [LOAD_LABEL]: o.name }, ...(o.pod.annotations ? { annotations: o.pod.annotations } : {}) },
           spec: {
-            restartPolicy: 'Never', serviceAccountName: o.ctx.loadClient,
+            restartPolicy: 'Never', ...(o.pod.serviceAccountName ? { serviceAccountName: o.pod.serviceAccountName } : {}),
             containers: [{
-              name: 'k6', image: o.image ?? K6_IMAGE, command: ['sh', '-c', `${run}${quit}; exit $code`],
+              name: 'k6', image: imageRef(o.image ?? K6_IMAGE, o.ctx.imageMirror), command: ['sh', '-c', `${run}${quit}; exit $code`],
               env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],
               volumeMounts: [{ name: 'scripts', mountPath: '/scripts' }],
             }],
@@ -78,8 +98,8 @@ export function k6TestRun(p: LoadProfile, o: K6JobOptions): K8sObject[] {
         arguments: ARGS.slice(1).filter((a) => a !== '' && a !== '--address').join(' '),
         quiet: 'true',
         runner: {
-          image: o.image ?? K6_IMAGE, serviceAccountName: o.ctx.loadClient,
-          metadata: { labels: { app: o.ctx.loadClient, 'meshcheck.io/load': o.name } },
+          image: imageRef(o.image ?? K6_IMAGE, o.ctx.imageMirror), ...(o.pod.serviceAccountName ? { serviceAccountName: o.pod.serviceAccountName } : {}),
+          metadata: { labels: { ...o.pod.labels, [LOAD_LABEL]: o.name }, ...(o.pod.annotations ? { annotations: o.pod.annotations } : {}) },
           env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],
         },
       },
@@ -90,24 +110,37 @@ export function k6TestRun(p: LoadProfile, o: K6JobOptions): K8sObject[] {
 /** One pod of a finished Job: its name, its container's log and exit code. */
 export interface JobPodLog { pod: string; log: string; code: number | null }
 
+/** Why a container cannot start, from its waiting reason (an image that cannot be pulled, a bad config). */
+const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+
 /**
- * Waits for a Job to complete, then reads each pod's log of `container` through the API server
- * (pods/log, which the node's kubelet serves) with the container's exit code. A failed Job is an
- * infrastructure error.
+ * Waits until `container` has ended in every pod of a Job (`count` pods: its completions), then reads
+ * each one's log through the API server (pods/log, which the node's kubelet serves) with the
+ * container's exit code. The wait is on the container, not the Job: a meshed pod's sidecar may keep
+ * running after it (the quit request is best effort), and the Job is deleted afterwards. A Job that
+ * failed, or a container that cannot start, is an infrastructure error.
  */
-export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string, container: string, timeoutMs: number): Promise<JobPodLog[]> {
+export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string, container: string, timeoutMs: number, count = 1): Promise<JobPodLog[]> {
   const batch = kc.makeApiClient(BatchV1Api);
-  // The wait retries what it throws (an API server away for a moment), so a failed Job is its answer.
-  const end = await eventually(async () => {
-    const job = await batch.readNamespacedJob({ name, namespace });
-    const done = job.status?.conditions?.find((c) => (c.type === 'Failed' || c.type === 'Complete') && c.status === 'True');
-    return done && { failed: done.type === 'Failed', why: `${done.reason ?? ''} ${done.message ?? ''}`.trim() };
-  }, { timeoutMs, intervalMs: 1000, describe: `the Job ${name} in ${namespace} to complete` });
-  if (end.failed) throw new InfraError(`the Job ${name} failed: ${end.why}`);
   const core = kc.makeApiClient(CoreV1Api);
-  const pods = await core.listNamespacedPod({ namespace, labelSelector: `meshcheck.io/load=${name}` });
+  type End = { failed: string } | { pods: V1Pod[] };
+  // The wait retries what it throws (an API server away for a moment), so a failure is its answer.
+  const end = await eventually(async (): Promise<End | undefined> => {
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: `${LOAD_LABEL}=${name}` })).items;
+    const status = (p: V1Pod) => p.status?.containerStatuses?.find((c) => c.name === container);
+    const ended = pods.filter((p) => status(p)?.state?.terminated);
+    if (ended.length >= count) return { pods: ended };
+    for (const p of pods) {
+      const waiting = status(p)?.state?.waiting;
+      if (waiting?.reason && STUCK.has(waiting.reason)) return { failed: `container ${container} of pod ${p.metadata?.name} cannot start: ${waiting.reason}: ${waiting.message ?? ''} (image ${p.spec?.containers.find((c) => c.name === container)?.image}; --image-mirror names a registry that mirrors it)` };
+    }
+    const job = await batch.readNamespacedJob({ name, namespace });
+    const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+    return failed ? { failed: `${failed.reason ?? ''} ${failed.message ?? ''}`.trim() } : undefined;
+  }, { timeoutMs, intervalMs: 1000, describe: `container ${container} of the Job ${name} in ${namespace} to end` });
+  if ('failed' in end) throw new InfraError(`the Job ${name} failed: ${end.failed}`);
   const out: JobPodLog[] = [];
-  for (const pod of pods.items) {
+  for (const pod of end.pods) {
     const log = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container });
     const code = pod.status?.containerStatuses?.find((c) => c.name === container)?.state?.terminated?.exitCode ?? null;
     out.push({ pod: pod.metadata!.name!, log, code });
@@ -116,8 +149,8 @@ export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string
 }
 
 /** A k6 Job's output, pod by pod: a k6 that was interrupted or could not run is an infrastructure error with the end of its log. */
-export async function k6JobOutputs(kc: KubeConfig, namespace: string, name: string, timeoutMs: number): Promise<K6Output[]> {
-  return (await jobPodLogs(kc, namespace, name, 'k6', timeoutMs)).map(({ pod, log, code }) => {
+export async function k6JobOutputs(kc: KubeConfig, namespace: string, name: string, timeoutMs: number, pods = 1): Promise<K6Output[]> {
+  return (await jobPodLogs(kc, namespace, name, 'k6', timeoutMs, pods)).map(({ pod, log, code }) => {
     const m = k6ExitMeaning(code);
     if (m.outcome === 'interrupted' || m.outcome === 'broken') throw new InfraError(`${m.text} in pod ${pod}; k6 said: ${log.trim().split('\n').filter((l) => !l.startsWith('{')).slice(-5).join(' | ')}`);
     return k6OutputOfLog(log, code);
@@ -156,11 +189,11 @@ export function handleSummary() { return {}; }
       spec: {
         completions: 1, parallelism: 1, backoffLimit: 0,
         template: {
-          metadata: { labels: { app: 'plaintext-client', 'meshcheck.io/load': o.name, ...OUTSIDE_THE_MESH.labels }, annotations: OUTSIDE_THE_MESH.annotations },
+          metadata: { labels: { ...OUTSIDE.labels, [LOAD_LABEL]: o.name }, annotations: OUTSIDE.annotations },
           spec: {
             restartPolicy: 'Never',
             containers: [{
-              name: 'probe', image: o.image ?? K6_IMAGE,
+              name: 'probe', image: imageRef(o.image ?? K6_IMAGE, o.ctx.imageMirror),
               // k6's console output, raw (the message alone, one per line), on stderr: the pod's log.
               command: ['sh', '-c', "k6 run --quiet --no-color --address '' --log-format raw /scripts/probe.js 2>&1"],
               env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],

@@ -1,7 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../../errors.js';
+import { refusedChanges } from './guard.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { K8sObject, MeshAdapter, Support } from '../../adapters/types.js';
 import { adapterFor, appContext } from '../../adapters/registry.js';
@@ -10,15 +11,22 @@ import type { Intent } from '../../intents/types.js';
 import type { LoadResult } from '../../load/result.js';
 import type { LoadProfile } from '../../load/profile.js';
 import { mergeK6 } from '../../load/k6.js';
-import { ISTIO_QUIT_URL, jobPodLogs, k6Job, k6JobOutputs, plaintextProbeJob, probeResult } from './k6-job.js';
+import { callerPod, jobPodLogs, k6Job, k6JobOutputs, OUTSIDE, plaintextProbeJob, probeResult, type K6JobOptions } from './k6-job.js';
 import { toYaml } from '../../plan/plan.js';
 import { Applier, apiCall, applyLayer } from '../../kube/apply.js';
-import type { Applied, Evidence, Feature, SidecarStats, Target, Undo, Workload } from '../target.js';
+import type { Applied, Evidence, Feature, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
 import { eventually } from '../../util/eventually.js';
 import { undoLedger } from '../../cli/cleanup.js';
 import { apiErrorMessage, kubeClient, kubeconfigPath, serverSideApply, type KubeSettings } from './client.js';
 import { startClusterLedger } from './cluster-ledger.js';
 import { IstiodView, istiodReads, type Expected } from './istiod.js';
+import { generations, keyOf, untilInEffect, withoutSignal, type Before } from './mesh-status.js';
+import { PodInstances } from './instances.js';
+import { sidecarUsage, throughNodeProxy } from './usage.js';
+import { clusterPrometheus } from './cluster-prometheus.js';
+import type { Forwarded } from './port-forward.js';
+import type { Prometheus } from '../../metrics/prometheus.js';
+import { requestsByCode } from '../../metrics/promql.js';
 
 
 /** The kube target's settings: the context, the installed mesh (adapter name, @version) and the guardrails. */
@@ -30,6 +38,17 @@ export interface KubeTargetSettings extends KubeSettings {
   istiodUrl?: string;
   /** The k6 image for load in the cluster (a mirror of K6_IMAGE). */
   k6Image?: string;
+  /** A registry that mirrors the public images meshcheck deploys. */
+  imageMirror?: string;
+  /** The cluster's Prometheus: its URL, or NAMESPACE/NAME:PORT of its Service. */
+  prometheusUrl?: string;
+  prometheusService?: string;
+}
+
+/** Intents in effect and the objects applied for them. */
+interface Layer {
+  intents: readonly Intent[];
+  objects: K8sObject[];
 }
 
 /** The annotation kwok puts on the nodes it simulates: no container runs there. */
@@ -41,9 +60,11 @@ const SIMULATED_NODE = 'kwok.x-k8s.io/node';
  * Available. Per scenario, the adapter's objects by server-side apply (field manager meshcheck), each
  * recorded with its prior state in the local ledger and in a ConfigMap of the run's namespace before
  * the call, then waited on until the mesh has them in effect (Istio: istiod's store and every proxy
- * of the namespace acked). Load runs in the cluster as a meshed k6 Job (Istio). On nodes kwok
- * simulates no request can pass: a scenario that sends load ends BROKEN saying so, after its policy
- * was applied, waited on and undone.
+ * of the namespace acked; Linkerd and Consul: the status their controllers write, mesh-status.ts).
+ * Load runs in the cluster as k6 Jobs meshed as the caller; single instances are reached on the echo
+ * workload's direct port by port-forward; metrics come from the cluster's Prometheus and cAdvisor.
+ * On nodes kwok simulates no request can pass: a scenario that sends load ends BROKEN saying so,
+ * after its policy was applied, waited on and undone.
  */
 export class KubeTarget implements Target {
   private prepared = false;
@@ -54,13 +75,19 @@ export class KubeTarget implements Target {
   readonly workDir: string;
   private readonly adapter: MeshAdapter;
   private readonly applier: Applier;
-  /** The intents in effect (every scenario's own, applied one step at a time). */
-  private intents: readonly Intent[] = [];
+  /**
+   * What is in effect: the intents applied so far (one scenario's, a step at a time) and the objects
+   * applied for them. Before the first apply nothing is, even where the adapter renders objects for
+   * no intent (Istio's routes that turn default retries off).
+   */
+  private layer: Layer = { intents: [], objects: [] };
   private istiod?: IstiodView;
   private simulated?: string[];
-  /** Whether the running scenario has applied policy yet (for what its BROKEN message says). */
-  private appliedInScenario = false;
+  /** How the running scenario's policy was found in effect, once it was (for what its BROKEN message says). */
+  private inEffectBy?: string;
   private loads = 0;
+  private instances?: PodInstances;
+  private promForward?: Forwarded;
 
   private constructor(readonly settings: KubeTargetSettings, private readonly kc: KubeConfig, private readonly ledger: Ledger, readonly namespace: string, private readonly runId: string, private readonly log: (m: string) => void) {
     const { adapter, version } = adapterFor(settings.mesh);
@@ -88,12 +115,14 @@ export class KubeTarget implements Target {
     return this.adapter.supportAll(intents, this.mesh.version);
   }
 
-  lacks(_feature: Feature): string | undefined {
+  lacks(feature: Feature): string | undefined {
+    if (feature === 'sidecar-usage' && !this.adapter.sidecar) return `${this.adapter.title} has no sidecar: there is no sidecar CPU or memory to measure`;
+    if (feature === 'mesh-metrics' && !this.adapter.requests) return `${this.adapter.title} has no proxies that count requests: there are no mesh metrics to query`;
     return undefined;
   }
 
   private ctx() {
-    return appContext(this.namespace, this.mesh.version, this.runId);
+    return appContext(this.namespace, this.mesh.version, this.runId, this.settings.imageMirror);
   }
 
   render(intents: readonly Intent[]): K8sObject[] {
@@ -102,7 +131,7 @@ export class KubeTarget implements Target {
 
   /** Deploys the namespace and the workload once per run and waits until they are available. */
   async beforeScenario(): Promise<void> {
-    this.appliedInScenario = false;
+    this.inEffectBy = undefined;
     if (this.prepared) return;
     const [namespace, ...objects] = this.adapter.workload(this.ctx());
     if (namespace?.kind !== 'Namespace') throw new InfraError(`the ${this.adapter.name} workload does not start with its Namespace`);
@@ -130,6 +159,8 @@ export class KubeTarget implements Target {
       return true;
     }, { timeoutMs, intervalMs: 1000, describe: `the workload in namespace ${this.namespace} to become available (are there schedulable nodes, and is ${this.adapter.name} installed?)` });
     this.simulated = await this.simulatedNodes();
+    this.instances = new PodInstances(this.kc, this.ctx());
+    await this.instances.refresh();
     this.log(`kube: workload available in ${this.namespace}${this.simulated.length ? ` (on simulated nodes ${this.simulated.join(', ')}: no container runs there)` : ''}`);
     this.prepared = true;
   }
@@ -153,34 +184,24 @@ export class KubeTarget implements Target {
   }
 
   async apply(intents: readonly Intent[]): Promise<Applied> {
-    const previous = this.intents;
-    const before = this.render(previous);
-    const objects = this.render([...previous, ...intents]);
+    const prev = this.layer;
+    const before = prev.objects;
+    const next: Layer = { intents: [...prev.intents, ...intents], objects: this.render([...prev.intents, ...intents]) };
+    const objects = next.objects;
     // The guardrail first, for every mesh: what would be changed outside the run's namespace.
     this.guard(objects);
-    if (this.adapter.name !== 'istio') {
-      throw new InfraError(`the kube target has no "in effect" signal for ${this.adapter.name} in this version (Istio only: istiod's store and the proxies' acks), so it does not apply ${this.adapter.name} policy it could not wait on; meshcheck plan --mesh ${this.settings.mesh} shows what it would apply`);
-    }
+    if (this.adapter.name !== 'istio') return this.applyOnStatus(prev, next);
     this.istiod ??= await IstiodView.connect(this.kc, this.settings.istiodUrl);
     const start = performance.now();
     const undoLayer = await applyLayer(this.applier, before, objects);
-    this.intents = [...previous, ...intents];
+    this.layer = next;
     const undo: Undo = async () => {
-      this.intents = previous;
+      this.layer = prev;
       await undoLayer();
       // Undone once istiod holds the previous config again.
       await this.istiod!.until(await this.expected(before, objects), this.namespace);
     };
-    let seen;
-    try {
-      seen = await this.istiod.until(await this.expected(objects, before), this.namespace);
-    } catch (err) {
-      await undo().catch(() => undefined);
-      throw err;
-    }
-    const convergenceMs = performance.now() - start;
-    this.convergenceMs.push(convergenceMs);
-    this.appliedInScenario = true;
+    const { seen, convergenceMs } = await this.converged(async () => this.istiod!.until(await this.expected(objects, before), this.namespace), undo, start, 'istiod held it');
     const held = seen.store.filter((c) => objects.some((o) => o.kind === c.kind && o.metadata.name === c.metadata.name && o.metadata.namespace === c.metadata.namespace));
     const evidence: Evidence[] = [
       { name: 'applied manifests (server-side apply, field manager meshcheck)', contentType: 'application/yaml', body: toYaml(objects) },
@@ -188,6 +209,93 @@ export class KubeTarget implements Target {
       { name: `proxies of ${this.namespace} synced (debug/syncz)`, contentType: 'application/json', body: JSON.stringify(seen.proxies, null, 2) },
     ];
     return { undo, convergenceMs, evidence };
+  }
+
+  /** Waits until the applied change is in effect (undone if it never is) and records the time it took. */
+  private async converged<T>(wait: () => Promise<T>, undo: Undo, start: number, by: string): Promise<{ seen: T; convergenceMs: number }> {
+    let seen: T;
+    try {
+      seen = await wait();
+    } catch (err) {
+      await undo().catch(() => undefined);
+      throw err;
+    }
+    const convergenceMs = performance.now() - start;
+    this.convergenceMs.push(convergenceMs);
+    this.inEffectBy = by;
+    return { seen, convergenceMs };
+  }
+
+  /**
+   * Linkerd, Consul, OSM: applied, then waited on until the mesh's controllers wrote on each object
+   * that they have it (mesh-status.ts). What the mesh reads only when a pod starts (Linkerd's
+   * namespace default policy) is in effect once the app's pods have restarted. A scenario with an
+   * object its mesh writes nothing on is not applied: meshcheck does not apply what it could not
+   * wait on. The undo waits the same way: objects the layer created gone, objects it changed (a
+   * workload's own Consul intentions, a patched namespace) back and in effect as they were.
+   */
+  private async applyOnStatus(prev: Layer, next: Layer): Promise<Applied> {
+    const mesh = this.adapter.name;
+    const [before, objects] = [prev.objects, next.objects];
+    const atStart = (o: K8sObject) => this.adapter.readAtPodStart?.(o) ?? false;
+    const blind = withoutSignal(mesh, objects.filter((o) => !atStart(o)));
+    if (blind.length) {
+      throw new InfraError(`the kube target has no "in effect" signal on ${mesh} for ${blind.join(', ')} (${mesh} writes no status on ${blind.length === 1 ? 'it' : 'them'}), so it does not apply policy it could not wait on; meshcheck plan --mesh ${this.settings.mesh} shows what it would apply`);
+    }
+    const same = (a: K8sObject) => (b: K8sObject) => a.kind === b.kind && a.metadata.name === b.metadata.name && a.metadata.namespace === b.metadata.namespace;
+    const timeoutMs = Number(process.env.MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS ?? 120_000);
+    const client = this.applier.client;
+    const restart = [...before, ...objects].some(atStart);
+    const wait = async (present: K8sObject[], gone: K8sObject[], gens: Before, at: Date) => {
+      const seen = await untilInEffect(client, mesh, present.filter((o) => !atStart(o)), gone, gens, at, timeoutMs);
+      if (restart) seen.push(await this.restartApp(`${mesh} reads ${present.concat(gone).filter(atStart).map((o) => `${o.kind} ${o.metadata.name}`).join(', ')} when a pod starts`));
+      return seen;
+    };
+    const gens = await generations(client, objects);
+    const start = performance.now();
+    const appliedAt = new Date();
+    const undoLayer = await applyLayer(this.applier, before, objects);
+    this.layer = next;
+    const added = objects.filter((o) => !before.some(same(o)));
+    const undo: Undo = async () => {
+      this.layer = prev;
+      // What the layer changed rather than created is put back, and must be in effect again.
+      const restored = added.filter((o) => gens.get(keyOf(o)));
+      const present = [...before, ...restored];
+      const was = await generations(client, present);
+      const at = new Date();
+      await undoLayer();
+      await wait(present, added.filter((o) => !restored.includes(o)), was, at);
+    };
+    const by = `${mesh}'s controllers reported it in effect${restart ? ' and the app\'s pods restarted to read it' : ''}`;
+    const { seen, convergenceMs } = await this.converged(() => wait(objects, before.filter((o) => !objects.some(same(o))), gens, appliedAt), undo, start, by);
+    return {
+      undo, convergenceMs, evidence: [
+        { name: 'applied manifests (server-side apply, field manager meshcheck)', contentType: 'application/yaml', body: toYaml(objects) },
+        { name: `in effect: what ${mesh}'s controllers wrote on each object`, contentType: 'application/json', body: JSON.stringify(seen, null, 2) },
+      ],
+    };
+  }
+
+  /**
+   * Restarts every Deployment of the run's namespace (a new pod template annotation, as `kubectl
+   * rollout restart` does) and waits until they have rolled out: for policy a mesh reads when a pod
+   * starts. The Deployments are meshcheck's own, in its own namespace, deleted with it.
+   */
+  private async restartApp(why: string): Promise<{ object: string; how: string }> {
+    const apps = this.kc.makeApiClient(AppsV1Api);
+    const names = (await apps.listNamespacedDeployment({ namespace: this.namespace })).items.map((d) => d.metadata!.name!);
+    const at = new Date().toISOString();
+    for (const name of names) {
+      await apiCall({ verb: 'patch', kind: 'Deployment', name, namespace: this.namespace }, () => apps.patchNamespacedDeployment(
+        { name, namespace: this.namespace, body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      ));
+    }
+    this.log(`kube: restarting the app's pods: ${why}`);
+    await this.rolledOut(names, `the app's pods restarted (${why})`);
+    await this.pods().refresh();
+    return { object: `Deployments of ${this.namespace}`, how: `restarted at ${at} and rolled out: ${why}` };
   }
 
   /** What istiod should hold once `present` is applied and what only `gone` had is removed. */
@@ -203,13 +311,10 @@ export class KubeTarget implements Target {
     return out;
   }
 
-  /** Why no request can be sent here: simulated nodes, or load in the cluster not built yet. */
-  private noLoad(what?: string): InfraError {
-    const applied = this.appliedInScenario ? `; the scenario's policy was applied, ${this.adapter.name === 'istio' ? 'istiod held it' : 'waited on'}, and it is undone` : '';
-    if (this.simulated?.length) {
-      return new InfraError(`no data plane on simulated nodes: the workload of ${this.namespace} is scheduled on ${this.simulated.join(', ')}, which kwok simulates (no container runs there), so no request can pass${applied}`);
-    }
-    return new InfraError(`${what} on the kube target is not built in this version${applied}`);
+  /** Why no request can be sent on simulated nodes, and what became of the scenario's policy. */
+  private noLoad(): InfraError {
+    const applied = this.inEffectBy ? `; the scenario's policy was applied, ${this.inEffectBy}, and it is undone` : '';
+    return new InfraError(`no data plane on simulated nodes: the workload of ${this.namespace} is scheduled on ${this.simulated?.join(', ')}, which kwok simulates (no container runs there), so no request can pass${applied}`);
   }
 
   private notYet(what: string): InfraError {
@@ -217,26 +322,42 @@ export class KubeTarget implements Target {
   }
 
   /**
-   * Load through the mesh from the cluster: the profile's k6 script in a meshed Job of the run's
-   * namespace (as the load client), the pods' logs read back and merged request by request.
+   * Load through the mesh from the cluster: the profile's k6 script in a Job of the run's namespace
+   * whose pods are meshed as the caller's (its labels, annotations and ServiceAccount; the load
+   * client by default), the pods' logs read back and merged request by request.
    */
-  async load(p: LoadProfile): Promise<LoadResult> {
-    if (this.simulated?.length) throw this.noLoad();
-    if (this.adapter.name !== 'istio') throw new InfraError(`load in the cluster is built for Istio only in this version (the Job's pod must tell its ${this.adapter.name} proxy to quit when k6 ends)`);
-    if (p.caller && p.caller !== this.ctx().loadClient) throw this.notYet(`sending load as ${p.caller}`);
+  load(p: LoadProfile): Promise<LoadResult> {
+    if (this.simulated?.length) return Promise.reject(this.noLoad());
+    const caller = p.caller ?? this.ctx().loadClient;
+    return this.k6(p, { url: `http://${p.service}:${this.ctx().port}`, pod: callerPod(this.adapter.workload(this.ctx()), caller), quitUrl: this.adapter.sidecar?.quitUrl });
+  }
+
+  /**
+   * The overhead baseline: the same load from a pod outside the mesh straight to one instance's
+   * direct port, which its sidecar does not intercept: no proxy on either side.
+   */
+  loadDirect(p: LoadProfile, instance: Workload): Promise<LoadResult> {
+    if (this.simulated?.length) return Promise.reject(this.noLoad());
+    const i = this.pods().find(instance.name);
+    const host = i.podIP.includes(':') ? `[${i.podIP}]` : i.podIP;
+    return this.k6(p, { url: `http://${host}:${this.ctx().directPort}`, pod: OUTSIDE });
+  }
+
+  private async k6(p: LoadProfile, o: Pick<K6JobOptions, 'url' | 'pod' | 'quitUrl'>): Promise<LoadResult> {
     const name = `k6-${++this.loads}`;
-    const objects = k6Job(p, { ctx: this.ctx(), name, url: `http://${p.service}:${this.ctx().port}`, image: this.settings.k6Image, parallelism: Math.max(1, Math.ceil((p.rps ?? 0) / 1000)), quitUrl: ISTIO_QUIT_URL });
+    const objects = k6Job(p, { ctx: this.ctx(), name, image: this.settings.k6Image, parallelism: Math.max(1, Math.ceil((p.rps ?? 0) / 1000)), ...o });
+    const pods = (objects.find((x) => x.kind === 'Job')!.spec as { completions: number }).completions;
     const startedAt = Date.now();
     const t0 = performance.now();
     const undo = await this.applier.apply(objects);
     try {
-      const outputs = await k6JobOutputs(this.kc, this.namespace, name, (p.rps ? (p.requests * 1000) / p.rps : 60_000) + 120_000);
+      const outputs = await k6JobOutputs(this.kc, this.namespace, name, (p.rps ? (p.requests * 1000) / p.rps : 60_000) + 180_000, pods);
       return mergeK6(p, outputs, startedAt, performance.now() - t0);
     } finally {
       await undo();
     }
   }
-  loadDirect(): Promise<LoadResult> { return Promise.reject(this.noLoad('the overhead baseline (load straight to a workload, outside the mesh)')); }
+
   /**
    * A plaintext client outside the mesh calls each instance of the service straight at its pod
    * address: a Job without a sidecar (plaintextProbeJob), its log read back.
@@ -266,32 +387,94 @@ export class KubeTarget implements Target {
     const off = all.filter((v) => !versions.includes(v)).map((v) => `${service}-${v}`);
     const undo = await this.applier.apply(off.map((name) => patch(this.ctx(), 'apps/v1', 'Deployment', name, { spec: { replicas: 0 } })));
     await this.rolledOut(off, `${off.join(', ')} scaled to zero`);
+    await this.pods().refresh();
     return async () => {
       await undo();
       await this.rolledOut(off, `${off.join(', ')} back`);
+      await this.pods().refresh();
     };
   }
 
   /** Waits until each Deployment has exactly the replicas its spec asks for, updated and ready. */
   private async rolledOut(names: readonly string[], what: string): Promise<void> {
     const apps = this.kc.makeApiClient(AppsV1Api);
+    let pending: string[] = [];
     await eventually(async () => {
+      pending = [];
       for (const name of names) {
         const d = await apps.readNamespacedDeployment({ name, namespace: this.namespace });
         const want = d.spec?.replicas ?? 1;
         const st = d.status ?? {};
-        if ((st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) || (st.replicas ?? 0) !== want || (st.readyReplicas ?? 0) !== want || (st.updatedReplicas ?? 0) !== want) return false;
+        if ((st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) || (st.replicas ?? 0) !== want || (st.readyReplicas ?? 0) !== want || (st.updatedReplicas ?? 0) !== want) {
+          pending.push(`${name} (${st.updatedReplicas ?? 0} updated, ${st.readyReplicas ?? 0} ready, ${st.replicas ?? 0} in all, of ${want}; generation ${st.observedGeneration ?? 0} seen of ${d.metadata?.generation ?? 0})`);
+        }
       }
-      return true;
-    }, { timeoutMs: Number(process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS ?? 180_000), intervalMs: 500, describe: what });
+      return pending.length === 0;
+    }, { timeoutMs: Number(process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS ?? 150_000), intervalMs: 500, describe: what }).catch((err: Error) => {
+      throw new InfraError(`${err.message}: ${pending.join('; ')}`);
+    });
   }
-  instancesOf(): Workload[] { throw this.notYet('addressing single instances'); }
-  setBehaviour(): Promise<Undo> { return Promise.reject(this.notYet('making an instance fail or slow')); }
-  failedCount(): Promise<number> { return Promise.reject(this.notYet('counting an instance\'s failures')); }
-  callerInstance(): string | undefined { return undefined; }
-  sidecarStats(): Promise<SidecarStats[]> { return Promise.reject(this.notYet('sidecar CPU and memory')); }
+
+  private pods(): PodInstances {
+    if (!this.instances) throw new InfraError(`the workload of ${this.namespace} is not deployed yet`);
+    return this.instances;
+  }
+
+  instancesOf(service: string): Workload[] {
+    return this.pods().of(service);
+  }
+
+  /** Tells each instance's echo workload (through a port-forward to its direct port) to fail or be slow; the undo sets it back. */
+  async setBehaviour(instances: readonly Workload[], b: Misbehaviour): Promise<Undo> {
+    if (this.simulated?.length) throw this.noLoad();
+    const done: string[] = [];
+    const undo: Undo = async () => {
+      for (const name of done) await this.pods().behave(name, {});
+    };
+    try {
+      for (const i of instances) {
+        done.push(i.name);
+        await this.pods().behave(i.name, b);
+      }
+    } catch (err) {
+      await undo().catch(() => undefined);
+      throw err;
+    }
+    return undo;
+  }
+
+  failedCount(instance: Workload): Promise<number> {
+    return this.pods().failed(instance.name);
+  }
+
+  /** The caller's sidecar is in each load's own Job pod, gone after it: only the destination's sidecar is measured. */
+  callerInstance(): string | undefined {
+    return undefined;
+  }
+
+  /** Each instance's sidecar: cumulative CPU-seconds and working-set memory from cAdvisor on its node. */
+  sidecarStats(): Promise<SidecarStats[]> {
+    if (this.simulated?.length) return Promise.reject(this.noLoad());
+    if (!this.adapter.sidecar) return Promise.reject(new InfraError(this.lacks('sidecar-usage')!));
+    return sidecarUsage(throughNodeProxy(this.kc), this.namespace, this.adapter.sidecar.container, this.pods().all);
+  }
+
+  requestsByCode(service: string): { query: string; codeLabel: string } {
+    const m = this.adapter.requests;
+    if (!m) throw new InfraError(this.lacks('mesh-metrics')!);
+    return { query: requestsByCode(service, m, this.namespace), codeLabel: m.codeLabel };
+  }
+
+  /** The cluster's own Prometheus (--prometheus-url or --prometheus-service); meshcheck starts none here. */
+  async prometheus(): Promise<Prometheus> {
+    if (this.simulated?.length) throw this.noLoad();
+    const { prometheus, forwarded } = await clusterPrometheus(this.kc, this.namespace, { url: this.settings.prometheusUrl, service: this.settings.prometheusService });
+    this.promForward = forwarded;
+    return prometheus;
+  }
+
   metricsTargets(): string[] { return []; }
-  spawnAux(): Promise<{ pid: number }> { return Promise.reject(this.notYet('querying Prometheus (the cluster\'s own, over its HTTP API)')); }
+  spawnAux(): Promise<{ pid: number }> { return Promise.reject(new InfraError('the kube target starts no process of its own on this machine')); }
   processGroups(): number[] { return []; }
   stopControlPlane(): Promise<Undo> { return Promise.reject(this.notYet('stopping the mesh control plane')); }
   restartControlPlane(): Promise<{ downMs: number; readyMs: number }> { return Promise.reject(this.notYet('restarting the mesh control plane')); }
@@ -307,6 +490,8 @@ export class KubeTarget implements Target {
   /** Deletes the run's namespace (and with it everything meshcheck created in it) and waits until it is gone. */
   async stop(): Promise<void> {
     this.istiod?.close();
+    this.instances?.close();
+    this.promForward?.close();
     // Whatever the ledger still holds (an interrupt skips the scenario's own undo) is put back from it,
     // and the namespace is deleted with everything meshcheck created in it.
     for (const line of await undoLedger(this.ledger.file)) this.log(`kube: ${line}`);
@@ -322,29 +507,4 @@ export class KubeTarget implements Target {
     }, { timeoutMs: Number(process.env.MESHCHECK_KUBE_DELETE_TIMEOUT_MS ?? 120_000), intervalMs: 500, describe: `namespace ${this.namespace} to be deleted (its finalizers: the cluster's namespace controller)` });
     this.log(`kube: namespace ${this.namespace} deleted`);
   }
-}
-
-/**
- * Objects outside the run's namespace need the user's leave (--allow-changes-in), kube-system
- * included; cluster-scoped objects other than the run's own Namespace are never changed. Why not, or
- * undefined when every object may be changed.
- */
-export function refusedChanges(objects: readonly K8sObject[], namespace: string, allowed: readonly string[]): string | undefined {
-  const outside = objects.filter((o) => {
-    if (o.kind === 'Namespace') return o.metadata.name !== namespace;
-    return !o.metadata.namespace || (o.metadata.namespace !== namespace && !allowed.includes(o.metadata.namespace));
-  });
-  if (!outside.length) return undefined;
-  const names = outside.map((o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
-  const namespaces = [...new Set(outside.flatMap((o) => (o.metadata.namespace ? [o.metadata.namespace] : [])))];
-  const scoped = outside.some((o) => !o.metadata.namespace);
-  return `this scenario would change ${names.join(', ')} outside the run's namespace ${namespace}; meshcheck changes nothing there unless allowed${namespaces.length ? `: --allow-changes-in ${namespaces.join(',')}` : ''}${scoped ? `${namespaces.length ? '; ' : ': '}cluster-scoped objects are never changed` : ''}`;
-}
-
-/** `--allow-changes-in a,b`: the list, each a valid namespace name. */
-export function allowedNamespaces(flag: string | undefined): string[] {
-  if (!flag) return [];
-  const list = flag.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const ns of list) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new UsageError(`--allow-changes-in: "${ns}" is not a namespace name`);
-  return list;
 }

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { ISTIO_REQUESTS, requestsByCode } from '../../metrics/promql.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -258,6 +259,10 @@ export class LocalTarget implements Target {
     const ms = performance.now() - start;
     this.convergenceMs.push(ms);
     return ms;
+  }
+
+  requestsByCode(service: string): { query: string; codeLabel: string } {
+    return { query: requestsByCode(service), codeLabel: ISTIO_REQUESTS.codeLabel };
   }
 
   async sidecarStats(): Promise<SidecarStats[]> {

@@ -1,0 +1,54 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { UsageError } from '../errors.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
+
+/** One Helm release of an install profile (clusters/profiles/<name>.yaml). */
+export interface Release {
+  release: string;
+  namespace: string;
+  /** The chart repository's URL (helm --repo): no `helm repo add` on the user's machine. */
+  repo: string;
+  chart: string;
+  /** The pinned chart version. */
+  version: string;
+  values?: Record<string, unknown>;
+  /** Certificates meshcheck generates for the chart ("linkerd": the trust anchor and issuer). */
+  identity?: 'linkerd';
+}
+
+export interface Profile {
+  /** The profile's file name without .yaml: a mesh (istio, linkerd, consul, osm) or an add-on (prometheus, metrics-server). */
+  name: string;
+  title: string;
+  /** The `meshcheck run` flags that match this install. */
+  run?: string;
+  releases: Release[];
+  file: string;
+}
+
+export const PROFILES_DIR = join(PACKAGE_ROOT, 'clusters', 'profiles');
+
+/** The names of the profiles in clusters/profiles. */
+export function profileNames(dir = PROFILES_DIR): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** A profile, checked: each release names its chart, repository, pinned version and namespace. */
+export function loadProfile(name: string, dir = PROFILES_DIR): Profile {
+  const file = join(dir, `${name}.yaml`);
+  if (!existsSync(file)) throw new UsageError(`no install profile "${name}" (clusters/profiles has ${profileNames(dir).join(', ')})`);
+  const raw = parse(readFileSync(file, 'utf8')) as Partial<Profile> | null;
+  const where = (n: number, field: string) => `${file}: releases[${n}].${field}`;
+  if (!raw?.title || !Array.isArray(raw.releases) || raw.releases.length === 0) throw new UsageError(`${file}: a profile needs a title and at least one release`);
+  raw.releases.forEach((r, n) => {
+    for (const field of ['release', 'namespace', 'repo', 'chart', 'version'] as const) {
+      if (typeof r[field] !== 'string' && typeof r[field] !== 'number') throw new UsageError(`${where(n, field)} is missing`);
+    }
+    r.version = String(r.version);
+    if (!/^v?\d+\.\d+\.\d+/.test(r.version)) throw new UsageError(`${where(n, 'version')} "${r.version}" is not a pinned version`);
+    if (r.identity !== undefined && r.identity !== 'linkerd') throw new UsageError(`${where(n, 'identity')} "${String(r.identity)}": only "linkerd" is known`);
+  });
+  return { name, title: raw.title, ...(raw.run ? { run: raw.run } : {}), releases: raw.releases as Release[], file };
+}
