@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { installCrds, readCrds } from '../src/kube/test-apiserver.js';
 import { startTestCluster, type TestCluster } from '../src/kube/test-cluster.js';
@@ -305,6 +305,62 @@ test("a k6 Job's output is read back from its pod's log through the API server (
   }
 }, 120_000);
 
+test("a k6-operator TestRun's runners are read back like a Job's pods (a stand-in creates the runners as the operator would), and a TestRun in stage error is named", async () => {
+  const { callerPod, k6JobOutputs, k6TestRun, K6_REST_PORT, testRunFailure } = await import('../src/targets/kube/k6-job.js');
+  const { appContext, adapterFor } = await import('../src/adapters/registry.js');
+  const { profile } = await import('../src/load/profile.js');
+  const { k6OutputOfLog } = await import('../src/load/k6.js');
+  const { runK6PodsHere } = await import('./helpers/k6-pods.js');
+  const { CustomObjectsApi, BatchV1Api } = await import('@kubernetes/client-node');
+  const server = createServer((_req, res) => res.writeHead(200, { 'x-meshcheck-version': 'v2' }).end('{}'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const ctx = appContext('k6-testrun', '1.31', 'run-1');
+  const istio = adapterFor('istio').adapter;
+  const caller = callerPod(istio.workload(ctx), ctx.loadClient);
+  const p = profile({ service: 'reviews', requests: 200, rps: 200 });
+  const objects = k6TestRun(p, { ctx, name: 'k6-1', url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, parallelism: 2, pod: { ...caller, annotations: { ...caller.annotations, ...istio.skipInbound(K6_REST_PORT) } } });
+  const tr = objects[1] as unknown as { spec: { runner: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } }; starter: { metadata: { annotations: Record<string, string> } } } };
+  // Runners meshed as the caller, the starter able to reach their REST port past the sidecar, the starter outside the mesh.
+  expect(tr.spec.runner.metadata.labels).toMatchObject({ app: 'loadclient', 'meshcheck.io/load': 'k6-1' });
+  expect(tr.spec.runner.metadata.annotations['traffic.sidecar.istio.io/excludeInboundPorts']).toBe('6565');
+  expect(tr.spec.starter.metadata.annotations['linkerd.io/inject']).toBe('disabled');
+  // The pods' log: the real k6 running the TestRun's script here.
+  const [log] = await runK6PodsHere([objects[0]!, { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'k6-1' }, spec: { completions: 1, template: { spec: { containers: [{ name: 'k6', command: ['sh', '-c', 'k6 run --quiet --no-color --out json=- /scripts/load.js'] }], volumes: [{ name: 'scripts', configMap: { name: 'k6-1-script' } }] } } } }]);
+  server.close();
+  const at = new Date().toISOString();
+  writeFileSync(cluster.k6LogFile, log!.split('\n').filter(Boolean).map((l) => `${at} stdout F ${l}\n`).join(''));
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'k6-testrun' } } });
+  try {
+    await core.createNamespacedServiceAccount({ namespace: 'k6-testrun', body: { metadata: { name: ctx.loadClient } } });
+    const applier = new Applier(cluster.kubeconfig, new Ledger('k6-testrun', join(tmpOut(), 'ledgers')), { kubeconfig: cluster.kubeconfigFile });
+    const undo = await applier.apply(objects);
+    // A STAND-IN for k6-operator (none runs here): one runner Job per share, owned by the TestRun, its pods labelled as the TestRun's runner asks.
+    const testRun = await cluster.client.read({ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name: 'k6-1', namespace: 'k6-testrun' } });
+    const batch = cluster.kubeconfig.makeApiClient(BatchV1Api);
+    for (const i of [1, 2]) {
+      await batch.createNamespacedJob({ namespace: 'k6-testrun', body: {
+        metadata: { name: `k6-1-${i}`, ownerReferences: [{ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', name: 'k6-1', uid: testRun.metadata!.uid!, controller: true }] },
+        spec: { backoffLimit: 0, template: { metadata: { labels: tr.spec.runner.metadata.labels }, spec: { restartPolicy: 'Never', serviceAccountName: ctx.loadClient, containers: [{ name: 'k6', image: 'k6' }] } } },
+      } });
+    }
+    const outputs = await k6JobOutputs(cluster.kubeconfig, 'k6-testrun', 'k6-1', 60_000, 2, testRunFailure(cluster.kubeconfig, 'k6-testrun', 'k6-1'));
+    const here = k6OutputOfLog(log!, 0);
+    expect(outputs).toHaveLength(2);
+    for (const o of outputs) expect(o.samples).toEqual(here.samples);
+    // The operator's own verdict on the run, when it is "error", is the load's failure.
+    const custom = cluster.kubeconfig.makeApiClient(CustomObjectsApi);
+    await custom.patchNamespacedCustomObjectStatus({ group: 'k6.io', version: 'v1alpha1', namespace: 'k6-testrun', plural: 'testruns', name: 'k6-1', body: { status: { stage: 'error', conditions: [{ type: 'TestRunRunning', status: 'False', reason: 'StandIn', message: 'runner 2 could not start', lastTransitionTime: at.replace(/\.\d+Z$/, 'Z') }] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await expect(k6JobOutputs(cluster.kubeconfig, 'k6-testrun', 'k6-1', 30_000, 3, testRunFailure(cluster.kubeconfig, 'k6-testrun', 'k6-1'))).rejects.toThrow('the TestRun k6-1 ended in stage "error": TestRunRunning: StandIn runner 2 could not start');
+    await undo();
+    // Deleting the TestRun takes its runners with it.
+    await eventually(async () => (await core.listNamespacedPod({ namespace: 'k6-testrun', labelSelector: 'meshcheck.io/load=k6-1' })).items.length === 0, { timeoutMs: 60_000, intervalMs: 250, describe: "the runners' pods gone with the TestRun" });
+  } finally {
+    writeFileSync(cluster.k6LogFile, '');
+    await deleteNamespace('k6-testrun');
+  }
+}, 180_000);
+
 test("the guardrail: OSM's mesh-wide MeshConfig in osm-system is not changed unless --allow-changes-in names that namespace", async () => {
   await namespacesGone();
   const before = await snapshot();
@@ -379,7 +435,7 @@ test("Consul: applied, waited on until consul-k8s's Synced status says the entri
       const run = startCli(['run', feature, '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--no-progress', '--mesh', 'consul', '--out', out], undefined, env);
       const code = await doneWithin(run, 200_000);
       const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
-      return { code, record, synced: standIn.synced, stderr: run.stderr };
+      return { code, record, synced: standIn.synced, lastGeneration: standIn.lastGeneration, stderr: run.stderr };
     } finally {
       await standIn.stop();
     }
@@ -398,8 +454,8 @@ test("Consul: applied, waited on until consul-k8s's Synced status says the entri
   expect(authz.code).toBe(3);
   expect(authz.record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*consul's controllers reported it in effect, and it is undone$/);
   expect(authz.record.scenarios[0]!.error).not.toMatch(/cleanup:/);
-  // Synced as the workload made them, as the scenario changed them, and as the undo put them back.
-  expect(authz.synced.filter((x) => x === 'ServiceIntentions reviews True').length).toBeGreaterThanOrEqual(3);
+  // The last status written was for the undo's restore: generation 3 (the workload's, the scenario's, the restore).
+  expect(authz.lastGeneration.get('ServiceIntentions reviews')).toBe(3);
   await namespacesGone();
   const refused = await consul({ ServiceSplitter: 'writing config entry to consul: Unexpected response code: 500 (stand-in refusal)' }, { MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS: '4000' });
   expect(refused.code).toBe(3);

@@ -118,12 +118,13 @@ export const consul: MeshAdapter = {
       ...renderWorkload(ctx, {
         shape: 'subsets', namespace: {},
         pod: (_s, version) => ({ 'consul.hashicorp.com/connect-inject': 'true', 'consul.hashicorp.com/service-meta-version': version }),
-        skipInbound: (port) => ({ 'consul.hashicorp.com/transparent-proxy-exclude-inbound-ports': String(port) }),
+        skipInbound: (port) => consul.skipInbound(port),
       }),
       // With ACLs managed (global.acls.manageSystemACLs) intentions deny by default: allow the app's own call paths.
       ...ctx.services.map((svc) => intentions(ctx, svc.name, callersOf(ctx, svc.name))),
     ];
   },
+  skipInbound: (port) => ({ 'consul.hashicorp.com/transparent-proxy-exclude-inbound-ports': String(port) }),
   sidecar: { container: 'consul-dataplane' },
   // Envoy's upstream counter in the callers' proxies; Consul's stats tags name the destination service.
   // `namespace` is the scraped pod's, as the usual kubernetes-pods scrape job labels it.

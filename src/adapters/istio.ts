@@ -37,9 +37,10 @@ export const istio: MeshAdapter = {
   },
 
   workload(ctx) {
-    return renderWorkload(ctx, { shape: 'subsets', namespace: { labels: { 'istio-injection': 'enabled' } }, pod: () => ({}), skipInbound: (port) => ({ 'traffic.sidecar.istio.io/excludeInboundPorts': String(port) }) });
+    return renderWorkload(ctx, { shape: 'subsets', namespace: { labels: { 'istio-injection': 'enabled' } }, pod: () => ({}), skipInbound: (port) => istio.skipInbound(port) });
   },
   // pilot-agent's endpoint: it stops the proxy and itself.
+  skipInbound: (port) => ({ 'traffic.sidecar.istio.io/excludeInboundPorts': String(port) }),
   sidecar: { container: 'istio-proxy', quitUrl: 'http://127.0.0.1:15020/quitquitquit' },
   requests: ISTIO_REQUESTS,
 };

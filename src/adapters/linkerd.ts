@@ -95,9 +95,10 @@ export const linkerd: MeshAdapter = {
   },
 
   workload(ctx) {
-    return renderWorkload(ctx, { shape: 'service-per-version', origin: true, namespace: { annotations: INJECT }, pod: () => ({}), skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }) });
+    return renderWorkload(ctx, { shape: 'service-per-version', origin: true, namespace: { annotations: INJECT }, pod: () => ({}), skipInbound: (port) => linkerd.skipInbound(port) });
   },
   // The proxy's admin /shutdown answers only when the install enabled it (proxy.enableShutdownEndpoint, off since 2.16).
+  skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }),
   sidecar: { container: 'linkerd-proxy', quitUrl: 'http://127.0.0.1:4191/shutdown' },
   // A proxy reads its namespace's default inbound policy when it starts.
   readAtPodStart: (o) => o.kind === 'Namespace' && o.metadata.annotations?.[DEFAULT_INBOUND_POLICY] !== undefined,

@@ -22,4 +22,5 @@ export const none: MeshAdapter = {
   workload(ctx) {
     return renderWorkload(ctx, { shape: 'subsets', namespace: {}, pod: () => ({}), skipInbound: () => ({}) });
   },
+  skipInbound: () => ({}),
 };

@@ -109,9 +109,10 @@ export const osm: MeshAdapter = {
       shape: 'service-per-version', origin: true,
       namespace: { labels: { 'openservicemesh.io/monitored-by': 'osm' }, annotations: { 'openservicemesh.io/sidecar-injection': 'enabled', 'openservicemesh.io/metrics': 'enabled' } },
       pod: () => ({}),
-      skipInbound: (port) => ({ 'openservicemesh.io/inbound-port-exclusion-list': String(port) }),
+      skipInbound: (port) => osm.skipInbound(port),
     });
   },
+  skipInbound: (port) => ({ 'openservicemesh.io/inbound-port-exclusion-list': String(port) }),
   sidecar: { container: 'envoy' },
   // Envoy's upstream counter in the callers' proxies; OSM names the upstream cluster "<namespace>/<service>|<port>".
   requests: { counter: 'envoy_cluster_upstream_rq', codeLabel: 'envoy_response_code', select: (s, ns) => ({ envoy_cluster_name: { re: `${ns}/${serviceAndDerived(s)}\\|[0-9]+` } }) },

@@ -85,6 +85,8 @@ export interface MeshAdapter {
    * process tells the sidecar to quit (a Job's pod ends only when every container has).
    */
   readonly sidecar?: { container: string; quitUrl?: string };
+  /** The pod annotations that keep this mesh's sidecar off an inbound port (empty without a sidecar). */
+  skipInbound(port: number): Record<string, string>;
   /** Objects of a render the mesh reads only when a pod starts: the app's pods restart for them to be in effect. */
   readAtPodStart?(o: K8sObject): boolean;
   /** Where the mesh's proxies count requests by response code (Prometheus); absent without a mesh. */

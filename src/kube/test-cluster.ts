@@ -37,7 +37,10 @@ export async function startTestCluster(log: (m: string) => void = () => undefine
   try {
     const kc = `--kubeconfig=${api.kubeconfigFile}`;
     log('starting kube-controller-manager, kube-scheduler and kwok');
-    await api.spawn('kube-controller-manager', tool('kube-controller-manager'), [kc, `--service-account-private-key-file=${join(api.dir, 'sa.key')}`, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`, '--use-service-account-credentials=false']);
+    await api.spawn('kube-controller-manager', tool('kube-controller-manager'), [kc, `--service-account-private-key-file=${join(api.dir, 'sa.key')}`, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`, '--use-service-account-credentials=false',
+      // kwok heartbeats for the simulated nodes; on a busy 2-core machine it can fall behind, and a node
+      // marked NotReady would stop pods from being scheduled: not what these tests are about.
+      '--node-monitor-grace-period=10m']);
     await api.spawn('kube-scheduler', tool('kube-scheduler'), [kc, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`]);
     const stages = join(toolsBin(), '..', 'share', 'kwok-stage');
     // kwok's server stands in for the nodes' kubelets: the nodes' address and kubelet port point at it,

@@ -8,10 +8,12 @@ import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kuber
  * Synced False with the reason consul-k8s gives when Consul refuses the write. It tests meshcheck's
  * wait on that status; it is not Consul and shows nothing about Consul itself.
  */
-export function consulStandIn(kc: KubeConfig, kinds: { plural: string; version: string }[], fail: Record<string, string> = {}): { stop: () => Promise<void>; synced: string[] } {
+export function consulStandIn(kc: KubeConfig, kinds: { plural: string; version: string }[], fail: Record<string, string> = {}): { stop: () => Promise<void>; synced: string[]; lastGeneration: Map<string, number> } {
   const api = kc.makeApiClient(CustomObjectsApi);
   const written = new Map<string, number>();
   const synced: string[] = [];
+  /** "Kind name" -> the last generation it wrote a status for. */
+  const lastGeneration = new Map<string, number>();
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -29,6 +31,7 @@ export function consulStandIn(kc: KubeConfig, kinds: { plural: string; version: 
           if (ok) {
             written.set(m.uid!, m.generation!);
             synced.push(`${o.kind} ${m.name} ${reason ? 'False' : 'True'}`);
+            lastGeneration.set(`${o.kind} ${m.name}`, m.generation!);
           }
         }
       }
@@ -36,7 +39,7 @@ export function consulStandIn(kc: KubeConfig, kinds: { plural: string; version: 
     }
   })();
   return {
-    synced,
+    synced, lastGeneration,
     stop: async () => {
       running = false;
       await loop;

@@ -6,7 +6,7 @@
  * stdout; meshcheck reads them back from the pods' logs and merges them request by request, as it
  * does for local k6 processes.
  */
-import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { K8sObject, RenderContext } from '../../adapters/types.js';
 import { imageRef, obj, OUTSIDE_THE_MESH } from '../../adapters/common.js';
 import { InfraError } from '../../errors.js';
@@ -86,7 +86,9 @@ export function k6Job(p: LoadProfile, o: K6JobOptions): K8sObject[] {
 
 /**
  * The same load as a k6-operator TestRun: one script for the whole profile; the operator splits it
- * over `parallelism` runner pods (k6's execution segments), whose logs are read the same way.
+ * over `parallelism` runner pods (k6's execution segments), whose logs are read the same way. The
+ * runners are meshed as the caller (`o.pod`, which must keep the sidecar off k6's REST port 6565:
+ * the operator's starter calls it); the operator's initializer and starter pods are outside the mesh.
  */
 export function k6TestRun(p: LoadProfile, o: K6JobOptions): K8sObject[] {
   return [
@@ -102,9 +104,35 @@ export function k6TestRun(p: LoadProfile, o: K6JobOptions): K8sObject[] {
           metadata: { labels: { ...o.pod.labels, [LOAD_LABEL]: o.name }, ...(o.pod.annotations ? { annotations: o.pod.annotations } : {}) },
           env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],
         },
+        initializer: { image: imageRef(o.image ?? K6_IMAGE, o.ctx.imageMirror), metadata: { labels: { ...OUTSIDE.labels }, annotations: { ...OUTSIDE.annotations } } },
+        starter: { metadata: { labels: { ...OUTSIDE.labels }, annotations: { ...OUTSIDE.annotations } } },
       },
     }),
   ];
+}
+
+/** The port of k6's REST API in a k6-operator runner, which the operator's starter calls. */
+export const K6_REST_PORT = 6565;
+
+/** Why a k6 Job failed, from its conditions; undefined while it has not. */
+export function jobFailure(kc: KubeConfig, namespace: string, name: string): () => Promise<string | undefined> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  return async () => {
+    const job = await batch.readNamespacedJob({ name, namespace });
+    const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+    return failed ? `the Job ${name} failed: ${`${failed.reason ?? ''} ${failed.message ?? ''}`.trim()}` : undefined;
+  };
+}
+
+/** Why a k6-operator TestRun failed (its stage "error", with its conditions); undefined while it has not. */
+export function testRunFailure(kc: KubeConfig, namespace: string, name: string): () => Promise<string | undefined> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return async () => {
+    const tr = (await api.getNamespacedCustomObject({ group: 'k6.io', version: 'v1alpha1', namespace, plural: 'testruns', name })) as { status?: { stage?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+    if (tr.status?.stage !== 'error') return undefined;
+    const said = (tr.status.conditions ?? []).filter((c) => c.message || c.reason).map((c) => `${c.type}: ${c.reason ?? ''} ${c.message ?? ''}`.trim());
+    return `the TestRun ${name} ended in stage "error"${said.length ? `: ${said.join('; ')}` : ''}`;
+  };
 }
 
 /** One pod of a finished Job: its name, its container's log and exit code. */
@@ -114,14 +142,14 @@ export interface JobPodLog { pod: string; log: string; code: number | null }
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 
 /**
- * Waits until `container` has ended in every pod of a Job (`count` pods: its completions), then reads
- * each one's log through the API server (pods/log, which the node's kubelet serves) with the
- * container's exit code. The wait is on the container, not the Job: a meshed pod's sidecar may keep
- * running after it (the quit request is best effort), and the Job is deleted afterwards. A Job that
- * failed, or a container that cannot start, is an infrastructure error.
+ * Waits until `container` has ended in every pod of a load (`count` pods: a Job's completions, a
+ * TestRun's runners), then reads each one's log through the API server (pods/log, which the node's
+ * kubelet serves) with the container's exit code. The wait is on the container, not the Job: a
+ * meshed pod's sidecar may keep running after it (the quit request is best effort), and the load is
+ * deleted afterwards. A load that failed (`failure`: the Job's conditions by default), or a
+ * container that cannot start, is an infrastructure error.
  */
-export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string, container: string, timeoutMs: number, count = 1): Promise<JobPodLog[]> {
-  const batch = kc.makeApiClient(BatchV1Api);
+export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string, container: string, timeoutMs: number, count = 1, failure = jobFailure(kc, namespace, name)): Promise<JobPodLog[]> {
   const core = kc.makeApiClient(CoreV1Api);
   type End = { failed: string } | { pods: V1Pod[] };
   // The wait retries what it throws (an API server away for a moment), so a failure is its answer.
@@ -134,11 +162,10 @@ export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string
       const waiting = status(p)?.state?.waiting;
       if (waiting?.reason && STUCK.has(waiting.reason)) return { failed: `container ${container} of pod ${p.metadata?.name} cannot start: ${waiting.reason}: ${waiting.message ?? ''} (image ${p.spec?.containers.find((c) => c.name === container)?.image}; --image-mirror names a registry that mirrors it)` };
     }
-    const job = await batch.readNamespacedJob({ name, namespace });
-    const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
-    return failed ? { failed: `${failed.reason ?? ''} ${failed.message ?? ''}`.trim() } : undefined;
-  }, { timeoutMs, intervalMs: 1000, describe: `container ${container} of the Job ${name} in ${namespace} to end` });
-  if ('failed' in end) throw new InfraError(`the Job ${name} failed: ${end.failed}`);
+    const failed = await failure();
+    return failed ? { failed } : undefined;
+  }, { timeoutMs, intervalMs: 1000, describe: `container ${container} of ${count} pod${count === 1 ? '' : 's'} of the load ${name} in ${namespace} to end` });
+  if ('failed' in end) throw new InfraError(end.failed);
   const out: JobPodLog[] = [];
   for (const pod of end.pods) {
     const log = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container });
@@ -148,9 +175,9 @@ export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string
   return out;
 }
 
-/** A k6 Job's output, pod by pod: a k6 that was interrupted or could not run is an infrastructure error with the end of its log. */
-export async function k6JobOutputs(kc: KubeConfig, namespace: string, name: string, timeoutMs: number, pods = 1): Promise<K6Output[]> {
-  return (await jobPodLogs(kc, namespace, name, 'k6', timeoutMs, pods)).map(({ pod, log, code }) => {
+/** A k6 load's output (a Job's or a TestRun's), pod by pod: a k6 that was interrupted or could not run is an infrastructure error with the end of its log. */
+export async function k6JobOutputs(kc: KubeConfig, namespace: string, name: string, timeoutMs: number, pods = 1, failure?: () => Promise<string | undefined>): Promise<K6Output[]> {
+  return (await jobPodLogs(kc, namespace, name, 'k6', timeoutMs, pods, failure)).map(({ pod, log, code }) => {
     const m = k6ExitMeaning(code);
     if (m.outcome === 'interrupted' || m.outcome === 'broken') throw new InfraError(`${m.text} in pod ${pod}; k6 said: ${log.trim().split('\n').filter((l) => !l.startsWith('{')).slice(-5).join(' | ')}`);
     return k6OutputOfLog(log, code);

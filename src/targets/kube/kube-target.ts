@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../../errors.js';
 import { refusedChanges } from './guard.js';
 import type { Ledger } from '../../ledger/ledger.js';
@@ -11,7 +11,7 @@ import type { Intent } from '../../intents/types.js';
 import type { LoadResult } from '../../load/result.js';
 import type { LoadProfile } from '../../load/profile.js';
 import { mergeK6 } from '../../load/k6.js';
-import { callerPod, jobPodLogs, k6Job, k6JobOutputs, OUTSIDE, plaintextProbeJob, probeResult, type K6JobOptions } from './k6-job.js';
+import { callerPod, jobPodLogs, K6_REST_PORT, k6Job, k6JobOutputs, k6TestRun, OUTSIDE, plaintextProbeJob, probeResult, testRunFailure, type K6JobOptions } from './k6-job.js';
 import { toYaml } from '../../plan/plan.js';
 import { Applier, apiCall, applyLayer } from '../../kube/apply.js';
 import type { Applied, Evidence, Feature, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
@@ -87,6 +87,7 @@ export class KubeTarget implements Target {
   private inEffectBy?: string;
   private loads = 0;
   private instances?: PodInstances;
+  private hasTestRun?: Promise<boolean>;
   private promForward?: Forwarded;
 
   private constructor(readonly settings: KubeTargetSettings, private readonly kc: KubeConfig, private readonly ledger: Ledger, readonly namespace: string, private readonly runId: string, private readonly log: (m: string) => void) {
@@ -157,7 +158,10 @@ export class KubeTarget implements Target {
       const waiting = list.items.filter((d) => !d.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True'));
       if (waiting.length) throw new Error(`not available: ${waiting.map((d) => d.metadata?.name).join(', ')}`);
       return true;
-    }, { timeoutMs, intervalMs: 1000, describe: `the workload in namespace ${this.namespace} to become available (are there schedulable nodes, and is ${this.adapter.name} installed?)` });
+    }, { timeoutMs, intervalMs: 1000, describe: `the workload in namespace ${this.namespace} to become available (are there schedulable nodes, and is ${this.adapter.name} installed?)` }).catch(async (err: Error) => {
+      const why = await notReady(this.kc, this.namespace).catch(() => []);
+      throw new InfraError(`${err.message}${why.length ? `; pods not ready: ${why.join('; ')}` : ''}`, { cause: err.cause });
+    });
     this.simulated = await this.simulatedNodes();
     this.instances = new PodInstances(this.kc, this.ctx());
     await this.instances.refresh();
@@ -332,6 +336,15 @@ export class KubeTarget implements Target {
     return this.k6(p, { url: `http://${p.service}:${this.ctx().port}`, pod: callerPod(this.adapter.workload(this.ctx()), caller), quitUrl: this.adapter.sidecar?.quitUrl });
   }
 
+  /** Whether k6-operator's TestRun kind is served (its CRD installed); asked once per run. */
+  private async testRunInstalled(): Promise<boolean> {
+    this.hasTestRun ??= this.kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: 'testruns.k6.io' }).then(() => true, (err: { code?: number }) => {
+      if (err.code !== 404) this.log(`kube: cannot tell whether k6-operator is installed (${apiErrorMessage(err)}); load runs as Jobs`);
+      return false;
+    });
+    return this.hasTestRun;
+  }
+
   /**
    * The overhead baseline: the same load from a pod outside the mesh straight to one instance's
    * direct port, which its sidecar does not intercept: no proxy on either side.
@@ -343,15 +356,23 @@ export class KubeTarget implements Target {
     return this.k6(p, { url: `http://${host}:${this.ctx().directPort}`, pod: OUTSIDE });
   }
 
+  /**
+   * Runs a load in the cluster: a k6-operator TestRun where its CRD is installed and the load needs
+   * more than one k6 (the operator splits it by execution segments), else an Indexed Job.
+   */
   private async k6(p: LoadProfile, o: Pick<K6JobOptions, 'url' | 'pod' | 'quitUrl'>): Promise<LoadResult> {
     const name = `k6-${++this.loads}`;
-    const objects = k6Job(p, { ctx: this.ctx(), name, image: this.settings.k6Image, parallelism: Math.max(1, Math.ceil((p.rps ?? 0) / 1000)), ...o });
-    const pods = (objects.find((x) => x.kind === 'Job')!.spec as { completions: number }).completions;
+    const options: K6JobOptions = { ctx: this.ctx(), name, image: this.settings.k6Image, parallelism: Math.max(1, Math.ceil((p.rps ?? 0) / 1000)), ...o };
+    const testRun = (options.parallelism ?? 1) > 1 && (await this.testRunInstalled());
+    const objects = testRun
+      ? k6TestRun(p, { ...options, pod: { ...options.pod, annotations: { ...options.pod.annotations, ...this.adapter.skipInbound(K6_REST_PORT) } } })
+      : k6Job(p, options);
+    const pods = testRun ? options.parallelism! : (objects.find((x) => x.kind === 'Job')!.spec as { completions: number }).completions;
     const startedAt = Date.now();
     const t0 = performance.now();
     const undo = await this.applier.apply(objects);
     try {
-      const outputs = await k6JobOutputs(this.kc, this.namespace, name, (p.rps ? (p.requests * 1000) / p.rps : 60_000) + 180_000, pods);
+      const outputs = await k6JobOutputs(this.kc, this.namespace, name, (p.rps ? (p.requests * 1000) / p.rps : 60_000) + 180_000, pods, testRun ? testRunFailure(this.kc, this.namespace, name) : undefined);
       return mergeK6(p, outputs, startedAt, performance.now() - t0);
     } finally {
       await undo();
@@ -410,8 +431,9 @@ export class KubeTarget implements Target {
         }
       }
       return pending.length === 0;
-    }, { timeoutMs: Number(process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS ?? 150_000), intervalMs: 500, describe: what }).catch((err: Error) => {
-      throw new InfraError(`${err.message}: ${pending.join('; ')}`);
+    }, { timeoutMs: Number(process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS ?? 150_000), intervalMs: 500, describe: what }).catch(async (err: Error) => {
+      const why = await notReady(this.kc, this.namespace).catch(() => []);
+      throw new InfraError(`${err.message}: ${pending.join('; ')}${why.length ? `; pods not ready: ${why.join('; ')}` : ''}`);
     });
   }
 
@@ -507,4 +529,15 @@ export class KubeTarget implements Target {
     }, { timeoutMs: Number(process.env.MESHCHECK_KUBE_DELETE_TIMEOUT_MS ?? 120_000), intervalMs: 500, describe: `namespace ${this.namespace} to be deleted (its finalizers: the cluster's namespace controller)` });
     this.log(`kube: namespace ${this.namespace} deleted`);
   }
+}
+
+/** Why the pods of a namespace that are not ready are not: a condition's reason and message, or a container's waiting reason. */
+async function notReady(kc: KubeConfig, namespace: string): Promise<string[]> {
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace });
+  return pods.items.filter((p) => !p.metadata?.deletionTimestamp && !p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).slice(0, 5).map((p) => {
+    const c = p.status?.conditions?.find((x) => x.status !== 'True' && (x.reason || x.message));
+    const waiting = p.status?.containerStatuses?.find((x) => x.state?.waiting?.reason)?.state?.waiting;
+    const why = c ? `${c.type} ${c.status}: ${[c.reason, c.message].filter(Boolean).join(': ')}` : waiting ? `waiting: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` : `phase ${p.status?.phase ?? 'unknown'}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ', not scheduled'}`;
+    return `${p.metadata?.name} (${why})`;
+  });
 }
