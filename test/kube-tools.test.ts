@@ -119,6 +119,9 @@ test('meshcheck install --dry-run prints the pinned charts from their repositori
   const missing = await install(['--with', 'none'], { PATH: '/usr/bin:/bin', MESHCHECK_TOOLS_DIR: empty });
   expect(missing.code).toBe(3);
   expect(missing.err).toMatch(/helm is not installed \(not on PATH, not in .*\): install Helm 3 or 4 .*or run: bash scripts\/build-kube-tools\.sh/);
+  const noCharts = await install(['--with', 'none', '--charts', empty]);
+  expect(noCharts.code).toBe(2);
+  expect(noCharts.err).toMatch(/--charts .*: neither base\/ nor base-1\.30\.3\.tgz is there \(helm pull base --repo https:\/\/istio-release\.storage\.googleapis\.com\/charts --version 1\.30\.3 makes the archive\)/);
   const bad = await install(['--with', 'grafana']);
   expect(bad.code).toBe(2);
   expect(bad.err).toMatch(/--with grafana: no such add-on profile \(clusters\/profiles has metrics-server, prometheus; or none\)/);

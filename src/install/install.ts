@@ -35,6 +35,12 @@ export async function findTool(name: 'helm' | 'kubectl'): Promise<string> {
   throw new InfraError(`${name} is not installed (not on PATH, not in ${toolsBin()}): ${how}, or run: bash scripts/build-kube-tools.sh (builds it from the Go module proxy)`);
 }
 
+/** A release's chart in a --charts folder: CHARTS/<chart> (unpacked) or CHARTS/<chart>-<version>.tgz (as `helm pull` names it). */
+function localChart(dir: string, r: Release): string {
+  for (const p of [join(dir, r.chart), join(dir, `${r.chart}-${r.version}.tgz`)]) if (existsSync(p)) return p;
+  throw new UsageError(`--charts ${dir}: neither ${r.chart}/ nor ${r.chart}-${r.version}.tgz is there (helm pull ${r.chart} --repo ${r.repo} --version ${r.version} makes the archive)`);
+}
+
 /** What a failed command printed last, for the error. */
 function tail(p: ProcessOutput): string {
   return `${p.stderr}\n${p.stdout}`.trim().split('\n').slice(-8).join('\n');
@@ -70,8 +76,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
   try {
     for (const [n, { p, r }] of all.entries()) {
       const step = `[${n + 1}/${all.length}] ${p.name}: ${r.release} (chart ${r.chart} ${r.version}) in ${r.namespace}`;
-      const local = o.charts ? join(o.charts, r.chart) : undefined;
-      if (local && !existsSync(local)) throw new UsageError(`--charts ${o.charts}: no chart folder or archive ${r.chart} there`);
+      const local = o.charts ? localChart(o.charts, r) : undefined;
       if (!o.dryRun) {
         const status = await sh`${helm} status ${r.release} --namespace ${r.namespace} --kube-context ${o.context} ${kube} -o json`;
         if (status.exitCode === 0) {
