@@ -28,6 +28,8 @@ beforeAll(async () => {
   await installCrds(cluster, CRDS);
   const cp = await IstioControlPlane.startOn(cluster, cluster.dir, () => undefined);
   istiodUrl = `http://127.0.0.1:${cp.ports.monitoring}`;
+  // A port-forward to port 15014 of a pod (kwok's) reaches this istiod.
+  writeFileSync(cluster.istiodDebugPortFile, String(cp.ports.monitoring));
 }, 240_000);
 
 afterAll(async () => {
@@ -478,6 +480,61 @@ test('Linkerd reads the namespace default policy when a pod starts: applied, the
   await namespacesGone();
   expect(differences(before, await snapshot())).toEqual([]);
 }, 400_000);
+
+test("the mesh control plane stopped: its Deployment scaled to zero only with --allow-changes-in its namespace, ledgered, and put back exactly", async () => {
+  await namespacesGone();
+  // A STAND-IN for istiod's Deployment (the tier's istiod runs as a process here, not a pod): what
+  // meshcheck scales is the Deployment clusters/profiles/istio.yaml installs.
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  // The tier's istiod keeps its own things in istio-system, which may be there already.
+  const made = await core.createNamespace({ body: { metadata: { name: 'istio-system' } } }).then(() => true, (err: { code?: number }) => {
+    if (err.code === 409) return false;
+    throw err;
+  });
+  await cluster.client.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: 'istio-system' }, spec: { replicas: 2, selector: { matchLabels: { app: 'istiod' } }, template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istiod-stand-in' }] } } } } as KubernetesObject, undefined, undefined, 'helm');
+  const istiod = async () => {
+    const d = (await cluster.client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: 'istio-system' } })) as KubernetesObject & { status?: unknown };
+    delete d.metadata!.resourceVersion;
+    delete d.metadata!.generation;
+    delete d.status;
+    // The controller's own status writes (their times) are not a change anyone made.
+    d.metadata!.managedFields = d.metadata!.managedFields?.filter((m) => m.subresource !== 'status');
+    return d;
+  };
+  try {
+    const before = await snapshot();
+    const deployment = await istiod();
+    const runIt = async (extra: string[]) => {
+      const out = tmpOut();
+      // No --istiod-url: istiod is reached by a port-forward to its pod (kwok forwards it to the tier's
+      // istiod), and again to the new pod once its control plane has been stopped and started.
+      const run = kube(['features/control-plane.feature', '--mesh', 'istio', '--out', out, ...extra]);
+      const code = await doneWithin(run, 300_000);
+      return { code, stderr: run.stderr, record: JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_ };
+    };
+    const refused = await runIt([]);
+    expect(refused.code).toBe(3);
+    expect(refused.record.scenarios[0]!.error).toMatch(/^this scenario would change Deployment istio-system\/istiod outside the run's namespace meshcheck-\S+; meshcheck changes nothing there unless allowed: --allow-changes-in istio-system/);
+    await namespacesGone();
+    expect(differences(before, await snapshot())).toEqual([]);
+
+    const allowed = await runIt(['--allow-changes-in', 'istio-system']);
+    expect(allowed.code).toBe(3);
+    expect(allowed.record.scenarios.map((x) => x.outcome)).toEqual(['BROKEN', 'BROKEN']);
+    for (const x of allowed.record.scenarios) expect(x.error).toMatch(/^no data plane on simulated nodes: .*istiod held it, and it is undone$/);
+    expect((allowed.record.targetInfo as unknown as { istiod: string }).istiod).toMatch(/^port-forward to pod istio-system\/istiod-\S+:15014$/);
+    // Stopped (both replicas gone) before the load, started again by the undo.
+    expect(allowed.stderr).toMatch(/kube: stopping the istio control plane \(Deployment istio-system\/istiod scaled to zero\)\n[\s\S]*kube: starting the istio control plane again/);
+    await namespacesGone();
+    // The Deployment exactly as it was (its generation moved twice); its pods are new, as a stop and a
+    // start make them, and its ReplicaSet's replica count went down and up with them.
+    expect(await istiod()).toEqual(deployment);
+    expect(differences(before, await snapshot()).filter((d) => !/^(Deployment istio-system\/istiod|ReplicaSet istio-system\/istiod-\S+|Pod istio-system\/istiod-\S+): /.test(d))).toEqual([]);
+  } finally {
+    await cluster.client.delete({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: 'istio-system' } });
+    if (made) await deleteNamespace('istio-system');
+  }
+}, 700_000);
 
 // Last: after the restart the cluster's own controllers (kwok's included) reconnect in their own time.
 test('the API server restarting in the middle of a run: meshcheck retries, the run ends as it would have, and every object is as it was', async () => {

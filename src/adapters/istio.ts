@@ -41,6 +41,7 @@ export const istio: MeshAdapter = {
   },
   // pilot-agent's endpoint: it stops the proxy and itself.
   skipInbound: (port) => ({ 'traffic.sidecar.istio.io/excludeInboundPorts': String(port) }),
+  controlPlane: { namespace: 'istio-system', workloads: [{ kind: 'Deployment', name: 'istiod' }] },
   sidecar: { container: 'istio-proxy', quitUrl: 'http://127.0.0.1:15020/quitquitquit' },
   requests: ISTIO_REQUESTS,
 };

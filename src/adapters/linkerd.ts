@@ -99,6 +99,7 @@ export const linkerd: MeshAdapter = {
   },
   // The proxy's admin /shutdown answers only when the install enabled it (proxy.enableShutdownEndpoint, off since 2.16).
   skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }),
+  controlPlane: { namespace: 'linkerd', workloads: ['linkerd-destination', 'linkerd-identity', 'linkerd-proxy-injector'].map((name) => ({ kind: 'Deployment' as const, name })) },
   sidecar: { container: 'linkerd-proxy', quitUrl: 'http://127.0.0.1:4191/shutdown' },
   // A proxy reads its namespace's default inbound policy when it starts.
   readAtPodStart: (o) => o.kind === 'Namespace' && o.metadata.annotations?.[DEFAULT_INBOUND_POLICY] !== undefined,

@@ -113,6 +113,7 @@ export const osm: MeshAdapter = {
     });
   },
   skipInbound: (port) => ({ 'openservicemesh.io/inbound-port-exclusion-list': String(port) }),
+  controlPlane: { namespace: 'osm-system', workloads: ['osm-controller', 'osm-injector', 'osm-bootstrap'].map((name) => ({ kind: 'Deployment' as const, name })) },
   sidecar: { container: 'envoy' },
   // Envoy's upstream counter in the callers' proxies; OSM names the upstream cluster "<namespace>/<service>|<port>".
   requests: { counter: 'envoy_cluster_upstream_rq', codeLabel: 'envoy_response_code', select: (s, ns) => ({ envoy_cluster_name: { re: `${ns}/${serviceAndDerived(s)}\\|[0-9]+` } }) },

@@ -89,6 +89,11 @@ export interface MeshAdapter {
   skipInbound(port: number): Record<string, string>;
   /** Objects of a render the mesh reads only when a pod starts: the app's pods restart for them to be in effect. */
   readAtPodStart?(o: K8sObject): boolean;
+  /**
+   * The mesh's control plane on a cluster, as clusters/profiles installs it: what "the mesh control
+   * plane is stopped" scales to zero (absent without a mesh).
+   */
+  readonly controlPlane?: { namespace: string; workloads: { kind: 'Deployment' | 'StatefulSet'; name: string }[] };
   /** Where the mesh's proxies count requests by response code (Prometheus); absent without a mesh. */
   readonly requests?: RequestMetric;
 }

@@ -27,6 +27,12 @@ export interface TestCluster extends TestApiServer {
    * echo workload: the instance controls go through the API server and kwok to it.
    */
   echoDirectPort: number;
+  /**
+   * kwok forwards port 15014 of every pod (istiod's debug port) to the loopback port written in this
+   * file, read when each connection opens: a test that runs istiod here writes its debug port there,
+   * and a port-forward to a pod named like istiod's reaches the real one.
+   */
+  istiodDebugPortFile: string;
 }
 
 /** kwok's stages: nodes become Ready (and keep a lease), pods become Ready, complete, and go when deleted. */
@@ -53,7 +59,11 @@ export async function startTestCluster(log: (m: string) => void = () => undefine
     writeFileSync(logConfig, `apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: k6\nspec:\n  logs:\n  - containers: [k6]\n    logsFile: ${JSON.stringify(k6LogFile)}\n`);
     const echoDirectPort = await freePort();
     const forwardConfig = join(api.dir, 'kwok-forward.yaml');
-    writeFileSync(forwardConfig, `apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterPortForward\nmetadata:\n  name: echo-direct\nspec:\n  forwards:\n  - ports: [9081]\n    target: {port: ${echoDirectPort}, address: 127.0.0.1}\n`);
+    const istiodDebugPortFile = join(api.dir, 'istiod-debug-port');
+    writeFileSync(istiodDebugPortFile, '0');
+    // A connection to the port the file names, carried over the forward's stdin and stdout.
+    const pipe = 'const s=require("net").connect(+require("fs").readFileSync(process.argv[1],"utf8"),"127.0.0.1");process.stdin.pipe(s);s.pipe(process.stdout);s.on("error",()=>process.exit(1))';
+    writeFileSync(forwardConfig, `apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterPortForward\nmetadata:\n  name: echo-direct\nspec:\n  forwards:\n  - ports: [9081]\n    target: {port: ${echoDirectPort}, address: 127.0.0.1}\n  - ports: [15014]\n    command: ${JSON.stringify([process.execPath, '-e', pipe, istiodDebugPortFile])}\n`);
     await api.spawn('kwok', tool('kwok'), [kc, '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', `--server-address=127.0.0.1:${kubeletPort}`, '--node-ip=127.0.0.1', `--node-port=${kubeletPort}`, '-c', [...STAGES.map((s) => join(stages, s)), logConfig, forwardConfig].join(',')]);
     const nodes = Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`);
     for (const name of nodes) await api.client.create(fakeNode(name));
@@ -65,7 +75,7 @@ export async function startTestCluster(log: (m: string) => void = () => undefine
       return true;
     }, { timeoutMs: 60_000, intervalMs: 200, describe: `kwok's ${nodeCount} simulated nodes Ready` });
     log(`cluster ready: ${nodeCount} simulated nodes`);
-    return { ...api, nodes, k6LogFile, echoDirectPort };
+    return { ...api, nodes, k6LogFile, echoDirectPort, istiodDebugPortFile };
   } catch (err) {
     await api.stop();
     throw err;
