@@ -62,7 +62,8 @@ async function valuesOf(r: Release): Promise<Record<string, unknown>> {
  * `meshcheck install`: each profile's Helm releases in order, with helm (upgrade --install, --wait)
  * and kubectl driven by zx: the pinned chart versions from their repositories (or --charts), a
  * namespace created (and labelled) where missing. A release already deployed at the pinned version is
- * left as it is, so running it again changes nothing (and Linkerd's identity is not replaced).
+ * left as it is, so running it again changes nothing; one at another version is upgraded, keeping
+ * the identity it was installed with (Linkerd's trust anchor and issuer).
  */
 export async function install(o: InstallOptions): Promise<string[]> {
   const profiles = o.profiles.map((p) => loadProfile(p));
@@ -77,6 +78,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
     for (const [n, { p, r }] of all.entries()) {
       const step = `[${n + 1}/${all.length}] ${p.name}: ${r.release} (chart ${r.chart} ${r.version}) in ${r.namespace}`;
       const local = o.charts ? localChart(o.charts, r) : undefined;
+      let upgrade = false;
       if (!o.dryRun) {
         const status = await sh`${helm} status ${r.release} --namespace ${r.namespace} --kube-context ${o.context} ${kube} -o json`;
         if (status.exitCode === 0) {
@@ -85,6 +87,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
             o.log(`${step}: deployed already, left as it is`);
             continue;
           }
+          upgrade = true;
         }
         const ns = await sh`${kubectl} get namespace ${r.namespace} --context ${o.context} ${kube} -o name`;
         if (ns.exitCode !== 0) {
@@ -94,8 +97,10 @@ export async function install(o: InstallOptions): Promise<string[]> {
         }
       }
       const values = join(dir, `${r.release}.yaml`);
-      writeFileSync(values, stringify(await valuesOf(r)), { mode: 0o600 });
-      const args = ['upgrade', '--install', r.release, local ?? r.chart, ...(local ? [] : ['--repo', r.repo, '--version', r.version]), '--namespace', r.namespace, '--kube-context', o.context, ...kube, '--values', values, '--wait', '--timeout', o.timeout];
+      // An identity already installed is kept: a new trust anchor would cut off every running proxy.
+      const keep = upgrade && r.identity !== undefined;
+      writeFileSync(values, stringify(keep ? r.values ?? {} : await valuesOf(r)), { mode: 0o600 });
+      const args = ['upgrade', '--install', r.release, local ?? r.chart, ...(local ? [] : ['--repo', r.repo, '--version', r.version]), '--namespace', r.namespace, '--kube-context', o.context, ...kube, ...(keep ? ['--reuse-values'] : []), '--values', values, '--wait', '--timeout', o.timeout];
       if (o.dryRun) {
         o.log(`${step}: ${[helm, ...args].join(' ')}`);
         continue;
