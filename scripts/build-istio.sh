@@ -7,6 +7,8 @@
 # Idempotent: binaries that report the pinned version are kept. Cold: about 8 min for pilot-discovery on
 # 2 idle cores (2 GB RAM peak), 1 min more for the proxyless programs.
 set -euo pipefail
+# shellcheck source=scripts/go-wrapper.sh
+. "$(dirname "$0")/go-wrapper.sh"
 ISTIO_PSEUDO="${MESHCHECK_ISTIO_MODULE:-v0.0.0-20260827124520-eed52ebb66ad}"
 ISTIO_VERSION="${MESHCHECK_ISTIO_VERSION:-1.31-dev+eed52ebb66ad}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,17 +32,6 @@ else
   log "pilot-discovery built: $("$BIN/pilot-discovery" version -s)"
 fi
 
-# The proxyless programs are the project's own source: rebuilt when their source changes (a hash of it
-# is kept beside the binary).
-P="$BIN/meshcheck-proxyless"
-SUM=$(cd "$ROOT/go/proxyless" && cat go.mod go.sum ./*.go | sha256sum | cut -d' ' -f1)
-if [ -x "$P" ] && [ "$(cat "$P.sum" 2>/dev/null)" = "$SUM" ]; then
-  log "meshcheck-proxyless up to date in $BIN"
-else
-  log "building meshcheck-proxyless (go/proxyless; cold: about a minute)"
-  cd "$ROOT/go/proxyless"
-  go build -tags=disable_pgv -ldflags "-s -w" -o "$P.tmp" .
-  mv "$P.tmp" "$P"
-  echo "$SUM" > "$P.sum"
-fi
+# The proxyless programs are the project's own source, rebuilt when it changes (cold: about a minute).
+build_own_program meshcheck-proxyless "$ROOT/go/proxyless" -tags=disable_pgv -ldflags "-s -w"
 echo "$BIN"

@@ -7,10 +7,13 @@
 #   etcd            (go.etcd.io/etcd/server/v3, also through a wrapper module for the same reason)
 #   kwok            (sigs.k8s.io/kwok: simulated nodes, so a cluster without kubelets rolls out workloads)
 #   kubectl, helm   (what `meshcheck install` drives; used from PATH first, these where PATH has none)
+#   meshcheck-policy (go/policy, the project's own: reads what Linkerd's policy controller serves, for
+#                    the kube target's "in effect" wait; rebuilt when its source changes)
 # Idempotent: a binary that already reports the pinned version is not rebuilt.
 # Cache: $MESHCHECK_TOOLS_DIR, else ${XDG_CACHE_HOME:-~/.cache}/meshcheck/tools. Go's own module and
 # build caches are used as they are, so a second cold build only links.
 set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/go-wrapper.sh
 . "$(dirname "$0")/go-wrapper.sh"
 
@@ -28,6 +31,7 @@ log() { echo "build-kube-tools: $*" >&2; }
 have() { # have BINARY EXPECTED-SUBSTRING-OF-VERSION-OUTPUT
   local args=(--version)
   [ "$1" = kubectl ] && args=(version --client)
+  [ "$1" = helm ] && args=(version --short)
   [ -x "$BIN/$1" ] && "$BIN/$1" "${args[@]}" 2>/dev/null | grep -q -- "$2"
 }
 
@@ -99,4 +103,6 @@ else
   mv "$BIN/helm.tmp" "$BIN/helm"
   log "helm built: $("$BIN/helm" version --short)"
 fi
+# meshcheck-policy (go/policy): the project's own source, rebuilt when it changes (cold: under a minute).
+build_own_program meshcheck-policy "$ROOT/go/policy" -ldflags "-s -w"
 echo "$BIN"

@@ -5,3 +5,20 @@ enter_wrapper_module() {
   mkdir -p "$1" && cd "$1" || return 1
   [ -f go.mod ] || go mod init "meshcheck.local/$(basename "$1" | tr -c 'a-z0-9\n' '-')" >/dev/null 2>&1
 }
+
+# `build_own_program NAME MODULE_DIR [GO-BUILD-FLAGS...]`: builds one of the project's own Go programs
+# into $BIN/NAME, again only when its source changed (a hash of go.mod, go.sum and *.go is kept
+# beside the binary). Needs $BIN and log().
+build_own_program() {
+  local name="$1" dir="$2" sum
+  shift 2
+  sum=$(cd "$dir" && cat go.mod go.sum ./*.go | sha256sum | cut -d' ' -f1)
+  if [ -x "$BIN/$name" ] && [ "$(cat "$BIN/$name.sum" 2>/dev/null)" = "$sum" ]; then
+    log "$name up to date in $BIN"
+    return 0
+  fi
+  log "building $name ($dir)"
+  (cd "$dir" && go build "$@" -o "$BIN/$name.tmp" .)
+  mv "$BIN/$name.tmp" "$BIN/$name"
+  echo "$sum" > "$BIN/$name.sum"
+}

@@ -18,6 +18,8 @@ import { Ledger } from '../src/ledger/ledger.js';
 import { eventually } from '../src/util/eventually.js';
 import { doneWithin, startCli, tmpOut } from './helpers/cli.js';
 import { consulStandIn } from './helpers/consul-stand-in.js';
+import { linkerdStandIn } from './helpers/linkerd-stand-in.js';
+import { osmStandIn } from './helpers/osm-stand-in.js';
 
 let cluster: TestCluster;
 let istiodUrl: string;
@@ -363,26 +365,62 @@ test("a k6-operator TestRun's runners are read back like a Job's pods (a stand-i
   }
 }, 180_000);
 
-test("the guardrail: OSM's mesh-wide MeshConfig in osm-system is not changed unless --allow-changes-in names that namespace", async () => {
+test("OSM: its mesh-wide MeshConfig is changed only with --allow-changes-in osm-system; allowed, the change is waited on until every Envoy sidecar accepted OSM's push (stand-ins for OSM's injector, controller and Envoy admin here), then put back exactly; a push that never comes is BROKEN naming the sidecars", async () => {
   await namespacesGone();
-  const before = await snapshot();
-  const outcome = async (extra: string[]) => {
-    const out = tmpOut();
-    const run = kube(['features/authorization.feature:4', '--mesh', 'osm', '--out', out, ...extra]);
-    const code = await doneWithin(run, 150_000);
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
-    return { code, outcomes: record.scenarios.map((s) => s.outcome), error: record.scenarios[0]?.error ?? '' };
-  };
-  const refused = await outcome([]);
-  expect(refused).toMatchObject({ code: 3, outcomes: ['BROKEN'] });
-  expect(refused.error).toMatch(/^this scenario would change MeshConfig osm-system\/osm-mesh-config outside the run's namespace meshcheck-\S+; meshcheck changes nothing there unless allowed: --allow-changes-in osm-system$/);
-  // Allowed, the guardrail lets it through; what stops it then is the next thing not built for OSM.
-  const allowed = await outcome(['--allow-changes-in', 'osm-system']);
-  expect(allowed).toMatchObject({ code: 3, outcomes: ['BROKEN'] });
-  expect(allowed.error).toMatch(/^the kube target has no "in effect" signal on osm for .*MeshConfig \(config\.openservicemesh\.io\/v1alpha\d\).*\(osm writes no status on them\), so it does not apply policy it could not wait on/);
-  await namespacesGone();
-  expect(differences(before, await snapshot())).toEqual([]);
-}, 330_000);
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  // What OSM's install leaves: its namespace and the MeshConfig, written by helm.
+  await core.createNamespace({ body: { metadata: { name: 'osm-system' } } });
+  await cluster.client.create({ apiVersion: 'config.openservicemesh.io/v1alpha2', kind: 'MeshConfig', metadata: { name: 'osm-mesh-config', namespace: 'osm-system' }, spec: { traffic: { enablePermissiveTrafficPolicyMode: true } } } as KubernetesObject, undefined, undefined, 'helm');
+  const standIn = await osmStandIn(cluster);
+  try {
+    const before = await snapshot();
+    const outcome = async (extra: string[], env: Record<string, string> = {}) => {
+      const out = tmpOut();
+      const run = startCli(['run', 'features/authorization.feature:4', '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--no-progress', '--mesh', 'osm', '--out', out, ...extra], undefined, env);
+      const code = await doneWithin(run, 250_000);
+      const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+      return { code, outcomes: record.scenarios.map((x) => x.outcome), error: record.scenarios[0]?.error ?? '', convergenceMs: record.scenarios[0]?.convergenceMs ?? [] };
+    };
+    const refused = await outcome([]);
+    expect(refused).toMatchObject({ code: 3, outcomes: ['BROKEN'] });
+    expect(refused.error).toMatch(/^this scenario would change MeshConfig osm-system\/osm-mesh-config outside the run's namespace meshcheck-\S+; meshcheck changes nothing there unless allowed: --allow-changes-in osm-system$/);
+    await namespacesGone();
+    expect(differences(before, await snapshot())).toEqual([]);
+
+    const pushesBefore = standIn.versions.length;
+    const allowed = await outcome(['--allow-changes-in', 'osm-system']);
+    expect(allowed).toMatchObject({ code: 3, outcomes: ['BROKEN'] });
+    expect(allowed.error).toMatch(/^no data plane on simulated nodes: .*osm's sidecars accepted its push, and it is undone$/);
+    expect(allowed.error).not.toMatch(/cleanup:/);
+    expect(allowed.convergenceMs).toHaveLength(1);
+    // OSM's batching window and the quiet time after it: the wait cannot be shorter.
+    expect(allowed.convergenceMs[0]).toBeGreaterThanOrEqual(5000);
+    // One push for the change, one for its undo (at least).
+    expect(standIn.versions.length - pushesBefore).toBeGreaterThanOrEqual(2);
+    await namespacesGone();
+    // The MeshConfig as helm left it, managedFields included; only its generation, which the API
+    // server alone writes, moved twice (the change and its restore).
+    const afterAllowed = await snapshot();
+    const meshConfig = 'MeshConfig osm-system/osm-mesh-config';
+    expect(afterAllowed.get(meshConfig)).toEqual(before.get(meshConfig)!.replace(/^  generation: 1$/m, '  generation: 3'));
+    afterAllowed.set(meshConfig, before.get(meshConfig)!);
+    expect(differences(before, afterAllowed)).toEqual([]);
+
+    standIn.pushes(false);
+    const never = await outcome(['--allow-changes-in', 'osm-system'], { MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS: '6000' });
+    expect(never).toMatchObject({ code: 3, outcomes: ['BROKEN'] });
+    expect(never.error).toMatch(/^timed out after 6000ms waiting for every Envoy sidecar of meshcheck-\S+ to accept OSM's push of the change: \d+ of \d+ sidecars have not accepted a push since the change: /);
+    await namespacesGone();
+    // The same after the undo that followed the wait that ran out: the MeshConfig's spec back (generation 5).
+    const afterNever = await snapshot();
+    expect(afterNever.get(meshConfig)).toEqual(before.get(meshConfig)!.replace(/^  generation: 1$/m, '  generation: 5'));
+    afterNever.set(meshConfig, before.get(meshConfig)!);
+    expect(differences(before, afterNever)).toEqual([]);
+  } finally {
+    await standIn.stop();
+    await deleteNamespace('osm-system');
+  }
+}, 900_000);
 
 test('OSM cannot route by header: the scenario is NOT_SUPPORTED with the reason, skipped in Allure, nothing applied, exit 0', async () => {
   await namespacesGone();
@@ -480,6 +518,53 @@ test('Linkerd reads the namespace default policy when a pod starts: applied, the
   await namespacesGone();
   expect(differences(before, await snapshot())).toEqual([]);
 }, 400_000);
+
+test("Linkerd's inbound policy (Server, AuthorizationPolicy, MeshTLSAuthentication): waited on until its policy controller serves it to each selected pod (a stand-in serves Linkerd's gRPC API here, reached by port-forward to the destination pod), undone; a policy never served is BROKEN naming it", async () => {
+  await namespacesGone();
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  // The destination Deployment a Linkerd install has, as a STAND-IN pod on kwok: a port-forward to its
+  // port 8090 reaches the stand-in policy controller (kwok forwards it to linkerdPolicyPortFile's port).
+  await core.createNamespace({ body: { metadata: { name: 'linkerd' } } });
+  const labels = { 'linkerd.io/control-plane-component': 'destination' };
+  await cluster.client.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'linkerd-destination', namespace: 'linkerd' }, spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'policy', image: 'policy-controller-stand-in', ports: [{ name: 'grpc', containerPort: 8090 }] }] } } } } as KubernetesObject);
+  await eventually(async () => (await core.listNamespacedPod({ namespace: 'linkerd' })).items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), { timeoutMs: 60_000, intervalMs: 250, describe: 'the stand-in destination pod Ready' });
+  try {
+    const before = await snapshot();
+    const runIt = async (feature: string, leaveOut: string[] = [], env: Record<string, string> = {}) => {
+      const standIn = await linkerdStandIn(cluster.kubeconfig, cluster.client, cluster.dir, cluster.linkerdPolicyPortFile, leaveOut);
+      const out = tmpOut();
+      try {
+        const run = startCli(['run', feature, '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--no-progress', '--mesh', 'linkerd', '--out', out], undefined, env);
+        const code = await doneWithin(run, 300_000);
+        return { code, served: standIn.served, record: JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_ };
+      } finally {
+        await standIn.stop();
+      }
+    };
+    // Only productpage may call reviews: a Server on reviews' http port, a MeshTLSAuthentication and an AuthorizationPolicy.
+    const ok = await runIt('features/authorization.feature:4');
+    expect(ok.code).toBe(3);
+    expect(ok.record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*linkerd's controllers reported it in effect and its policy controller serves it, and it is undone$/);
+    expect(ok.record.scenarios[0]!.error).not.toMatch(/cleanup:/);
+    expect(ok.record.scenarios[0]!.convergenceMs).toHaveLength(1);
+    expect([...ok.served].some((x) => /^Server meshcheck-\S+\/reviews-http$/.test(x))).toBe(true);
+    expect((ok.record.targetInfo as unknown as { linkerdPolicyController: string }).linkerdPolicyController).toMatch(/^port-forward to pod linkerd\/linkerd-destination-\S+:8090$/);
+    await namespacesGone();
+    // STRICT for reviews: the Server's accessPolicy all-authenticated, served as that default authorization.
+    const strict = await runIt('features/mtls.feature:4');
+    expect(strict.record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*its policy controller serves it, and it is undone$/);
+    await namespacesGone();
+    // The controller never serves the AuthorizationPolicy (as when it cannot resolve its authentication).
+    const never = await runIt('features/authorization.feature:4', ['reviews-allow'], { MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS: '4000' });
+    expect(never.code).toBe(3);
+    expect(never.record.scenarios[0]!.outcome).toBe('BROKEN');
+    expect(never.record.scenarios[0]!.error).toMatch(/^timed out after 4000ms waiting for Linkerd's policy controller to serve the change \(port-forward to pod linkerd\/linkerd-destination-\S+:8090\): meshcheck-\S+:reviews-v\d-\S+ port 9080: AuthorizationPolicy reviews-allow not served yet \(served: none;/);
+    await namespacesGone();
+    expect(differences(before, await snapshot())).toEqual([]);
+  } finally {
+    await deleteNamespace('linkerd');
+  }
+}, 900_000);
 
 test("the mesh control plane stopped: its Deployment scaled to zero only with --allow-changes-in its namespace, ledgered, and put back exactly", async () => {
   await namespacesGone();

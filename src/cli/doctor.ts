@@ -24,7 +24,7 @@ export function doctor(): number {
     { what: 'node', ok: major >= 20, detail: process.versions.node, fix: 'install Node.js 20.18 or newer' },
     { what: 'build', ok: existsSync(join(PACKAGE_ROOT, 'dist', 'steps')), detail: join(PACKAGE_ROOT, 'dist'), fix: 'npm run build' },
     { what: 'prometheus', ok: prom !== undefined, detail: prom ?? 'not found', fix: 'npm run setup (installs the Debian package "prometheus")' },
-    ...['kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'k6'].map((t) => ({ what: t, ok: existsSync(join(toolsBin(), t)), detail: join(toolsBin(), t), fix: `bash scripts/${t === 'k6' ? 'build-k6.sh' : 'build-kube-tools.sh'} (builds from the Go module proxy; minutes when cold), or npm run setup` })),
+    ...['kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'meshcheck-policy', 'k6'].map((t) => ({ what: t, ok: existsSync(join(toolsBin(), t)), detail: join(toolsBin(), t), fix: `bash scripts/${t === 'k6' ? 'build-k6.sh' : 'build-kube-tools.sh'} (builds from the Go module proxy; minutes when cold), or npm run setup` })),
     // meshcheck install drives these; the user's own on PATH come first.
     ...['helm', 'kubectl'].map((t) => {
       const onPath = spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' });

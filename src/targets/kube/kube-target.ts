@@ -318,10 +318,10 @@ export class KubeTarget implements Target {
   /** The mesh's control plane scaled to zero (outside the run's namespace: --allow-changes-in); the undo scales it back. */
   async stopControlPlane(): Promise<Undo> {
     const { undo } = await this.controlPlane().stop();
-    this.forgetIstiod();
+    this.forgetControlPlane();
     return async () => {
       await undo();
-      this.forgetIstiod();
+      this.forgetControlPlane();
     };
   }
 
@@ -329,18 +329,18 @@ export class KubeTarget implements Target {
   async restartControlPlane(): Promise<{ downMs: number; readyMs: number }> {
     if (this.simulated?.length) throw this.noLoad();
     const r = await this.controlPlane().restart();
-    this.forgetIstiod();
+    this.forgetControlPlane();
     return r;
   }
 
-  private forgetIstiod(): void {
-    this.policy.forgetIstiod();
+  private forgetControlPlane(): void {
+    this.policy.forgetControlPlane();
   }
 
   describe(): Record<string, unknown> {
     return {
       mesh: this.adapter.name, version: this.mesh.version, context: this.settings.context, namespace: this.namespace,
-      ...(this.policy.istiodVia ? { istiod: this.policy.istiodVia } : {}), ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
+      ...(this.policy.istiodVia ? { istiod: this.policy.istiodVia } : {}), ...(this.policy.linkerdVia ? { linkerdPolicyController: this.policy.linkerdVia } : {}), ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
       convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(1))),
     };
   }

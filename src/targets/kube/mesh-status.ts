@@ -15,9 +15,11 @@ import { eventually } from '../../util/eventually.js';
  *   from Consul.
  * - Linkerd: the policy controller writes an HTTPRoute's status per parent (controllerName
  *   linkerd.io/policy-controller) with the Accepted condition. Linkerd writes no status on Server,
- *   AuthorizationPolicy, MeshTLSAuthentication or a namespace's default policy: those have no
- *   signal here.
- * - OSM: no status on SMI objects, MeshConfig or Retry: no signal here.
+ *   AuthorizationPolicy, MeshTLSAuthentication or a namespace's default policy: the first three are
+ *   read back from its policy controller instead (linkerd-policy.ts), the last is read when a pod
+ *   starts.
+ * - OSM: no status on SMI objects, MeshConfig or Retry: the sidecars' accepted versions are read
+ *   instead (envoy-pushes.ts).
  * - The Kubernetes objects a render carries beside the mesh's (a fault backend): a Deployment is in
  *   effect once rolled out; a ConfigMap, Service or ServiceAccount once the API server has it.
  */

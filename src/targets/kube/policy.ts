@@ -6,6 +6,8 @@ import { apiCall, applyLayer, type Applier } from '../../kube/apply.js';
 import { toYaml } from '../../plan/plan.js';
 import type { Applied, Evidence, Undo } from '../target.js';
 import { IstiodView, istiodReads, type Expected } from './istiod.js';
+import { osmPushes, resourceVersions, SidecarVersions, type Versions } from './envoy-pushes.js';
+import { isLinkerdInbound, LinkerdPolicyView } from './linkerd-policy.js';
 import { generations, keyOf, untilInEffect, withoutSignal, type Before } from './mesh-status.js';
 
 /** Intents in effect and the objects applied for them. */
@@ -41,8 +43,11 @@ export class ClusterPolicy {
    */
   private layer: Layer = { intents: [], objects: [] };
   private istiod?: IstiodView;
+  private linkerd?: LinkerdPolicyView;
   /** How istiod was last reached, for the run record. */
   private via?: string;
+  /** How Linkerd's policy controller was last reached, for the run record. */
+  private linkerdViaLast?: string;
 
   constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: MeshAdapter, private readonly o: PolicyOptions) {}
 
@@ -83,6 +88,13 @@ export class ClusterPolicy {
     return this.istiod;
   }
 
+  /** Linkerd's policy controller, connected on first use and again after its control plane was stopped or restarted. */
+  private async linkerdView(): Promise<LinkerdPolicyView> {
+    this.linkerd ??= await LinkerdPolicyView.connect(this.kc, this.adapter.controlPlane?.namespace ?? 'linkerd');
+    this.linkerdViaLast = this.linkerd.via;
+    return this.linkerd;
+  }
+
   /** Waits until the applied change is in effect (undone if it never is) and records the time it took. */
   private async converged<T>(wait: () => Promise<T>, undo: Undo, start: number): Promise<{ seen: T; convergenceMs: number }> {
     let seen: T;
@@ -97,7 +109,9 @@ export class ClusterPolicy {
 
   /**
    * Linkerd, Consul, OSM: applied, then waited on until the mesh's controllers wrote on each object
-   * that they have it (mesh-status.ts). What the mesh reads only when a pod starts (Linkerd's
+   * that they have it (mesh-status.ts); Linkerd's inbound policy, on which it writes nothing, until
+   * its policy controller serves it for every selected pod (linkerd-policy.ts); OSM's objects until
+   * every Envoy sidecar of the namespace accepted OSM's push (envoy-pushes.ts). What the mesh reads only when a pod starts (Linkerd's
    * namespace default policy) is in effect once the app's pods have restarted. A scenario with an
    * object its mesh writes nothing on is not applied: meshcheck does not apply what it could not
    * wait on. The undo waits the same way: objects the layer created gone, objects it changed (a
@@ -107,7 +121,9 @@ export class ClusterPolicy {
     const mesh = this.adapter.name;
     const [before, objects] = [prev.objects, next.objects];
     const atStart = (o: K8sObject) => this.adapter.readAtPodStart?.(o) ?? false;
-    const blind = withoutSignal(mesh, objects.filter((o) => !atStart(o)));
+    const served = (o: K8sObject) => mesh === 'linkerd' && isLinkerdInbound(o);
+    const pushed = (o: K8sObject) => mesh === 'osm' && osmPushes(o);
+    const blind = withoutSignal(mesh, objects.filter((o) => !atStart(o) && !served(o) && !pushed(o)));
     if (blind.length) {
       throw new InfraError(`the kube target has no "in effect" signal on ${mesh} for ${blind.join(', ')} (${mesh} writes no status on ${blind.length === 1 ? 'it' : 'them'}), so it does not apply policy it could not wait on; meshcheck plan --mesh ${this.o.mesh} shows what it would apply`);
     }
@@ -115,12 +131,38 @@ export class ClusterPolicy {
     const timeoutMs = Number(process.env.MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS ?? 120_000);
     const client = this.applier.client;
     const restart = [...before, ...objects].some(atStart);
-    const wait = async (present: K8sObject[], gone: K8sObject[], gens: Before, at: Date) => {
-      const seen = await untilInEffect(client, mesh, present.filter((o) => !atStart(o)), gone, gens, at, timeoutMs);
+    // OSM: what the sidecars accepted before the change, and the objects whose change OSM pushes.
+    const osmObjects = [...before, ...objects.filter((o) => !before.some(same(o)))].filter(pushed);
+    const sidecars = osmObjects.length ? new SidecarVersions(this.kc, this.o.namespace, this.adapter.sidecar?.container ?? 'envoy') : undefined;
+    type Baseline = { versions: Versions; rv: string[] } | undefined;
+    const baseline = async (): Promise<Baseline> => {
+      if (!sidecars) return undefined;
+      try {
+        const versions = await sidecars.read();
+        if (!versions.size) throw new InfraError(`no running pod of ${this.o.namespace} has OSM's ${this.adapter.sidecar?.container ?? 'envoy'} sidecar, whose accepted config says when OSM's objects are in effect: is OSM's injector running, and does the namespace carry openservicemesh.io/monitored-by?`);
+        return { versions, rv: await resourceVersions(client, osmObjects) };
+      } finally {
+        sidecars.close();
+      }
+    };
+    const wait = async (present: K8sObject[], gone: K8sObject[], gens: Before, at: Date, base: Baseline) => {
+      const seen = await untilInEffect(client, mesh, present.filter((o) => !atStart(o) && !served(o) && !pushed(o)), gone, gens, at, timeoutMs);
       if (restart) seen.push(await this.o.restartApp(`${mesh} reads ${present.concat(gone).filter(atStart).map((o) => `${o.kind} ${o.metadata.name}`).join(', ')} when a pod starts`));
+      // After any restart, so the pods asked about are those that run now.
+      if (present.concat(gone).some(served)) seen.push(...await (await this.linkerdView()).until(this.kc, this.o.namespace, present.filter(served), gone.filter(served), timeoutMs));
+      if (base && sidecars) {
+        try {
+          // A change the API server saw as none (an apply of what was there) makes OSM push nothing.
+          const moved = (await resourceVersions(client, osmObjects)).some((v, i) => v !== base.rv[i]);
+          seen.push(...(moved ? await sidecars.until(base.versions, at.getTime(), timeoutMs) : [{ object: osmObjects.map(keyOf).join(', '), how: 'unchanged by this step, so OSM pushes nothing' }]));
+        } finally {
+          sidecars.close();
+        }
+      }
       return seen;
     };
     const gens = await generations(client, objects);
+    const base = await baseline();
     const start = performance.now();
     const appliedAt = new Date();
     const undoLayer = await applyLayer(this.applier, before, objects);
@@ -132,16 +174,17 @@ export class ClusterPolicy {
       const restored = added.filter((o) => gens.get(keyOf(o)));
       const present = [...before, ...restored];
       const was = await generations(client, present);
+      const undoBase = await baseline();
       const at = new Date();
       await undoLayer();
-      await wait(present, added.filter((o) => !restored.includes(o)), was, at);
+      await wait(present, added.filter((o) => !restored.includes(o)), was, at, undoBase);
     };
-    const by = `${mesh}'s controllers reported it in effect${restart ? ' and the app\'s pods restarted to read it' : ''}`;
-    const { seen, convergenceMs } = await this.converged(() => wait(objects, before.filter((o) => !objects.some(same(o))), gens, appliedAt), undo, start);
+    const by = osmObjects.length ? `${mesh}'s sidecars accepted its push` : `${mesh}'s controllers reported it in effect${objects.some(served) ? ' and its policy controller serves it' : ''}${restart ? ' and the app\'s pods restarted to read it' : ''}`;
+    const { seen, convergenceMs } = await this.converged(() => wait(objects, before.filter((o) => !objects.some(same(o))), gens, appliedAt, base), undo, start);
     return {
       undo, convergenceMs, by, evidence: [
         { name: 'applied manifests (server-side apply, field manager meshcheck)', contentType: 'application/yaml', body: toYaml(objects) },
-        { name: `in effect: what ${mesh}'s controllers wrote on each object`, contentType: 'application/json', body: JSON.stringify(seen, null, 2) },
+        { name: osmObjects.length ? `in effect: what ${mesh}'s Envoy sidecars accepted (config_dump versions)` : `in effect: what ${mesh}'s controllers wrote on each object${objects.some(served) ? ' and what its policy controller serves' : ''}`, contentType: 'application/json', body: JSON.stringify(seen, null, 2) },
       ],
     };
   }
@@ -159,8 +202,10 @@ export class ClusterPolicy {
     return out;
   }
 
-  /** istiod's pods are new after its control plane was stopped or restarted: the next wait connects again (unless --istiod-url names it). */
-  forgetIstiod(): void {
+  /** The control plane's pods are new after it was stopped or restarted: the next wait connects again (istiod: unless --istiod-url names it). */
+  forgetControlPlane(): void {
+    this.linkerd?.close();
+    this.linkerd = undefined;
     if (this.o.istiodUrl) return;
     this.close();
   }
@@ -170,9 +215,16 @@ export class ClusterPolicy {
     return this.istiod?.via ?? this.via;
   }
 
+  /** What the run record says of how Linkerd's policy controller was asked. */
+  get linkerdVia(): string | undefined {
+    return this.linkerdViaLast;
+  }
+
   close(): void {
     this.via = this.istiod?.via ?? this.via;
     this.istiod?.close();
     this.istiod = undefined;
+    this.linkerd?.close();
+    this.linkerd = undefined;
   }
 }

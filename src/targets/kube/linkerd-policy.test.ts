@@ -1,0 +1,75 @@
+import { expectations, judge, isLinkerdInbound, type PodPorts, type ServedPort } from './linkerd-policy.js';
+import { linkerd } from '../../adapters/linkerd.js';
+import { appContext } from '../../adapters/registry.js';
+import type { K8sObject } from '../../adapters/types.js';
+import type { Intent } from '../../intents/types.js';
+
+const NS = 'meshcheck-r1';
+const ctx = appContext(NS, '2.18');
+const render = (intents: Intent[]) => linkerd.render(intents, ctx).objects.filter(isLinkerdInbound);
+const pods: PodPorts[] = [
+  { name: 'reviews-v1-abc', labels: { app: 'reviews', version: 'v1' }, ports: [{ name: 'http', containerPort: 9080 }, { name: 'direct', containerPort: 9081 }] },
+  { name: 'ratings-v1-def', labels: { app: 'ratings', version: 'v1' }, ports: [{ name: 'http', containerPort: 9080 }] },
+];
+const onlyProductpage: Intent = { kind: 'Authorization', service: 'reviews', allowFrom: ['productpage'] };
+const strict: Intent = { kind: 'MtlsMode', service: 'reviews', mode: 'STRICT' };
+
+const server = (name: string, authorizations: unknown[] = []): ServedPort => ({ workload: `${NS}:reviews-v1-abc`, port: 9080, server: { labels: { group: 'policy.linkerd.io', kind: 'server', name }, authorizations: authorizations as never } });
+const policy = (name: string, identities: string[]) => ({ labels: { kind: 'authorizationpolicy', name }, metadata: { resource: { group: 'policy.linkerd.io', kind: 'authorizationpolicy', name } }, authentication: { meshTLS: { identities: { identities: identities.map((n) => ({ name: n })) } } } });
+const defaultAuthz = (name: string) => ({ labels: { kind: 'default', name }, metadata: { default: name } });
+const byDefault = (name = 'all-unauthenticated'): ServedPort => ({ workload: `${NS}:reviews-v1-abc`, port: 9080, server: { labels: { group: '', kind: 'default', name }, authorizations: [defaultAuthz(name)] } });
+
+describe("Linkerd's inbound policy: what the policy controller should serve for each selected pod's port", () => {
+  test('the render of "only productpage may call reviews" is these kinds, all covered by the wait', () => {
+    const objects = linkerd.render([onlyProductpage], ctx).objects;
+    expect(objects.filter((o) => o.apiVersion.startsWith('policy.linkerd.io')).map((o) => o.kind).sort()).toEqual(['AuthorizationPolicy', 'MeshTLSAuthentication', 'Server']);
+    expect(objects.filter((o) => o.apiVersion.startsWith('policy.linkerd.io')).every(isLinkerdInbound)).toBe(true);
+  });
+
+  test("a Server's named port on the pods its selector matches, with the policy that targets it and the caller's identity", () => {
+    expect(expectations(NS, render([onlyProductpage]), [], pods)).toEqual([
+      { workload: `${NS}:reviews-v1-abc`, port: 9080, server: 'reviews-http', accessPolicy: 'deny', notServer: [], authz: [{ name: 'reviews-allow', identities: [`productpage.${NS}.serviceaccount.identity.`] }], notAuthz: [] },
+    ]);
+  });
+
+  test('undone: the same ports, no longer from the removed Server nor with its policies', () => {
+    expect(expectations(NS, [], render([onlyProductpage]), pods)).toEqual([
+      { workload: `${NS}:reviews-v1-abc`, port: 9080, notServer: ['reviews-http'], authz: [], notAuthz: ['reviews-allow'] },
+    ]);
+  });
+
+  test('served as expected: in effect, saying from what', () => {
+    const [e] = expectations(NS, render([onlyProductpage]), [], pods);
+    expect(judge(e!, server('reviews-http', [policy('reviews-allow', [`productpage.${NS}.serviceaccount.identity.linkerd.cluster.local`])]))).toEqual({ ok: true, how: `${NS}:reviews-v1-abc port 9080 served from Server reviews-http with AuthorizationPolicy reviews-allow` });
+  });
+
+  test('each way it can still be behind is named', () => {
+    const [e] = expectations(NS, render([onlyProductpage]), [], pods);
+    const id = `productpage.${NS}.serviceaccount.identity.linkerd.cluster.local`;
+    expect(judge(e!, byDefault())).toEqual({ ok: false, why: `${NS}:reviews-v1-abc port 9080: served from the default policy all-unauthenticated, not yet from Server reviews-http` });
+    expect(judge(e!, server('reviews-http'))).toMatchObject({ ok: false, why: expect.stringMatching(/AuthorizationPolicy reviews-allow not served yet \(served: none; the controller also leaves out a policy whose authentication it cannot find\)$/) });
+    expect(judge(e!, server('reviews-http', [policy('reviews-allow', [`details.${NS}.serviceaccount.identity.linkerd.cluster.local`])]))).toMatchObject({ ok: false, why: expect.stringMatching(/serves identities details\.\S+, expected productpage\.meshcheck-r1\.serviceaccount\.identity\.\*$/) });
+    expect(judge(e!, server('reviews-http', [policy('reviews-allow', [id]), defaultAuthz('all-unauthenticated')]))).toMatchObject({ ok: false, why: expect.stringMatching(/accessPolicy deny not served yet \(default authorizations: all-unauthenticated\)$/) });
+    expect(judge(e!, { workload: e!.workload, port: 9080, code: 'NotFound', error: 'unknown server' })).toEqual({ ok: false, why: `${NS}:reviews-v1-abc port 9080: NotFound unknown server` });
+    expect(judge(e!, undefined)).toEqual({ ok: false, why: `${NS}:reviews-v1-abc port 9080: no answer` });
+  });
+
+  test("STRICT for a service: its Server's accessPolicy all-authenticated, served as that default authorization", () => {
+    const [e] = expectations(NS, render([strict]), [], pods);
+    expect(e).toMatchObject({ server: 'reviews-http', accessPolicy: 'all-authenticated', authz: [] });
+    expect(judge(e!, server('reviews-http', [defaultAuthz('all-authenticated')])).ok).toBe(true);
+    expect(judge(e!, server('reviews-http', [])).ok).toBe(false);
+  });
+
+  test('an undo is in effect once the port is served by default (or by another Server), not while the removed one is', () => {
+    const [e] = expectations(NS, [], render([onlyProductpage]), pods);
+    expect(judge(e!, byDefault()).ok).toBe(true);
+    expect(judge(e!, server('someone-elses')).ok).toBe(true);
+    expect(judge(e!, server('reviews-http', [policy('reviews-allow', [])]))).toEqual({ ok: false, why: `${NS}:reviews-v1-abc port 9080: still served from Server reviews-http` });
+  });
+
+  test('a podSelector meshcheck cannot read is refused by name, not guessed', () => {
+    const s: K8sObject = { apiVersion: 'policy.linkerd.io/v1beta3', kind: 'Server', metadata: { name: 'x', namespace: NS }, spec: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['reviews'] }] }, port: 'http' } } as never;
+    expect(() => expectations(NS, [s], [], pods)).toThrow(/Server x: podSelector.matchExpressions is not read/);
+  });
+});
