@@ -504,22 +504,7 @@ test("Consul: applied, waited on until consul-k8s's Synced status says the entri
   expect(differences(before, await snapshot())).toEqual([]);
 }, 480_000);
 
-test('Linkerd reads the namespace default policy when a pod starts: applied, the app restarted and rolled out, undone and restarted again', async () => {
-  await namespacesGone();
-  const before = await snapshot();
-  const out = tmpOut();
-  const run = kube(['features/mtls.feature:11', '--mesh', 'linkerd', '--out', out]);
-  expect(await doneWithin(run, 300_000)).toBe(3);
-  const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
-  expect(record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*linkerd's controllers reported it in effect and the app's pods restarted to read it, and it is undone$/);
-  // Once for the policy, once for its undo.
-  expect(run.stderr.match(/kube: restarting the app's pods: linkerd reads Namespace meshcheck-\S+ when a pod starts/g)).toHaveLength(2);
-  expect(record.scenarios[0]!.error).not.toMatch(/cleanup:/);
-  await namespacesGone();
-  expect(differences(before, await snapshot())).toEqual([]);
-}, 400_000);
-
-test("Linkerd's inbound policy (Server, AuthorizationPolicy, MeshTLSAuthentication): waited on until its policy controller serves it to each selected pod (a stand-in serves Linkerd's gRPC API here, reached by port-forward to the destination pod), undone; a policy never served is BROKEN naming it", async () => {
+test("Linkerd: inbound policy (Server, AuthorizationPolicy, MeshTLSAuthentication), the namespace's default policy after the pods restart, and a ServiceProfile before 2.16, each waited on until Linkerd's controllers serve it (a stand-in serves Linkerd's gRPC APIs here, reached by port-forward to the destination pod), undone; a policy never served is BROKEN naming it", async () => {
   await namespacesGone();
   const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
   // The destination Deployment a Linkerd install has, as a STAND-IN pod on kwok: a port-forward to its
@@ -530,13 +515,13 @@ test("Linkerd's inbound policy (Server, AuthorizationPolicy, MeshTLSAuthenticati
   await eventually(async () => (await core.listNamespacedPod({ namespace: 'linkerd' })).items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), { timeoutMs: 60_000, intervalMs: 250, describe: 'the stand-in destination pod Ready' });
   try {
     const before = await snapshot();
-    const runIt = async (feature: string, leaveOut: string[] = [], env: Record<string, string> = {}) => {
-      const standIn = await linkerdStandIn(cluster.kubeconfig, cluster.client, cluster.dir, cluster.linkerdPolicyPortFile, leaveOut);
+    const runIt = async (feature: string, leaveOut: string[] = [], env: Record<string, string> = {}, clusterDefault?: string, mesh = 'linkerd') => {
+      const standIn = await linkerdStandIn(cluster.kubeconfig, cluster.client, cluster.dir, cluster.linkerdPolicyPortFile, leaveOut, clusterDefault);
       const out = tmpOut();
       try {
-        const run = startCli(['run', feature, '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--no-progress', '--mesh', 'linkerd', '--out', out], undefined, env);
+        const run = startCli(['run', feature, '--target', 'kube', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, '--no-progress', '--mesh', mesh, '--out', out], undefined, env);
         const code = await doneWithin(run, 300_000);
-        return { code, served: standIn.served, record: JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_ };
+        return { code, served: standIn.served, stderr: run.stderr, record: JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_ };
       } finally {
         await standIn.stop();
       }
@@ -553,6 +538,24 @@ test("Linkerd's inbound policy (Server, AuthorizationPolicy, MeshTLSAuthenticati
     // STRICT for reviews: the Server's accessPolicy all-authenticated, served as that default authorization.
     const strict = await runIt('features/mtls.feature:4');
     expect(strict.record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*its policy controller serves it, and it is undone$/);
+    await namespacesGone();
+    // PERMISSIVE for the namespace, on a cluster whose install default is cluster-unauthenticated: the
+    // namespace's default policy is read when a pod starts, so the app's pods are restarted, and the
+    // controller serves their http port from all-unauthenticated; the undo restarts them again and
+    // they are served from the cluster's default once more.
+    const namespaceWide = await runIt('features/mtls.feature:11', [], {}, 'cluster-unauthenticated');
+    expect(namespaceWide.code).toBe(3);
+    expect(namespaceWide.record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*linkerd's controllers reported it in effect and its policy controller serves it and the app's pods restarted to read it, and it is undone$/);
+    expect(namespaceWide.stderr.match(/kube: restarting the app's pods: linkerd reads Namespace meshcheck-\S+ when a pod starts/g)).toHaveLength(2);
+    expect(namespaceWide.record.scenarios[0]!.error).not.toMatch(/cleanup:/);
+    await namespacesGone();
+    // Linkerd 2.15: retries from a ServiceProfile, read back from the destination controller (its port
+    // 8086 on the same pod).
+    const profile = await runIt('test/fixtures/profile/retries.feature', [], {}, undefined, 'linkerd@2.15');
+    expect(profile.code).toBe(3);
+    expect(profile.record.scenarios[0]!.error).toMatch(/^no data plane on simulated nodes: .*linkerd's controllers reported it in effect and its policy controller serves it, and it is undone$/);
+    expect([...profile.served].some((x) => /^ServiceProfile meshcheck-\S+\/reviews\.meshcheck-\S+\.svc\.cluster\.local$/.test(x))).toBe(true);
+    expect(profile.record.scenarios[0]!.error).not.toMatch(/cleanup:/);
     await namespacesGone();
     // The controller never serves the AuthorizationPolicy (as when it cannot resolve its authentication).
     const never = await runIt('features/authorization.feature:4', ['reviews-allow'], { MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS: '4000' });

@@ -5,10 +5,14 @@
 //	meshcheck-policy linkerd-inbound CONFIG-JSON
 //	    asks Linkerd's policy controller (InboundServerPolicies.GetPort, the API the proxies watch)
 //	    for the inbound policy of each workload port; one JSON line per port on stdout.
+//	meshcheck-policy linkerd-profile CONFIG-JSON
+//	    asks Linkerd's destination controller (Destination.GetProfile, as a proxy does) for the
+//	    profile of each HOST:PORT, for ServiceProfiles (Linkerd before 2.16); one JSON line per path.
 //	meshcheck-policy linkerd-stand-in CONFIG-JSON
-//	    a STAND-IN for Linkerd's policy controller, for meshcheck's own tests only (the real one is a
-//	    Rust program that cannot be built here): it answers GetPort with what a JSON file holds for
-//	    the port, read again on every call. It prints `READY {"addr":...}` once it serves.
+//	    a STAND-IN for Linkerd's policy and destination controllers, for meshcheck's own tests only
+//	    (the policy controller is a Rust program that cannot be built here): it answers GetPort and
+//	    GetProfile with what a JSON file holds, read again on every call. It prints
+//	    `READY {"addr":...}` once it serves.
 //
 // Every program takes one JSON argument, writes machine-readable lines on stdout and diagnostics
 // on stderr.
@@ -23,7 +27,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" {
-		fmt.Fprintln(os.Stderr, "usage: meshcheck-policy linkerd-inbound|linkerd-stand-in CONFIG-JSON")
+		fmt.Fprintln(os.Stderr, "usage: meshcheck-policy linkerd-inbound|linkerd-profile|linkerd-stand-in CONFIG-JSON")
 		os.Exit(2)
 	}
 	arg := "{}"
@@ -34,10 +38,12 @@ func main() {
 	switch os.Args[1] {
 	case "linkerd-inbound":
 		err = runLinkerdInbound(arg)
+	case "linkerd-profile":
+		err = runLinkerdProfile(arg)
 	case "linkerd-stand-in":
 		err = runLinkerdStandIn(arg)
 	default:
-		err = fmt.Errorf("unknown program %q (linkerd-inbound, linkerd-stand-in)", os.Args[1])
+		err = fmt.Errorf("unknown program %q (linkerd-inbound, linkerd-profile, linkerd-stand-in)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "meshcheck-policy %s: %v\n", os.Args[1], err)

@@ -4,7 +4,7 @@ import { serviceAndDerived } from '../metrics/promql.js';
 import { asList, atLeast, emulatedFaultConflicts, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, type Conflict, type ServicePolicy } from './common.js';
 
 const INJECT = { 'linkerd.io/inject': 'enabled' };
-const DEFAULT_INBOUND_POLICY = 'config.linkerd.io/default-inbound-policy';
+export const DEFAULT_INBOUND_POLICY = 'config.linkerd.io/default-inbound-policy';
 const DEFAULT_VERSION = '2.18';
 /** Retry conditions Linkerd's retry.linkerd.io/http annotation understands. */
 const LINKERD_RETRY_ON = /^(5xx|gateway-error|[1-5]\d\d(-[1-5]\d\d)?)$/;

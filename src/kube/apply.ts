@@ -200,7 +200,8 @@ export async function restore(client: KubernetesObjectApi, o: K8sObject | Kubern
     await client.create(prior as KubernetesObject);
     return;
   }
-  const put = (rv?: string) => client.replace({ ...prior, metadata: { ...(prior.metadata as object), resourceVersion: rv } } as KubernetesObject);
+  // Named, so the first update's fields are never merged into another unnamed client's entry.
+  const put = (rv?: string) => client.replace({ ...prior, metadata: { ...(prior.metadata as object), resourceVersion: rv } } as KubernetesObject, undefined, undefined, 'meshcheck');
   const back = await put(now.metadata?.resourceVersion);
   // The server records the fields that update changed under the caller's name beside the managedFields
   // it was given; a second update that changes nothing leaves exactly the prior ones.

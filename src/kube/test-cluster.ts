@@ -34,8 +34,8 @@ export interface TestCluster extends TestApiServer {
    */
   istiodDebugPortFile: string;
   /**
-   * The same for port 8090 (Linkerd's policy controller on its destination pod): a test that runs a
-   * stand-in policy controller here writes its port there.
+   * The same for ports 8090 and 8086 (Linkerd's policy and destination controllers on its
+   * destination pod): a test that runs a stand-in for them here writes its port there.
    */
   linkerdPolicyPortFile: string;
   /** The same for port 15000 (an Envoy sidecar's admin): a test that runs a stand-in Envoy admin writes its port there. */
@@ -74,7 +74,7 @@ export async function startTestCluster(log: (m: string) => void = () => undefine
     writeFileSync(envoyAdminPortFile, '0');
     // A connection to the port the file names, carried over the forward's stdin and stdout.
     const pipe = 'const s=require("net").connect(+require("fs").readFileSync(process.argv[1],"utf8"),"127.0.0.1");process.stdin.pipe(s);s.pipe(process.stdout);s.on("error",()=>process.exit(1))';
-    writeFileSync(forwardConfig, `apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterPortForward\nmetadata:\n  name: echo-direct\nspec:\n  forwards:\n  - ports: [9081]\n    target: {port: ${echoDirectPort}, address: 127.0.0.1}\n  - ports: [15014]\n    command: ${JSON.stringify([process.execPath, '-e', pipe, istiodDebugPortFile])}\n  - ports: [8090]\n    command: ${JSON.stringify([process.execPath, '-e', pipe, linkerdPolicyPortFile])}\n  - ports: [15000]\n    command: ${JSON.stringify([process.execPath, '-e', pipe, envoyAdminPortFile])}\n`);
+    writeFileSync(forwardConfig, `apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterPortForward\nmetadata:\n  name: echo-direct\nspec:\n  forwards:\n  - ports: [9081]\n    target: {port: ${echoDirectPort}, address: 127.0.0.1}\n  - ports: [15014]\n    command: ${JSON.stringify([process.execPath, '-e', pipe, istiodDebugPortFile])}\n  - ports: [8090, 8086]\n    command: ${JSON.stringify([process.execPath, '-e', pipe, linkerdPolicyPortFile])}\n  - ports: [15000]\n    command: ${JSON.stringify([process.execPath, '-e', pipe, envoyAdminPortFile])}\n`);
     await api.spawn('kwok', tool('kwok'), [kc, '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', `--server-address=127.0.0.1:${kubeletPort}`, '--node-ip=127.0.0.1', `--node-port=${kubeletPort}`, '-c', [...STAGES.map((s) => join(stages, s)), logConfig, forwardConfig].join(',')]);
     const nodes = Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`);
     for (const name of nodes) await api.client.create(fakeNode(name));

@@ -1,4 +1,4 @@
-import { expectations, judge, isLinkerdInbound, type PodPorts, type ServedPort } from './linkerd-policy.js';
+import { expectations, judge, judgeProfile, isLinkerdInbound, isLinkerdServed, namespaceDefault, profileExpectations, type PodPorts, type ServedPort } from './linkerd-policy.js';
 import { linkerd } from '../../adapters/linkerd.js';
 import { appContext } from '../../adapters/registry.js';
 import type { K8sObject } from '../../adapters/types.js';
@@ -68,8 +68,53 @@ describe("Linkerd's inbound policy: what the policy controller should serve for 
     expect(judge(e!, server('reviews-http', [policy('reviews-allow', [])]))).toEqual({ ok: false, why: `${NS}:reviews-v1-abc port 9080: still served from Server reviews-http` });
   });
 
+  test("the namespace's default policy: every pod's http port no Server selects, once its pod has restarted", () => {
+    const permissive = linkerd.render([{ kind: 'MtlsMode', mode: 'PERMISSIVE' }], ctx).objects;
+    expect(namespaceDefault(permissive)).toBe('all-unauthenticated');
+    expect(namespaceDefault(render([onlyProductpage]))).toBeUndefined();
+    const want = expectations(NS, [], [], pods, 'all-authenticated');
+    expect(want.map((e) => [e.workload, e.port, e.defaultPolicy])).toEqual([[`${NS}:reviews-v1-abc`, 9080, 'all-authenticated'], [`${NS}:ratings-v1-def`, 9080, 'all-authenticated']]);
+    expect(judge(want[0]!, byDefault('all-unauthenticated'))).toEqual({ ok: false, why: `${NS}:reviews-v1-abc port 9080: served from the default policy all-unauthenticated, not yet from the default policy all-authenticated (the pod reads it when it starts)` });
+    expect(judge(want[0]!, byDefault('all-authenticated')).ok).toBe(true);
+    // A port a Server selects is served from the Server, whatever the default.
+    const both = expectations(NS, render([onlyProductpage]), [], pods, 'all-authenticated');
+    expect(both.find((e) => e.workload.endsWith('reviews-v1-abc'))).toMatchObject({ server: 'reviews-http' });
+    expect(both.find((e) => e.workload.endsWith('reviews-v1-abc'))!.defaultPolicy).toBeUndefined();
+  });
+
   test('a podSelector meshcheck cannot read is refused by name, not guessed', () => {
     const s: K8sObject = { apiVersion: 'policy.linkerd.io/v1beta3', kind: 'Server', metadata: { name: 'x', namespace: NS }, spec: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['reviews'] }] }, port: 'http' } } as never;
     expect(() => expectations(NS, [s], [], pods)).toThrow(/Server x: podSelector.matchExpressions is not read/);
+  });
+});
+
+describe('Linkerd before 2.16: a ServiceProfile read back from the destination controller (GetProfile)', () => {
+  const old = appContext(NS, '2.15');
+  const retries: Intent[] = [{ kind: 'Retry', service: 'reviews', attempts: 2, retryOn: ['5xx'] }, { kind: 'Timeout', service: 'reviews', timeoutMs: 700 }];
+  const sp = linkerd.render(retries, old).objects.filter((o) => o.kind === 'ServiceProfile');
+  const path = `reviews.${NS}.svc.cluster.local:9080`;
+  const served = (routes: unknown[], retryRatio?: number) => ({ path, profile: { routes, ...(retryRatio === undefined ? {} : { retryBudget: { retryRatio } }) } }) as never;
+
+  test('the render is a ServiceProfile, waited on with the rest of what the controllers serve', () => {
+    expect(sp).toHaveLength(1);
+    expect(sp.every(isLinkerdServed)).toBe(true);
+  });
+
+  test("its routes, retryable and with the timeout, and its budget's ratio, on HOST:PORT", () => {
+    const [e] = profileExpectations(sp, [], 9080);
+    expect(e).toEqual({ path, routes: [{ name: 'all', retryable: true, timeoutMs: 700 }], retryRatio: 0.2, notRoutes: [] });
+    expect(judgeProfile(e!, served([{ metricsLabels: { route: 'all' }, isRetryable: true, timeout: '0.700s' }], 0.2))).toEqual({ ok: true, how: `profile of ${path} served with route all` });
+    expect(judgeProfile(e!, served([], undefined))).toEqual({ ok: false, why: `profile of ${path}: route all not served yet (served: none)` });
+    expect(judgeProfile(e!, served([{ metricsLabels: { route: 'all' }, timeout: '0.700s' }], 0.2))).toEqual({ ok: false, why: `profile of ${path}: route all served not retryable` });
+    expect(judgeProfile(e!, served([{ metricsLabels: { route: 'all' }, isRetryable: true, timeout: '10s' }], 0.2))).toEqual({ ok: false, why: `profile of ${path}: route all served with timeout 10s, expected 700 ms` });
+    expect(judgeProfile(e!, served([{ metricsLabels: { route: 'all' }, isRetryable: true, timeout: '0.700s' }]))).toEqual({ ok: false, why: `profile of ${path}: retry budget ratio none, expected 0.2` });
+    expect(judgeProfile(e!, { path, code: 'InvalidArgument', error: 'bad path' })).toEqual({ ok: false, why: `profile of ${path}: InvalidArgument bad path` });
+  });
+
+  test('undone: in effect once the removed routes are no longer served', () => {
+    const [e] = profileExpectations([], sp, 9080);
+    expect(e).toEqual({ path, routes: [], notRoutes: ['all'] });
+    expect(judgeProfile(e!, served([])).ok).toBe(true);
+    expect(judgeProfile(e!, served([{ metricsLabels: { route: 'all' }, isRetryable: true }]))).toEqual({ ok: false, why: `profile of ${path}: route all still served` });
   });
 });

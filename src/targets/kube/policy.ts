@@ -7,7 +7,7 @@ import { toYaml } from '../../plan/plan.js';
 import type { Applied, Evidence, Undo } from '../target.js';
 import { IstiodView, istiodReads, type Expected } from './istiod.js';
 import { osmPushes, resourceVersions, SidecarVersions, type Versions } from './envoy-pushes.js';
-import { isLinkerdInbound, LinkerdPolicyView } from './linkerd-policy.js';
+import { isLinkerdServed, LinkerdPolicyView, namespaceDefault } from './linkerd-policy.js';
 import { generations, keyOf, untilInEffect, withoutSignal, type Before } from './mesh-status.js';
 
 /** Intents in effect and the objects applied for them. */
@@ -121,7 +121,7 @@ export class ClusterPolicy {
     const mesh = this.adapter.name;
     const [before, objects] = [prev.objects, next.objects];
     const atStart = (o: K8sObject) => this.adapter.readAtPodStart?.(o) ?? false;
-    const served = (o: K8sObject) => mesh === 'linkerd' && isLinkerdInbound(o);
+    const served = (o: K8sObject) => mesh === 'linkerd' && isLinkerdServed(o);
     const pushed = (o: K8sObject) => mesh === 'osm' && osmPushes(o);
     const blind = withoutSignal(mesh, objects.filter((o) => !atStart(o) && !served(o) && !pushed(o)));
     if (blind.length) {
@@ -145,11 +145,15 @@ export class ClusterPolicy {
         sidecars.close();
       }
     };
-    const wait = async (present: K8sObject[], gone: K8sObject[], gens: Before, at: Date, base: Baseline) => {
+    // Linkerd's namespace default policy: the default the controller serves the app's pods before the
+    // change (what the undo returns to), then the one the layer sets, once the pods have restarted.
+    const defaults = mesh === 'linkerd' && [...before, ...objects].some((o) => namespaceDefault([o]) !== undefined);
+    const previousDefault = defaults ? await (await this.linkerdView()).servedDefault(this.kc, this.o.namespace) : undefined;
+    const wait = async (present: K8sObject[], gone: K8sObject[], gens: Before, at: Date, base: Baseline, defaultPolicy?: string) => {
       const seen = await untilInEffect(client, mesh, present.filter((o) => !atStart(o) && !served(o) && !pushed(o)), gone, gens, at, timeoutMs);
       if (restart) seen.push(await this.o.restartApp(`${mesh} reads ${present.concat(gone).filter(atStart).map((o) => `${o.kind} ${o.metadata.name}`).join(', ')} when a pod starts`));
       // After any restart, so the pods asked about are those that run now.
-      if (present.concat(gone).some(served)) seen.push(...await (await this.linkerdView()).until(this.kc, this.o.namespace, present.filter(served), gone.filter(served), timeoutMs));
+      if (present.concat(gone).some(served) || defaultPolicy) seen.push(...await (await this.linkerdView()).until(this.kc, this.o.namespace, present.filter(served), gone.filter(served), timeoutMs, defaultPolicy));
       if (base && sidecars) {
         try {
           // A change the API server saw as none (an apply of what was there) makes OSM push nothing.
@@ -177,14 +181,14 @@ export class ClusterPolicy {
       const undoBase = await baseline();
       const at = new Date();
       await undoLayer();
-      await wait(present, added.filter((o) => !restored.includes(o)), was, at, undoBase);
+      await wait(present, added.filter((o) => !restored.includes(o)), was, at, undoBase, defaults ? namespaceDefault(before) ?? previousDefault : undefined);
     };
-    const by = osmObjects.length ? `${mesh}'s sidecars accepted its push` : `${mesh}'s controllers reported it in effect${objects.some(served) ? ' and its policy controller serves it' : ''}${restart ? ' and the app\'s pods restarted to read it' : ''}`;
-    const { seen, convergenceMs } = await this.converged(() => wait(objects, before.filter((o) => !objects.some(same(o))), gens, appliedAt, base), undo, start);
+    const by = osmObjects.length ? `${mesh}'s sidecars accepted its push` : `${mesh}'s controllers reported it in effect${objects.some(served) || defaults ? ' and its policy controller serves it' : ''}${restart ? ' and the app\'s pods restarted to read it' : ''}`;
+    const { seen, convergenceMs } = await this.converged(() => wait(objects, before.filter((o) => !objects.some(same(o))), gens, appliedAt, base, defaults ? namespaceDefault(objects) ?? previousDefault : undefined), undo, start);
     return {
       undo, convergenceMs, by, evidence: [
         { name: 'applied manifests (server-side apply, field manager meshcheck)', contentType: 'application/yaml', body: toYaml(objects) },
-        { name: osmObjects.length ? `in effect: what ${mesh}'s Envoy sidecars accepted (config_dump versions)` : `in effect: what ${mesh}'s controllers wrote on each object${objects.some(served) ? ' and what its policy controller serves' : ''}`, contentType: 'application/json', body: JSON.stringify(seen, null, 2) },
+        { name: osmObjects.length ? `in effect: what ${mesh}'s Envoy sidecars accepted (config_dump versions)` : `in effect: what ${mesh}'s controllers wrote on each object${objects.some(served) || defaults ? ' and what its policy controller serves' : ''}`, contentType: 'application/json', body: JSON.stringify(seen, null, 2) },
       ],
     };
   }

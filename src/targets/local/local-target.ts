@@ -51,14 +51,14 @@ export class LocalTarget implements Target {
   /** Convergence time of each config push, in milliseconds. */
   readonly convergenceMs: number[] = [];
 
-  private constructor(readonly workDir: string, private readonly group: ProcessGroup, private readonly ledger: Ledger) {}
+  private constructor(readonly workDir: string, private readonly group: ProcessGroup) {}
 
   /** Starts the app; `beside` is called once the process group exists, before the app starts (Prometheus). */
   static async start(ledger: Ledger, log: (msg: string) => void = () => undefined, beside?: (t: LocalTarget) => void): Promise<LocalTarget> {
     const workDir = mkdtempSync(join(tmpdir(), `meshcheck-${ledger.runId}-`));
     ledger.record({ op: 'directory', path: workDir, what: 'local target certificates and logs' });
     const group = await ProcessGroup.start(ledger, workDir);
-    const t = new LocalTarget(workDir, group, ledger);
+    const t = new LocalTarget(workDir, group);
     beside?.(t);
     try {
       await t.boot(log);
