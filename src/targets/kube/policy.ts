@@ -109,10 +109,11 @@ export class ClusterPolicy {
 
   /**
    * Linkerd, Consul, OSM: applied, then waited on until the mesh's controllers wrote on each object
-   * that they have it (mesh-status.ts); Linkerd's inbound policy, on which it writes nothing, until
-   * its policy controller serves it for every selected pod (linkerd-policy.ts); OSM's objects until
-   * every Envoy sidecar of the namespace accepted OSM's push (envoy-pushes.ts). What the mesh reads only when a pod starts (Linkerd's
-   * namespace default policy) is in effect once the app's pods have restarted. A scenario with an
+   * that they have it (mesh-status.ts); Linkerd's inbound policy and ServiceProfiles, on which it
+   * writes nothing, until its controllers serve them (linkerd-policy.ts); OSM's objects until every
+   * Envoy sidecar of the namespace accepted OSM's push (envoy-pushes.ts). What the mesh reads only
+   * when a pod starts (Linkerd's namespace default policy) is in effect once the app's pods have
+   * restarted, and, on Linkerd, its policy controller serves them the new default. A scenario with an
    * object its mesh writes nothing on is not applied: meshcheck does not apply what it could not
    * wait on. The undo waits the same way: objects the layer created gone, objects it changed (a
    * workload's own Consul intentions, a patched namespace) back and in effect as they were.
