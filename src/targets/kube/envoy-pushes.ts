@@ -23,7 +23,7 @@ import { forwardPort, type Forwarded } from './port-forward.js';
  * Istio's wait (istiod's store at the applied generation) and says so in the run record.
  */
 
-export const ENVOY_ADMIN_PORT = 15000;
+const ENVOY_ADMIN_PORT = 15000;
 /** OSM's sliding batching window for proxy updates. */
 export const OSM_BATCH_MS = 2000;
 /** How long every sidecar's version must stay still. */
@@ -56,13 +56,6 @@ export function acceptedVersions(dump: unknown): string {
 
 /** What each sidecar of the namespace had accepted at one moment: pod -> acceptedVersions(). */
 export type Versions = Map<string, string>;
-
-export interface Settled {
-  /** Pods still on the version they had before the change. */
-  unmoved: string[];
-  /** Milliseconds since any sidecar's version last moved. */
-  quietMs: number;
-}
 
 /** Whether `now` (read at `at`) settles the change made at `changedAt` over `before`, given when the versions last moved. */
 export function settled(before: Versions, now: Versions, lastMove: number, changedAt: number, at: number): { done: boolean; why: string } {

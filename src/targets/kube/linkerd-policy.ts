@@ -28,7 +28,7 @@ import { forwardPort, type Forwarded } from './port-forward.js';
  */
 
 /** The kinds this wait covers. */
-export const LINKERD_INBOUND_KINDS: ReadonlySet<string> = new Set(['Server', 'AuthorizationPolicy', 'MeshTLSAuthentication', 'NetworkAuthentication']);
+const LINKERD_INBOUND_KINDS: ReadonlySet<string> = new Set(['Server', 'AuthorizationPolicy', 'MeshTLSAuthentication', 'NetworkAuthentication']);
 
 export const isLinkerdInbound = (o: Pick<K8sObject, 'apiVersion' | 'kind'>): boolean => o.apiVersion.startsWith('policy.linkerd.io/') && LINKERD_INBOUND_KINDS.has(o.kind);
 
@@ -43,10 +43,10 @@ export const isLinkerdProfile = (o: Pick<K8sObject, 'apiVersion' | 'kind'>): boo
 export const isLinkerdServed = (o: Pick<K8sObject, 'apiVersion' | 'kind'>): boolean => isLinkerdInbound(o) || isLinkerdProfile(o);
 
 /** The destination controller's gRPC port (profiles and endpoints) on the destination pod. */
-export const LINKERD_DESTINATION_PORT = 8086;
+const LINKERD_DESTINATION_PORT = 8086;
 
 /** The policy controller's gRPC port on the destination pod. */
-export const LINKERD_POLICY_PORT = 8090;
+const LINKERD_POLICY_PORT = 8090;
 const DESTINATION = 'linkerd.io/control-plane-component=destination';
 
 /** One authorization of a served Server (protobuf JSON of io.linkerd.proxy.inbound.Authz). */
