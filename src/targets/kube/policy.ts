@@ -178,11 +178,17 @@ export class ClusterPolicy {
       // What the layer changed rather than created is put back, and must be in effect again.
       const restored = added.filter((o) => gens.get(keyOf(o)));
       const present = [...before, ...restored];
-      const was = await generations(client, present);
-      const undoBase = await baseline();
+      // What the wait compares against is read first; if reading it fails, the objects are put back all the same.
+      let pre: { was: Before; base: Baseline } | Error;
+      try {
+        pre = { was: await generations(client, present), base: await baseline() };
+      } catch (err) {
+        pre = err as Error;
+      }
       const at = new Date();
       await undoLayer();
-      await wait(present, added.filter((o) => !restored.includes(o)), was, at, undoBase, defaults ? namespaceDefault(before) ?? previousDefault : undefined);
+      if (pre instanceof Error) throw pre;
+      await wait(present, added.filter((o) => !restored.includes(o)), pre.was, at, pre.base, defaults ? namespaceDefault(before) ?? previousDefault : undefined);
     };
     const by = osmObjects.length ? `${mesh}'s sidecars accepted its push` : `${mesh}'s controllers reported it in effect${objects.some(served) || defaults ? ' and its policy controller serves it' : ''}${restart ? ' and the app\'s pods restarted to read it' : ''}`;
     const { seen, convergenceMs } = await this.converged(() => wait(objects, before.filter((o) => !objects.some(same(o))), gens, appliedAt, base, defaults ? namespaceDefault(objects) ?? previousDefault : undefined), undo, start);
