@@ -5,14 +5,17 @@
  *   real echo process here); the node proxy to cAdvisor, refused on loopback, named;
  * - `meshcheck install`: real helm and kubectl (scripts/build-kube-tools.sh) installing Istio's own
  *   charts (from the istio module the Istio tier builds), waited on until ready, again with no
- *   change, then uninstalled.
+ *   change, then uninstalled; OSM's chart at the pinned 1.2.4 and metrics-server's, from their Go
+ *   modules; the Linkerd profile's upgrade and Gateway API handling with STAND-IN charts (Linkerd's
+ *   charts are not served here), written by the test and named as such.
  */
-import { CoreV1Api } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { request } from 'undici';
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { parseAllDocuments, stringify } from 'yaml';
 import { toolsBin } from '../src/kube/tools.js';
 import { startTestCluster, type TestCluster } from '../src/kube/test-cluster.js';
 import { appContext, adapterFor } from '../src/adapters/registry.js';
@@ -80,18 +83,20 @@ function istioCharts(): string {
   return dir;
 }
 
-const install = async (args: string[], env: Record<string, string> = {}) => {
-  const run = startCli(['install', '--mesh', 'istio', '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, ...args], undefined, env);
+const installMesh = async (mesh: string, args: string[], env: Record<string, string> = {}) => {
+  const run = startCli(['install', '--mesh', mesh, '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, ...args], undefined, env);
   const code = await doneWithin(run, 280_000);
   return { code, err: run.stderr };
 };
+const install = (args: string[], env: Record<string, string> = {}) => installMesh('istio', args, env);
+const helm = (...a: string[]) => execFileSync(join(toolsBin(), 'helm'), [...a, '--kube-context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile], { encoding: 'utf8' });
 
 test('meshcheck install: helm installs the profile\'s charts in order and waits until ready; again changes nothing; --uninstall removes them and the namespace it made', async () => {
   const charts = istioCharts();
-  const helm = (...a: string[]) => execFileSync(join(toolsBin(), 'helm'), [...a, '--kube-context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile], { encoding: 'utf8' });
   const first = await install(['--charts', charts, '--with', 'none', '--timeout', '180s']);
-  expect(first.err).toMatch(/\[1\/2\] istio: istio-base \(chart base 1\.30\.3\) in istio-system: ready in [\d.]+ s/);
-  expect(first.err).toMatch(/\[2\/2\] istio: istiod \(chart istiod 1\.30\.3\) in istio-system: ready in [\d.]+ s/);
+  expect(first.err).toMatch(/\[1\/2\] istio: istio-base \(chart base 1\.0\.0 from --charts\) in istio-system: the profile pins 1\.30\.3; installing the chart --charts has as it is/);
+  expect(first.err).toMatch(/\[1\/2\] istio: istio-base \(chart base 1\.0\.0 from --charts\) in istio-system: ready in [\d.]+ s/);
+  expect(first.err).toMatch(/\[2\/2\] istio: istiod \(chart istiod 1\.0\.0 from --charts\) in istio-system: ready in [\d.]+ s/);
   expect(first.err).toMatch(/next: meshcheck run --target kube --context meshcheck-test --mesh istio@1\.30\n/);
   expect(first.code).toBe(0);
   const releases = JSON.parse(helm('list', '-n', 'istio-system', '-o', 'json')) as { name: string; status: string }[];
@@ -113,12 +118,15 @@ test('meshcheck install --dry-run prints the pinned charts from their repositori
   const dry = await install(['--dry-run']);
   expect(dry.code).toBe(0);
   expect(dry.err).toMatch(/helm upgrade --install istiod istiod --repo https:\/\/istio-release\.storage\.googleapis\.com\/charts --version 1\.30\.3 --namespace istio-system --kube-context meshcheck-test/);
-  expect(dry.err).toMatch(/helm upgrade --install prometheus prometheus --repo https:\/\/prometheus-community\.github\.io\/helm-charts --version 25\.27\.0 --namespace monitoring/);
+  expect(dry.err).toMatch(/helm upgrade --install prometheus prometheus --repo https:\/\/prometheus-community\.github\.io\/helm-charts --version 29\.27\.0 --namespace monitoring/);
+  const dryLinkerd = await installMesh('linkerd', ['--dry-run', '--with', 'none']);
+  expect(dryLinkerd.code).toBe(0);
+  expect(dryLinkerd.err).toMatch(/\[1\/2\] linkerd: linkerd-crds \(chart linkerd-crds 2026\.8\.3\) in linkerd: where the cluster has no CRD httproutes\.gateway\.networking\.k8s\.io \(or it is this release's\), also \{ installGatewayAPI: true \}\n/);
   const empty = mkdtempSync(join(tmpdir(), 'meshcheck-no-tools-'));
   mkdirSync(join(empty, 'bin'));
   const missing = await install(['--with', 'none'], { PATH: '/usr/bin:/bin', MESHCHECK_TOOLS_DIR: empty });
   expect(missing.code).toBe(3);
-  expect(missing.err).toMatch(/helm is not installed \(not on PATH, not in .*\): install Helm 3 or 4 .*or run: bash scripts\/build-kube-tools\.sh/);
+  expect(missing.err).toMatch(/helm is not installed \(not on PATH, not in .*\): install Helm 3\.14 or later, or Helm 4 .*or run: bash scripts\/build-kube-tools\.sh/);
   const noCharts = await install(['--with', 'none', '--charts', empty]);
   expect(noCharts.code).toBe(2);
   expect(noCharts.err).toMatch(/--charts .*: neither base\/ nor base-1\.30\.3\.tgz is there \(helm pull base --repo https:\/\/istio-release\.storage\.googleapis\.com\/charts --version 1\.30\.3 makes the archive\)/);
@@ -126,3 +134,133 @@ test('meshcheck install --dry-run prints the pinned charts from their repositori
   expect(bad.code).toBe(2);
   expect(bad.err).toMatch(/--with grafana: no such add-on profile \(clusters\/profiles has metrics-server, prometheus; or none\)/);
 }, 120_000);
+
+/** A module's folder in the Go module cache, downloaded through the Go module proxy where it is not there yet. */
+function goModule(modAtVersion: string): string {
+  const out = execFileSync('go', ['mod', 'download', '-json', modAtVersion], { cwd: tmpdir(), encoding: 'utf8' });
+  const { Dir, Error: error } = JSON.parse(out) as { Dir?: string; Error?: string };
+  if (!Dir) throw new Error(`go mod download ${modAtVersion}: ${error ?? out}`);
+  return Dir;
+}
+
+/**
+ * STAND-IN charts named like Linkerd's two (Linkerd's own are not served by any registry this machine
+ * reaches), made for this test: linkerd-crds installs the Gateway API's real HTTPRoute CRD (from
+ * clusters/crds) when installGatewayAPI is set, as the real chart does; linkerd-control-plane keeps
+ * the identity values it is given in a Secret and some settings in a ConfigMap. The later version adds
+ * a value with a default that its template needs, as new chart versions do.
+ */
+function linkerdStandIns(version: string, addsValue: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshcheck-linkerd-stand-in-'));
+  const chart = (name: string, values: object, template: string) => {
+    mkdirSync(join(dir, name, 'templates'), { recursive: true });
+    writeFileSync(join(dir, name, 'Chart.yaml'), stringify({ apiVersion: 'v2', name, version, description: 'a STAND-IN for Linkerd\'s chart, for meshcheck\'s tests' }));
+    writeFileSync(join(dir, name, 'values.yaml'), stringify(values));
+    writeFileSync(join(dir, name, 'templates', 'stand-in.yaml'), template);
+  };
+  chart('linkerd-crds', { installGatewayAPI: false }, `{{- if .Values.installGatewayAPI }}\n${stringify(gatewayHttpRouteCrd())}{{- end }}\n`);
+  chart('linkerd-control-plane', { identityTrustAnchorsPEM: '', identity: { issuer: { tls: { crtPEM: '', keyPEM: '' } } }, proxy: { nativeSidecar: false }, ...(addsValue ? { addedLater: { setting: 'the new default' } } : {}) },
+    'apiVersion: v1\nkind: Secret\nmetadata:\n  name: stand-in-identity\nstringData:\n  trustAnchor: {{ .Values.identityTrustAnchorsPEM | quote }}\n  issuer: {{ .Values.identity.issuer.tls.crtPEM | quote }}\n---\n'
+    + `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stand-in-settings\ndata:\n  nativeSidecar: {{ .Values.proxy.nativeSidecar | quote }}\n${addsValue ? '  addedLater: {{ .Values.addedLater.setting | quote }}\n' : ''}`);
+  return dir;
+}
+
+/** The Gateway API's HTTPRoute CRD, as clusters/crds has it. */
+function gatewayHttpRouteCrd(): V1CustomResourceDefinition {
+  const docs = parseAllDocuments(readFileSync(join(process.cwd(), 'clusters', 'crds', 'gateway-api', 'standard.yaml'), 'utf8')).map((d) => d.toJS() as V1CustomResourceDefinition);
+  return docs.find((d) => d.metadata?.name === 'httproutes.gateway.networking.k8s.io')!;
+}
+
+test('meshcheck install, Linkerd profile (STAND-IN charts): the Gateway API CRDs come with linkerd-crds where the cluster has none and stay on upgrade; an upgrade keeps the identity and takes the new chart\'s defaults; a cluster\'s own Gateway API is left to it', async () => {
+  const CRD = 'httproutes.gateway.networking.k8s.io';
+  const ext = cluster.kubeconfig.makeApiClient(ApiextensionsV1Api);
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+  const crd = () => ext.readCustomResourceDefinition({ name: CRD }).then((c) => c, () => undefined);
+  const secret = async () => {
+    const data = (await core.readNamespacedSecret({ name: 'stand-in-identity', namespace: 'linkerd' })).data ?? {};
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+  };
+  const settings = async () => (await core.readNamespacedConfigMap({ name: 'stand-in-settings', namespace: 'linkerd' })).data;
+  const older = linkerdStandIns('2026.8.2', false);
+  const pinned = linkerdStandIns('2026.8.3', true);
+  expect(await crd()).toBeUndefined();
+
+  const first = await installMesh('linkerd', ['--charts', older, '--with', 'none', '--timeout', '120s']);
+  expect(first.code).toBe(0);
+  expect(first.err).toMatch(/\[1\/2\] linkerd: linkerd-crds \(chart linkerd-crds 2026\.8\.2 from --charts\) in linkerd: the profile pins 2026\.8\.3; installing the chart --charts has as it is/);
+  expect(first.err).toMatch(/linkerd-crds .*: the cluster has no CRD httproutes\.gateway\.networking\.k8s\.io: the chart installs it \(\{ installGatewayAPI: true \}\)/);
+  expect((await crd())?.metadata?.annotations?.['meta.helm.sh/release-name']).toBe('linkerd-crds');
+  const identity = await secret();
+  expect(identity.trustAnchor).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+  expect(identity.issuer).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+  expect(await settings()).toEqual({ nativeSidecar: 'true' });
+
+  // The upgrade: the CRDs the release installed are kept (not deleted by a values change), the
+  // identity is the one installed first, and the value the new chart adds has its default.
+  const uid = (await crd())?.metadata?.uid;
+  const upgrade = await installMesh('linkerd', ['--charts', pinned, '--with', 'none', '--timeout', '120s']);
+  expect(upgrade.code).toBe(0);
+  expect(upgrade.err).toMatch(/\[1\/2\] linkerd: linkerd-crds \(chart linkerd-crds 2026\.8\.3 from --charts\) in linkerd: 2026\.8\.2 is deployed: upgrading/);
+  expect(upgrade.err).toMatch(/linkerd-crds .*: CRD httproutes\.gateway\.networking\.k8s\.io came with this release: kept \(\{ installGatewayAPI: true \}\)/);
+  expect(upgrade.err).toMatch(/\[2\/2\] linkerd: linkerd-control-plane \(chart linkerd-control-plane 2026\.8\.3 from --charts\) in linkerd: ready in/);
+  expect((await crd())?.metadata?.uid).toBe(uid);
+  expect(await secret()).toEqual(identity);
+  expect(await settings()).toEqual({ nativeSidecar: 'true', addedLater: 'the new default' });
+  const again = await installMesh('linkerd', ['--charts', pinned, '--with', 'none']);
+  expect(again.code).toBe(0);
+  expect(again.err.match(/deployed already, left as it is/g)).toHaveLength(2);
+
+  expect((await installMesh('linkerd', ['--uninstall', '--with', 'none', '--timeout', '120s'])).code).toBe(0);
+  await eventually(async () => (await crd()) === undefined, { timeoutMs: 60_000, intervalMs: 500, describe: `${CRD} removed with its release` });
+  await eventually(() => core.readNamespace({ name: 'linkerd' }).then(() => false, () => true), { timeoutMs: 60_000, intervalMs: 500, describe: 'linkerd deleted' });
+
+  // A cluster that has the Gateway API from elsewhere keeps it: the chart does not take it over.
+  const own = await ext.createCustomResourceDefinition({ body: gatewayHttpRouteCrd() });
+  try {
+    const onOwn = await installMesh('linkerd', ['--charts', pinned, '--with', 'none', '--timeout', '120s']);
+    expect(onOwn.code).toBe(0);
+    expect(onOwn.err).toMatch(/linkerd-crds .*: CRD httproutes\.gateway\.networking\.k8s\.io is on the cluster already \(bundle v1\.6\.1\), not from helm: used as it is, not installed by this chart/);
+    expect(JSON.parse(helm('get', 'values', 'linkerd-crds', '-n', 'linkerd', '-o', 'json'))).toBeNull();
+    expect((await installMesh('linkerd', ['--uninstall', '--with', 'none', '--timeout', '120s'])).code).toBe(0);
+    expect((await crd())?.metadata?.uid).toBe(own.metadata?.uid);
+  } finally {
+    await ext.deleteCustomResourceDefinition({ name: CRD }).catch(() => undefined);
+  }
+  await eventually(() => core.readNamespace({ name: 'linkerd' }).then(() => false, () => true), { timeoutMs: 60_000, intervalMs: 500, describe: 'linkerd deleted' });
+}, 600_000);
+
+test('meshcheck install --mesh osm --with metrics-server,prometheus: OSM\'s chart at the pinned 1.2.4, Prometheus\'s at the pinned 29.27.0 and metrics-server\'s (Go modules) take the profiles\' values (the charts\' values schemas check them), the API server accepts every object, and they are ready on kwok (OSM\'s pre-install hook Job completes); --uninstall removes them', async () => {
+  const osm = goModule('github.com/openservicemesh/osm@v1.2.4');
+  const metricsServer = goModule('sigs.k8s.io/metrics-server@v0.7.2');
+  // The chart repository on the day its prometheus chart was 29.27.0 (a pseudo-version: the repository has no Go tags).
+  const community = join(goModule('github.com/prometheus-community/helm-charts@v0.0.0-20260828105119-ed5d7d9b5933'), 'charts');
+  const charts = mkdtempSync(join(tmpdir(), 'meshcheck-charts-'));
+  symlinkSync(join(osm, 'charts', 'osm'), join(charts, 'osm'));
+  symlinkSync(join(metricsServer, 'charts', 'metrics-server'), join(charts, 'metrics-server'));
+  // helm needs a chart's dependencies in its charts/ folder, as `helm dependency build` would put them, disabled or not.
+  cpSync(join(community, 'prometheus'), join(charts, 'prometheus'), { recursive: true });
+  for (const dep of ['alertmanager', 'kube-state-metrics', 'prometheus-node-exporter', 'prometheus-pushgateway']) cpSync(join(community, dep), join(charts, 'prometheus', 'charts', dep), { recursive: true });
+  const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+
+  const up = await installMesh('osm', ['--charts', charts, '--with', 'metrics-server,prometheus', '--timeout', '180s']);
+  expect(up.err).toMatch(/\[1\/3\] osm: osm \(chart osm 1\.2\.4 from --charts\) in osm-system: ready in [\d.]+ s/);
+  // The module's tag v0.7.2 holds the chart as 3.12.1; the repository's 3.12.2 is the same app version's next chart.
+  expect(up.err).toMatch(/\[2\/3\] metrics-server: metrics-server \(chart metrics-server 3\.12\.1 from --charts\) in monitoring: ready in [\d.]+ s/);
+  expect(up.err).toMatch(/\[3\/3\] prometheus: prometheus \(chart prometheus 29\.27\.0 from --charts\) in monitoring: ready in [\d.]+ s/);
+  expect(up.err).not.toMatch(/(osm|prometheus): .*the profile pins/);
+  expect(up.err).toMatch(/next: meshcheck run --target kube --context meshcheck-test --mesh osm --allow-changes-in osm-system --prometheus-service monitoring\/prometheus-server:80\n/);
+  expect(up.code).toBe(0);
+  // The profile's values as OSM's controller reads them at start: the MeshConfig preset.
+  const preset = JSON.parse(Object.values((await core.readNamespacedConfigMap({ name: 'preset-mesh-config', namespace: 'osm-system' })).data ?? {})[0] ?? '{}') as { traffic?: { enablePermissiveTrafficPolicyMode?: boolean }; featureFlags?: { enableRetryPolicy?: boolean } };
+  expect(preset.traffic?.enablePermissiveTrafficPolicyMode).toBe(true);
+  expect(preset.featureFlags?.enableRetryPolicy).toBe(true);
+
+  // The Service meshcheck reads Prometheus through, and no volume claim (the profile turns it off).
+  expect((await core.readNamespacedService({ name: 'prometheus-server', namespace: 'monitoring' })).spec?.ports?.map((p) => p.port)).toEqual([80]);
+  expect((await core.listNamespacedPersistentVolumeClaim({ namespace: 'monitoring' })).items).toEqual([]);
+
+  const gone = await installMesh('osm', ['--uninstall', '--with', 'metrics-server,prometheus', '--timeout', '180s']);
+  expect(gone.code).toBe(0);
+  expect(JSON.parse(helm('list', '-A', '-o', 'json'))).toEqual([]);
+  for (const ns of ['osm-system', 'monitoring']) await eventually(() => core.readNamespace({ name: ns }).then(() => false, () => true), { timeoutMs: 90_000, intervalMs: 500, describe: `${ns} deleted` });
+}, 600_000);

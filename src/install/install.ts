@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { $, which, type ProcessOutput } from 'zx';
 import { InfraError, UsageError } from '../errors.js';
 import { toolsBin } from '../kube/tools.js';
@@ -31,14 +31,49 @@ export async function findTool(name: 'helm' | 'kubectl'): Promise<string> {
   if (onPath) return onPath;
   const built = join(toolsBin(), name);
   if (existsSync(built)) return built;
-  const how = name === 'helm' ? 'install Helm 3 or 4 (https://helm.sh/docs/intro/install/)' : 'install kubectl (https://kubernetes.io/docs/tasks/tools/)';
+  const how = name === 'helm' ? 'install Helm 3.14 or later, or Helm 4 (https://helm.sh/docs/intro/install/)' : 'install kubectl (https://kubernetes.io/docs/tasks/tools/)';
   throw new InfraError(`${name} is not installed (not on PATH, not in ${toolsBin()}): ${how}, or run: bash scripts/build-kube-tools.sh (builds it from the Go module proxy)`);
+}
+
+/**
+ * Why a helm is too old for install, from what `helm version --short` printed; undefined when it will do.
+ * install reads a release with `helm get metadata` (3.13) and upgrades with --reset-then-reuse-values (3.14).
+ */
+export function helmTooOld(versionShort: string): string | undefined {
+  const m = /^v(\d+)\.(\d+)\./.exec(versionShort.trim());
+  if (!m) return `helm version --short printed "${versionShort.trim()}", not a version`;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major > 3 || (major === 3 && minor >= 14)) return undefined;
+  return `helm ${versionShort.trim()} is too old: install needs 3.14 or later (helm get metadata, upgrade --reset-then-reuse-values)`;
 }
 
 /** A release's chart in a --charts folder: CHARTS/<chart> (unpacked) or CHARTS/<chart>-<version>.tgz (as `helm pull` names it). */
 function localChart(dir: string, r: Release): string {
   for (const p of [join(dir, r.chart), join(dir, `${r.chart}-${r.version}.tgz`)]) if (existsSync(p)) return p;
   throw new UsageError(`--charts ${dir}: neither ${r.chart}/ nor ${r.chart}-${r.version}.tgz is there (helm pull ${r.chart} --repo ${r.repo} --version ${r.version} makes the archive)`);
+}
+
+/**
+ * The version of the chart install puts on the cluster: a --charts folder's own (its Chart.yaml; an
+ * archive is named by the pinned version), else the pinned one.
+ */
+function chartVersion(local: string | undefined, r: Release): string {
+  if (!local || local.endsWith('.tgz')) return r.version;
+  const file = join(local, 'Chart.yaml');
+  const version = (parse(readFileSync(file, 'utf8')) as { version?: unknown } | null)?.version;
+  if (typeof version !== 'string' && typeof version !== 'number') throw new UsageError(`--charts: ${file} has no version`);
+  return String(version);
+}
+
+/** Who installed a CRD, by the annotations helm puts on what it installs; undefined when the cluster has no such CRD. */
+async function crdOwner(kubectl: string, kube: string[], context: string, crd: string): Promise<{ release?: string; namespace?: string; bundle?: string } | undefined> {
+  const got = await $({ quiet: true, nothrow: true })`${kubectl} get crd ${crd} --context ${context} ${kube} -o json`;
+  if (got.exitCode !== 0) {
+    if (/NotFound|not found/.test(got.stderr)) return undefined;
+    throw new InfraError(`reading CRD ${crd}: ${tail(got)}`);
+  }
+  const a = (JSON.parse(got.stdout) as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {};
+  return { release: a['meta.helm.sh/release-name'], namespace: a['meta.helm.sh/release-namespace'], bundle: a['gateway.networking.k8s.io/bundle-version'] };
 }
 
 /** What a failed command printed last, for the error. */
@@ -61,14 +96,19 @@ async function valuesOf(r: Release): Promise<Record<string, unknown>> {
 /**
  * `meshcheck install`: each profile's Helm releases in order, with helm (upgrade --install, --wait)
  * and kubectl driven by zx: the pinned chart versions from their repositories (or --charts), a
- * namespace created (and labelled) where missing. A release already deployed at the pinned version is
- * left as it is, so running it again changes nothing; one at another version is upgraded, keeping
- * the identity it was installed with (Linkerd's trust anchor and issuer).
+ * namespace created (and labelled) where missing. A release already deployed at the chart's version
+ * (the pinned one, or the --charts folder's) is left as it is, so running it again changes nothing;
+ * one at another version is upgraded, keeping the identity it was installed with (Linkerd's trust
+ * anchor and issuer).
  */
 export async function install(o: InstallOptions): Promise<string[]> {
   const profiles = o.profiles.map((p) => loadProfile(p));
   const [helm, kubectl] = o.dryRun ? ['helm', 'kubectl'] : [await findTool('helm'), await findTool('kubectl')];
   if (o.charts && !existsSync(o.charts)) throw new UsageError(`--charts ${o.charts}: no such folder`);
+  if (!o.dryRun) {
+    const old = helmTooOld((await $({ quiet: true, nothrow: true })`${helm} version --short`).stdout);
+    if (old) throw new InfraError(`${old} (${helm}); or run: bash scripts/build-kube-tools.sh, which builds Helm 4`);
+  }
   const kube = ['--kubeconfig', o.kubeconfig];
   const all = profiles.flatMap((p) => p.releases.map((r) => ({ p, r })));
   const dir = mkdtempSync(join(tmpdir(), 'meshcheck-install-'));
@@ -76,18 +116,24 @@ export async function install(o: InstallOptions): Promise<string[]> {
   const sh = $({ quiet: true, nothrow: true });
   try {
     for (const [n, { p, r }] of all.entries()) {
-      const step = `[${n + 1}/${all.length}] ${p.name}: ${r.release} (chart ${r.chart} ${r.version}) in ${r.namespace}`;
       const local = o.charts ? localChart(o.charts, r) : undefined;
+      const version = chartVersion(local, r);
+      const step = `[${n + 1}/${all.length}] ${p.name}: ${r.release} (chart ${r.chart} ${version}${local ? ' from --charts' : ''}) in ${r.namespace}`;
+      if (version !== r.version) o.log(`${step}: the profile pins ${r.version}; installing the chart --charts has as it is`);
       let upgrade = false;
       if (!o.dryRun) {
-        const status = await sh`${helm} status ${r.release} --namespace ${r.namespace} --kube-context ${o.context} ${kube} -o json`;
+        // The release's chart version and status (helm 3.13 and later; `status -o json` of helm 4 no longer has the chart).
+        const status = await sh`${helm} get metadata ${r.release} --namespace ${r.namespace} --kube-context ${o.context} ${kube} -o json`;
         if (status.exitCode === 0) {
-          const s = JSON.parse(status.stdout) as { info?: { status?: string }; chart?: { metadata?: { version?: string } } };
-          if (s.info?.status === 'deployed' && (local || s.chart?.metadata?.version === r.version)) {
+          const s = JSON.parse(status.stdout) as { status?: string; version?: string };
+          if (s.status === 'deployed' && s.version === version) {
             o.log(`${step}: deployed already, left as it is`);
             continue;
           }
+          o.log(`${step}: ${s.version ?? 'another version'} is ${s.status ?? 'there'}: upgrading`);
           upgrade = true;
+        } else if (!/not found/.test(status.stderr)) {
+          throw new InfraError(`helm get metadata ${r.release} in ${r.namespace}: ${tail(status)}`);
         }
         const ns = await sh`${kubectl} get namespace ${r.namespace} --context ${o.context} ${kube} -o name`;
         if (ns.exitCode !== 0) {
@@ -98,9 +144,27 @@ export async function install(o: InstallOptions): Promise<string[]> {
       }
       const values = join(dir, `${r.release}.yaml`);
       // An identity already installed is kept: a new trust anchor would cut off every running proxy.
+      // The new chart's defaults come first, then the values of the release as it was installed (the
+      // identity among them), then the profile's: a chart version that adds a value has its default.
       const keep = upgrade && r.identity !== undefined;
-      writeFileSync(values, stringify(keep ? r.values ?? {} : await valuesOf(r)), { mode: 0o600 });
-      const args = ['upgrade', '--install', r.release, local ?? r.chart, ...(local ? [] : ['--repo', r.repo, '--version', r.version]), '--namespace', r.namespace, '--kube-context', o.context, ...kube, ...(keep ? ['--reuse-values'] : []), '--values', values, '--wait', '--timeout', o.timeout];
+      const chosen = keep ? r.values ?? {} : await valuesOf(r);
+      // The values that depend on a CRD go in a second file: helm merges it over the first.
+      let extraFile: string[] = [];
+      if (r.whenCrdMissing) {
+        const { crd, values: extra } = r.whenCrdMissing;
+        const set = stringify(extra, { collectionStyle: 'flow' }).trim();
+        const owner = o.dryRun ? undefined : await crdOwner(kubectl, kube, o.context, crd);
+        if (o.dryRun) o.log(`${step}: where the cluster has no CRD ${crd} (or it is this release's), also ${set}`);
+        else if (owner && (owner.release !== r.release || owner.namespace !== r.namespace)) {
+          o.log(`${step}: CRD ${crd} is on the cluster already${owner.bundle ? ` (bundle ${owner.bundle})` : ''}, ${owner.release ? `from release ${owner.namespace}/${owner.release}` : 'not from helm'}: used as it is, not installed by this chart`);
+        } else {
+          extraFile = ['--values', join(dir, `${r.release}-when-crd-missing.yaml`)];
+          writeFileSync(extraFile[1]!, stringify(extra));
+          o.log(`${step}: ${owner ? `CRD ${crd} came with this release: kept` : `the cluster has no CRD ${crd}: the chart installs it`} (${set})`);
+        }
+      }
+      writeFileSync(values, stringify(chosen), { mode: 0o600 });
+      const args = ['upgrade', '--install', r.release, local ?? r.chart, ...(local ? [] : ['--repo', r.repo, '--version', r.version]), '--namespace', r.namespace, '--kube-context', o.context, ...kube, ...(keep ? ['--reset-then-reuse-values'] : []), '--values', values, ...extraFile, '--wait', '--timeout', o.timeout];
       if (o.dryRun) {
         o.log(`${step}: ${[helm, ...args].join(' ')}`);
         continue;

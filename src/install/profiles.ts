@@ -16,6 +16,13 @@ export interface Release {
   values?: Record<string, unknown>;
   /** Certificates meshcheck generates for the chart ("linkerd": the trust anchor and issuer). */
   identity?: 'linkerd';
+  /**
+   * Values that apply only where the cluster lacks a CRD, or has it from this very release (helm
+   * merges them over the others):
+   * a chart that can install CRDs another project owns (linkerd-crds and the Gateway API's) installs
+   * them on a cluster that has none, and leaves alone the ones someone else installed.
+   */
+  whenCrdMissing?: { crd: string; values: Record<string, unknown> };
 }
 
 export interface Profile {
@@ -49,6 +56,10 @@ export function loadProfile(name: string, dir = PROFILES_DIR): Profile {
     r.version = String(r.version);
     if (!/^v?\d+\.\d+\.\d+/.test(r.version)) throw new UsageError(`${where(n, 'version')} "${r.version}" is not a pinned version`);
     if (r.identity !== undefined && r.identity !== 'linkerd') throw new UsageError(`${where(n, 'identity')} "${String(r.identity)}": only "linkerd" is known`);
+    const w = r.whenCrdMissing;
+    if (w !== undefined && (typeof w?.crd !== 'string' || !w.crd.includes('.') || typeof w.values !== 'object' || w.values === null || Array.isArray(w.values))) {
+      throw new UsageError(`${where(n, 'whenCrdMissing')} needs crd (a CRD's name, <plural>.<group>) and values (a map)`);
+    }
   });
   return { name, title: raw.title, ...(raw.run ? { run: raw.run } : {}), releases: raw.releases as Release[], file };
 }
