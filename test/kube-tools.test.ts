@@ -210,7 +210,9 @@ test('meshcheck install, Linkerd profile (STAND-IN charts): the Gateway API CRDs
   expect(again.code).toBe(0);
   expect(again.err.match(/deployed already, left as it is/g)).toHaveLength(2);
 
-  expect((await installMesh('linkerd', ['--uninstall', '--with', 'none', '--timeout', '120s'])).code).toBe(0);
+  const removed = await installMesh('linkerd', ['--uninstall', '--with', 'none', '--timeout', '120s']);
+  expect(removed.code).toBe(0);
+  expect(removed.err).toMatch(/uninstalling linkerd-crds from linkerd \(and CRD httproutes\.gateway\.networking\.k8s\.io, which came with it, with every object of its kind\)\n/);
   await eventually(async () => (await crd()) === undefined, { timeoutMs: 60_000, intervalMs: 500, describe: `${CRD} removed with its release` });
   await eventually(() => core.readNamespace({ name: 'linkerd' }).then(() => false, () => true), { timeoutMs: 60_000, intervalMs: 500, describe: 'linkerd deleted' });
 
@@ -221,7 +223,9 @@ test('meshcheck install, Linkerd profile (STAND-IN charts): the Gateway API CRDs
     expect(onOwn.code).toBe(0);
     expect(onOwn.err).toMatch(/linkerd-crds .*: CRD httproutes\.gateway\.networking\.k8s\.io is on the cluster already \(bundle v1\.6\.1\), not from helm: used as it is, not installed by this chart/);
     expect(JSON.parse(helm('get', 'values', 'linkerd-crds', '-n', 'linkerd', '-o', 'json'))).toBeNull();
-    expect((await installMesh('linkerd', ['--uninstall', '--with', 'none', '--timeout', '120s'])).code).toBe(0);
+    const keptOwn = await installMesh('linkerd', ['--uninstall', '--with', 'none', '--timeout', '120s']);
+    expect(keptOwn.code).toBe(0);
+    expect(keptOwn.err).toMatch(/uninstalling linkerd-crds from linkerd\n/);
     expect((await crd())?.metadata?.uid).toBe(own.metadata?.uid);
   } finally {
     await ext.deleteCustomResourceDefinition({ name: CRD }).catch(() => undefined);

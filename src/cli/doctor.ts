@@ -5,6 +5,7 @@ import { findPrometheus } from '../metrics/prometheus.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { orphanLedgers } from './cleanup.js';
 import { toolsBin } from '../kube/tools.js';
+import { helmTooOld } from '../install/helm-version.js';
 
 interface Row {
   what: string;
@@ -29,7 +30,8 @@ export function doctor(): number {
     ...['helm', 'kubectl'].map((t) => {
       const onPath = spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' });
       const found = onPath.status === 0 ? onPath.stdout.trim() : existsSync(join(toolsBin(), t)) ? join(toolsBin(), t) : undefined;
-      return { what: t, ok: found !== undefined, detail: found ?? 'not found (meshcheck install needs it)', fix: `install ${t}, or bash scripts/build-kube-tools.sh (builds it from the Go module proxy)` };
+      const old = found && t === 'helm' ? helmTooOld(spawnSync(found, ['version', '--short'], { encoding: 'utf8' }).stdout ?? '') : undefined;
+      return { what: t, ok: found !== undefined && !old, detail: old ?? found ?? 'not found (meshcheck install needs it)', fix: `install ${t === 'helm' ? 'Helm 3.14 or later' : t}, or bash scripts/build-kube-tools.sh (builds it from the Go module proxy)` };
     }),
     ...['pilot-discovery', 'meshcheck-proxyless'].map((t) => {
       const bin = join(toolsBin(), t);

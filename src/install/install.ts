@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import { $, which, type ProcessOutput } from 'zx';
 import { InfraError, UsageError } from '../errors.js';
 import { toolsBin } from '../kube/tools.js';
+import { helmTooOld } from './helm-version.js';
 import { linkerdIdentity } from './linkerd-identity.js';
 import { loadProfile, type Profile, type Release } from './profiles.js';
 
@@ -33,18 +34,6 @@ export async function findTool(name: 'helm' | 'kubectl'): Promise<string> {
   if (existsSync(built)) return built;
   const how = name === 'helm' ? 'install Helm 3.14 or later, or Helm 4 (https://helm.sh/docs/intro/install/)' : 'install kubectl (https://kubernetes.io/docs/tasks/tools/)';
   throw new InfraError(`${name} is not installed (not on PATH, not in ${toolsBin()}): ${how}, or run: bash scripts/build-kube-tools.sh (builds it from the Go module proxy)`);
-}
-
-/**
- * Why a helm is too old for install, from what `helm version --short` printed; undefined when it will do.
- * install reads a release with `helm get metadata` (3.13) and upgrades with --reset-then-reuse-values (3.14).
- */
-export function helmTooOld(versionShort: string): string | undefined {
-  const m = /^v(\d+)\.(\d+)\./.exec(versionShort.trim());
-  if (!m) return `helm version --short printed "${versionShort.trim()}", not a version`;
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  if (major > 3 || (major === 3 && minor >= 14)) return undefined;
-  return `helm ${versionShort.trim()} is too old: install needs 3.14 or later (helm get metadata, upgrade --reset-then-reuse-values)`;
 }
 
 /** A release's chart in a --charts folder: CHARTS/<chart> (unpacked) or CHARTS/<chart>-<version>.tgz (as `helm pull` names it). */
@@ -197,7 +186,10 @@ export async function uninstall(o: Omit<InstallOptions, 'charts'>): Promise<void
       o.log(`${[helm, ...args].join(' ')}`);
       continue;
     }
-    o.log(`uninstalling ${r.release} from ${r.namespace}`);
+    const crd = r.whenCrdMissing?.crd;
+    const owner = crd ? await crdOwner(kubectl, kube, o.context, crd) : undefined;
+    const alsoCrd = owner?.release === r.release && owner.namespace === r.namespace ? ` (and CRD ${crd}, which came with it, with every object of its kind)` : '';
+    o.log(`uninstalling ${r.release} from ${r.namespace}${alsoCrd}`);
     const out = await sh`${helm} ${args}`;
     if (out.exitCode !== 0) throw new InfraError(`helm uninstall ${r.release} in ${r.namespace} failed:\n${tail(out)}`);
   }

@@ -1,4 +1,4 @@
-import { helmTooOld } from './install.js';
+import { helmTooOld } from './helm-version.js';
 
 test('install takes Helm 3.14 and later, and Helm 4; an older or unreadable one is named', () => {
   expect(helmTooOld('v4.3.2\n')).toBeUndefined();
