@@ -1,10 +1,11 @@
-import { CoreV1Api, type KubeConfig, type KubernetesObjectApi } from '@kubernetes/client-node';
+import { type KubeConfig, type KubernetesObjectApi } from '@kubernetes/client-node';
 import { request } from 'undici';
 import type { K8sObject } from '../../adapters/types.js';
 import { InfraError } from '../../errors.js';
 import { apiCall } from '../../kube/apply.js';
 import { eventually } from '../../util/eventually.js';
 import { forwardPort, type Forwarded } from './port-forward.js';
+import { runningPods } from './pods.js';
 
 /**
  * "In effect" for OSM, which writes no status on its SMI objects, MeshConfig or Retry: what the
@@ -75,9 +76,7 @@ export class SidecarVersions {
 
   /** What each running sidecar of the namespace has accepted now. */
   async read(): Promise<Versions> {
-    const core = this.kc.makeApiClient(CoreV1Api);
-    const list = await apiCall({ verb: 'list', kind: 'Pod', namespace: this.namespace }, () => core.listNamespacedPod({ namespace: this.namespace }));
-    const pods = list.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && p.spec?.containers.some((c) => c.name === this.container)).map((p) => p.metadata!.name!);
+    const pods = (await runningPods(this.kc, this.namespace)).filter((p) => p.spec?.containers.some((c) => c.name === this.container)).map((p) => p.metadata!.name!);
     const out: Versions = new Map();
     for (const pod of pods) {
       let f = this.forwards.get(pod);

@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { request } from 'undici';
 import { InfraError } from '../../errors.js';
 import type { RenderContext } from '../../adapters/types.js';
@@ -6,6 +6,7 @@ import { spiffeId } from '../../app/topology.js';
 import type { Misbehaviour, Workload } from '../target.js';
 import { forwardPort, type Forwarded } from './port-forward.js';
 import { LOAD_LABEL } from './k6-job.js';
+import { ready } from './pods.js';
 
 /** One running instance of the app in the cluster: a Ready pod of one version of one service. */
 export interface PodInstance extends Workload {
@@ -13,7 +14,6 @@ export interface PodInstance extends Workload {
   node: string;
 }
 
-const ready = (p: V1Pod) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && Boolean(p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 
 /**
  * The app's pods in the run's namespace, and each one's echo workload reached on its direct port

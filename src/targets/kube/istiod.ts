@@ -4,6 +4,7 @@ import { InfraError } from '../../errors.js';
 import type { K8sObject } from '../../adapters/types.js';
 import { eventually, sleep } from '../../util/eventually.js';
 import { forwardPort, type Forwarded } from './port-forward.js';
+import { ready } from './pods.js';
 
 /** istiod's HTTP debug port (monitoring): /debug/configz, /debug/syncz. */
 export const ISTIOD_DEBUG_PORT = 15014;
@@ -63,7 +64,7 @@ export class IstiodView {
     const pods = await core.listNamespacedPod({ namespace: 'istio-system', labelSelector: 'app=istiod' }).catch((err: Error) => {
       throw new InfraError(`looking for istiod (pods labelled app=istiod in istio-system): ${err.message}`);
     });
-    const pod = pods.items.find((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const pod = pods.items.find(ready);
     if (!pod?.metadata?.name) throw new InfraError('no ready istiod pod (app=istiod in istio-system): is Istio installed on this cluster? If istiod runs elsewhere, give its debug port with --istiod-url');
     const name = pod.metadata.name;
     const forwarded = await forwardPort(kc, 'istio-system', name, ISTIOD_DEBUG_PORT);

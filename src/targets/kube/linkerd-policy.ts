@@ -5,6 +5,7 @@ import { DEFAULT_INBOUND_POLICY } from '../../adapters/linkerd.js';
 import type { K8sObject } from '../../adapters/types.js';
 import { InfraError } from '../../errors.js';
 import { apiCall } from '../../kube/apply.js';
+import { ready, runningPods } from './pods.js';
 import { tool } from '../../kube/tools.js';
 import { eventually } from '../../util/eventually.js';
 import { forwardPort, type Forwarded } from './port-forward.js';
@@ -285,9 +286,7 @@ export class LinkerdPolicyView {
   private constructor(readonly via: string, private readonly forwarded: Forwarded, private readonly kc: KubeConfig, private readonly pod: { namespace: string; name: string }) {}
 
   static async connect(kc: KubeConfig, controlPlaneNamespace: string): Promise<LinkerdPolicyView> {
-    const core = kc.makeApiClient(CoreV1Api);
-    const pods = await apiCall({ verb: 'list', kind: 'Pod', namespace: controlPlaneNamespace }, () => core.listNamespacedPod({ namespace: controlPlaneNamespace, labelSelector: DESTINATION }));
-    const pod = pods.items.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const pod = (await runningPods(kc, controlPlaneNamespace, DESTINATION)).find(ready);
     if (!pod?.metadata?.name) throw new InfraError(`no ready Linkerd destination pod (${DESTINATION} in ${controlPlaneNamespace}), whose policy controller says what is in effect: is Linkerd installed on this cluster?`);
     tool('meshcheck-policy'); // built, or an error that says how, before any wait
     const forwarded = await forwardPort(kc, controlPlaneNamespace, pod.metadata.name, LINKERD_POLICY_PORT);
@@ -332,8 +331,7 @@ export class LinkerdPolicyView {
     }
     let pending: string[] = [];
     return eventually(async () => {
-      const list = await apiCall({ verb: 'list', kind: 'Pod', namespace }, () => core.listNamespacedPod({ namespace }));
-      const pods = list.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).map(podPorts);
+      const pods = (await runningPods(kc, namespace)).map(podPorts);
       const want = expectations(namespace, present, gone, pods, defaultPolicy);
       let got: ServedPort[];
       let gotProfiles: ServedProfile[];
@@ -368,9 +366,7 @@ export class LinkerdPolicyView {
 
   /** The default policy the controller serves now on the first running pod's http port of `namespace` that no Server selects, if any. */
   async servedDefault(kc: KubeConfig, namespace: string): Promise<string | undefined> {
-    const core = kc.makeApiClient(CoreV1Api);
-    const list = await apiCall({ verb: 'list', kind: 'Pod', namespace }, () => core.listNamespacedPod({ namespace }));
-    const pod = list.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).map(podPorts).find((p) => p.ports.some((x) => x.name === HTTP_PORT));
+    const pod = (await runningPods(kc, namespace)).map(podPorts).find((p) => p.ports.some((x) => x.name === HTTP_PORT));
     if (!pod) return undefined;
     const [got] = await this.served([{ workload: `${namespace}:${pod.name}`, port: pod.ports.find((x) => x.name === HTTP_PORT)!.containerPort }]);
     return got?.server?.labels?.kind === 'default' ? got.server.labels.name : undefined;
