@@ -368,9 +368,10 @@ test("a k6-operator TestRun's runners are read back like a Job's pods (a stand-i
 test("OSM: its mesh-wide MeshConfig is changed only with --allow-changes-in osm-system; allowed, the change is waited on until every Envoy sidecar accepted OSM's push (stand-ins for OSM's injector, controller and Envoy admin here), then put back exactly; a push that never comes is BROKEN naming the sidecars", async () => {
   await namespacesGone();
   const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
-  // What OSM's install leaves: its namespace and the MeshConfig, written by helm.
+  // What OSM's install leaves: its namespace and the MeshConfig, which osm-bootstrap writes at its
+  // start from the chart's preset-mesh-config.
   await core.createNamespace({ body: { metadata: { name: 'osm-system' } } });
-  await cluster.client.create({ apiVersion: 'config.openservicemesh.io/v1alpha2', kind: 'MeshConfig', metadata: { name: 'osm-mesh-config', namespace: 'osm-system' }, spec: { traffic: { enablePermissiveTrafficPolicyMode: true } } } as KubernetesObject, undefined, undefined, 'helm');
+  await cluster.client.create({ apiVersion: 'config.openservicemesh.io/v1alpha2', kind: 'MeshConfig', metadata: { name: 'osm-mesh-config', namespace: 'osm-system' }, spec: { traffic: { enablePermissiveTrafficPolicyMode: true } } } as KubernetesObject, undefined, undefined, 'osm-bootstrap');
   const standIn = await osmStandIn(cluster);
   try {
     const before = await snapshot();
@@ -398,7 +399,7 @@ test("OSM: its mesh-wide MeshConfig is changed only with --allow-changes-in osm-
     // One push for the change, one for its undo (at least).
     expect(standIn.versions.length - pushesBefore).toBeGreaterThanOrEqual(2);
     await namespacesGone();
-    // The MeshConfig as helm left it, managedFields included; only its generation, which the API
+    // The MeshConfig as osm-bootstrap left it, managedFields included; only its generation, which the API
     // server alone writes, moved twice (the change and its restore).
     const afterAllowed = await snapshot();
     const meshConfig = 'MeshConfig osm-system/osm-mesh-config';
