@@ -14,8 +14,9 @@ import { runningPods } from './pods.js';
  *
  * OSM does not push a change on its own: every change it watches (an SMI object, MeshConfig, a
  * Retry) is batched for 2 s after the last one (at most 10 s), then every proxy of the mesh is sent
- * a new snapshot whose version is one more than its last (go-control-plane's snapshot cache). Envoy
- * reports a version in config_dump only once it has accepted it. So the change is in effect once
+ * each xDS type again, that type's version one more than the last it was sent (OSM 1.2.4's own ADS
+ * stream, pkg/envoy/ads; with the enableSnapshotCacheMode flag, a go-control-plane snapshot one
+ * version newer instead). Envoy reports a version in config_dump only once it has accepted it. So the change is in effect once
  * every sidecar of the namespace has accepted a version newer than the one it had before the
  * change, and no sidecar's version has moved for QUIET_MS (longer than OSM's batching), counted
  * from at least OSM_BATCH_MS after the change: a push that was already on its way when the change
