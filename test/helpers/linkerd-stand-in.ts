@@ -44,12 +44,15 @@ export async function linkerdStandIn(kc: KubeConfig, client: KubernetesObjectApi
   let running = true;
   const loop = (async () => {
     while (running) {
-      const namespaces = (await core.listNamespace().catch(() => ({ items: [] }))).items;
       const servers = await list('policy.linkerd.io/v1beta3', 'Server');
       const policies = await list('policy.linkerd.io/v1alpha1', 'AuthorizationPolicy');
       const mtas = await list('policy.linkerd.io/v1alpha1', 'MeshTLSAuthentication');
       const profiles = await list('linkerd.io/v1alpha2', 'ServiceProfile');
       const pods = (await core.listPodForAllNamespaces().catch(() => ({ items: [] }))).items.filter((p) => p.metadata!.namespace!.startsWith('meshcheck-'));
+      // Read after the pods: a pod created since the last round was created before this read, so it
+      // is never given a namespace default older than the one it started with (on a busy machine a
+      // round takes long enough for a restart to fall between the two reads).
+      const namespaces = (await core.listNamespace().catch(() => ({ items: [] }))).items;
       const answers: Record<string, unknown> = {};
       for (const pod of pods) {
         const ns = pod.metadata!.namespace!;
