@@ -65,6 +65,9 @@ async function crdOwner(kubectl: string, kube: string[], context: string, crd: s
   return { release: a['meta.helm.sh/release-name'], namespace: a['meta.helm.sh/release-namespace'], bundle: a['gateway.networking.k8s.io/bundle-version'] };
 }
 
+/** Whether a CRD's owner (crdOwner) is the release itself. */
+const cameWith = (owner: { release?: string; namespace?: string } | undefined, r: Release): boolean => owner?.release === r.release && owner.namespace === r.namespace;
+
 /** What a failed command printed last, for the error. */
 function tail(p: ProcessOutput): string {
   return `${p.stderr}\n${p.stdout}`.trim().split('\n').slice(-8).join('\n');
@@ -144,7 +147,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
         const set = stringify(extra, { collectionStyle: 'flow' }).trim();
         const owner = o.dryRun ? undefined : await crdOwner(kubectl, kube, o.context, crd);
         if (o.dryRun) o.log(`${step}: where the cluster has no CRD ${crd} (or it is this release's), also ${set}`);
-        else if (owner && (owner.release !== r.release || owner.namespace !== r.namespace)) {
+        else if (owner && !cameWith(owner, r)) {
           o.log(`${step}: CRD ${crd} is on the cluster already${owner.bundle ? ` (bundle ${owner.bundle})` : ''}, ${owner.release ? `from release ${owner.namespace}/${owner.release}` : 'not from helm'}: used as it is, not installed by this chart`);
         } else {
           extraFile = ['--values', join(dir, `${r.release}-when-crd-missing.yaml`)];
@@ -188,7 +191,7 @@ export async function uninstall(o: Omit<InstallOptions, 'charts'>): Promise<void
     }
     const crd = r.whenCrdMissing?.crd;
     const owner = crd ? await crdOwner(kubectl, kube, o.context, crd) : undefined;
-    const alsoCrd = owner?.release === r.release && owner.namespace === r.namespace ? ` (and CRD ${crd}, which came with it, with every object of its kind)` : '';
+    const alsoCrd = cameWith(owner, r) ? ` (and CRD ${crd}, which came with it, with every object of its kind)` : '';
     o.log(`uninstalling ${r.release} from ${r.namespace}${alsoCrd}`);
     const out = await sh`${helm} ${args}`;
     if (out.exitCode !== 0) throw new InfraError(`helm uninstall ${r.release} in ${r.namespace} failed:\n${tail(out)}`);
