@@ -7,11 +7,11 @@
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { apiErrorMessage, installCrds, readCrds, serverSideApply, startTestApiServer, type TestApiServer } from '../src/kube/test-apiserver.js';
-import { ADAPTERS, adapterFor, appContext } from '../src/adapters/registry.js';
-import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from '../src/adapters/examples.js';
+import { ADAPTERS, adapterFor, appContext } from '../src/meshes/registry.js';
+import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from '../src/meshes/examples.js';
 import { readScenarios } from '../src/plan/features.js';
 import { planMesh } from '../src/plan/plan.js';
-import type { K8sObject } from '../src/adapters/types.js';
+import type { K8sObject } from '../src/kube/objects.js';
 
 let api: TestApiServer;
 

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { profile } from '../src/load/profile.js';
 import { k6ExitMeaning, k6OutputOfLog, mergeK6, runK6, splitProfile } from '../src/load/k6.js';
-import { appContext } from '../src/adapters/registry.js';
+import { appContext } from '../src/meshes/registry.js';
 import { k6Job, OUTSIDE } from '../src/targets/kube/k6-job.js';
 import { runK6PodsHere } from './helpers/k6-pods.js';
 

@@ -247,7 +247,7 @@ test('409 conflicts and 429 throttling from the API server are retried: the run 
 
 test('the k6 Job, the k6-operator TestRun and the plaintext probe Job meshcheck renders are accepted by the API server', async () => {
   const { callerPod, k6Job, k6TestRun, plaintextProbeJob } = await import('../src/targets/kube/k6-job.js');
-  const { appContext, adapterFor } = await import('../src/adapters/registry.js');
+  const { appContext, adapterFor } = await import('../src/meshes/registry.js');
   const istio = adapterFor('istio').adapter;
   const { profile } = await import('../src/load/profile.js');
   const { serverSideApply } = await import('../src/targets/kube/client.js');
@@ -267,7 +267,7 @@ test('the k6 Job, the k6-operator TestRun and the plaintext probe Job meshcheck 
 
 test("a k6 Job's output is read back from its pod's log through the API server (kwok serves it from a file) and merged as k6's own", async () => {
   const { callerPod, k6Job, k6JobOutputs } = await import('../src/targets/kube/k6-job.js');
-  const { appContext, adapterFor } = await import('../src/adapters/registry.js');
+  const { appContext, adapterFor } = await import('../src/meshes/registry.js');
   const { profile } = await import('../src/load/profile.js');
   const { k6OutputOfLog, mergeK6 } = await import('../src/load/k6.js');
   const { runK6PodsHere } = await import('./helpers/k6-pods.js');
@@ -311,7 +311,7 @@ test("a k6 Job's output is read back from its pod's log through the API server (
 
 test("a k6-operator TestRun's runners are read back like a Job's pods (a stand-in creates the runners as the operator would), and a TestRun in stage error is named", async () => {
   const { callerPod, k6JobOutputs, k6TestRun, K6_REST_PORT, testRunFailure } = await import('../src/targets/kube/k6-job.js');
-  const { appContext, adapterFor } = await import('../src/adapters/registry.js');
+  const { appContext, adapterFor } = await import('../src/meshes/registry.js');
   const { profile } = await import('../src/load/profile.js');
   const { k6OutputOfLog } = await import('../src/load/k6.js');
   const { runK6PodsHere } = await import('./helpers/k6-pods.js');

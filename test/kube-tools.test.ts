@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { parseAllDocuments, stringify } from 'yaml';
 import { toolsBin } from '../src/kube/tools.js';
 import { startTestCluster, type TestCluster } from '../src/kube/test-cluster.js';
-import { appContext, adapterFor } from '../src/adapters/registry.js';
+import { appContext, adapterFor } from '../src/meshes/registry.js';
 import { Applier } from '../src/kube/apply.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { eventually } from '../src/util/eventually.js';

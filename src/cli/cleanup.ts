@@ -5,7 +5,7 @@ import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
 import { killGroup, processAlive as alive } from '../targets/local/process-group.js';
 import { deleteNamespace, kubeClient } from '../targets/kube/client.js';
 import { readClusterLedger } from '../targets/kube/cluster-ledger.js';
-import { MANAGED_BY, RUN_ID_LABEL } from '../adapters/common.js';
+import { MANAGED_BY, RUN_ID_LABEL } from '../kube/objects.js';
 
 type Entry = LedgerEntry & { seq: number };
 

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import { conformanceMatrix, conformanceReport } from '../reports/conformance.js';
 import type { Outcome } from '../verdicts/outcome.js';
-import { OTHER_DATA_PLANES, adapterFor, appContext } from '../adapters/registry.js';
+import { OTHER_DATA_PLANES, adapterFor, appContext } from '../meshes/registry.js';
 import { readScenarios } from '../plan/features.js';
 import { formatPlan, planMesh, toYaml } from '../plan/plan.js';
 import { DEFAULT_FEATURES } from './paths.js';

@@ -8,7 +8,7 @@ import { MESHCHECK_VERSION } from '../util/package-root.js';
 import { Ledger } from '../ledger/ledger.js';
 import { DEFAULT_FEATURES, STEPS_GLOB } from './paths.js';
 import { UndefinedSteps } from './undefined-steps.js';
-import { adapterFor } from '../adapters/registry.js';
+import { adapterFor } from '../meshes/registry.js';
 import { needsPrometheus } from '../plan/features.js';
 import { tool } from '../kube/tools.js';
 

@@ -1,4 +1,4 @@
-import type { CheckFeature } from '../adapters/types.js';
+import type { CheckFeature } from '../meshes/types.js';
 
 /** Then steps that need a capability beyond intents, by how they start (the step catalogue's wording). */
 const CHECK_STEPS: readonly { start: string; feature: CheckFeature }[] = [

@@ -1,7 +1,7 @@
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { InfraError } from '../errors.js';
 import type { Ledger, LedgerEntry } from '../ledger/ledger.js';
-import type { K8sObject } from '../adapters/types.js';
+import type { K8sObject } from './objects.js';
 import { apiErrorMessage, serverSideApply } from '../targets/kube/client.js';
 
 export type Undo = () => Promise<void>;

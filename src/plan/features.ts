@@ -5,7 +5,7 @@ import { IdGenerator, type GherkinDocument } from '@cucumber/messages';
 import { UsageError, type SourceRef } from '../errors.js';
 import { intentOfStep } from '../gherkin/intent-steps.js';
 import { checkFeatureOf } from '../gherkin/check-features.js';
-import type { CheckFeature } from '../adapters/types.js';
+import type { CheckFeature } from '../meshes/types.js';
 import { validateIntent } from '../intents/validate.js';
 import type { Intent } from '../intents/types.js';
 

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import type { Intent } from '../intents/types.js';
-import type { K8sObject, MeshAdapter, RenderContext, Support, SupportLevel } from '../adapters/types.js';
+import type { K8sObject } from '../kube/objects.js';
+import type { Mesh, RenderContext, Support, SupportLevel } from '../meshes/types.js';
 import type { PlannedScenario } from './features.js';
 
 /** A scenario's capability level on a mesh: the weakest of its intents ("policy-free" when it states none). */
@@ -33,7 +34,7 @@ export function scenarioLevel(supports: Support[]): ScenarioLevel {
 }
 
 /** Plans every scenario on one mesh: support per intent, and the objects a run would apply. */
-export function planMesh(adapter: MeshAdapter, ctx: RenderContext, scenarios: PlannedScenario[]): MeshPlan {
+export function planMesh(adapter: Mesh, ctx: RenderContext, scenarios: PlannedScenario[]): MeshPlan {
   const plans: ScenarioPlan[] = scenarios.map(({ intents, ...scenario }) => {
     const list = intents.map((i) => i.intent);
     const r = adapter.render(list, ctx);

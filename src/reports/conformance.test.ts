@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MATRIX_END, MATRIX_START, conformanceMatrix, conformanceReport, matrixInReadme } from './conformance.js';
-import { adapterFor, appContext } from '../adapters/registry.js';
+import { adapterFor, appContext } from '../meshes/registry.js';
 import { readScenarios } from '../plan/features.js';
 import { planMesh } from '../plan/plan.js';
 

@@ -1,9 +1,8 @@
 import { MESHCHECK_VERSION } from '../util/package-root.js';
-import { ADAPTERS, OTHER_DATA_PLANES } from '../adapters/registry.js';
-import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS } from '../adapters/examples.js';
-import { describeIntent } from '../plan/plan.js';
-import type { MeshAdapter, Support } from '../adapters/types.js';
-import type { MeshPlan } from '../plan/plan.js';
+import { ADAPTERS, OTHER_DATA_PLANES } from '../meshes/registry.js';
+import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS } from '../meshes/examples.js';
+import { describeIntent, type MeshPlan } from '../plan/plan.js';
+import type { Mesh, Support } from '../meshes/types.js';
 import type { Outcome } from '../verdicts/outcome.js';
 
 const MATRIX_MESHES = ADAPTERS.filter((a) => a.name !== 'none').flatMap((a) => [a, ...(OTHER_DATA_PLANES[a.name] ?? [])]);
@@ -65,7 +64,7 @@ export type ProfileResult = 'success' | 'partial' | 'failure' | 'not-run';
  * capability with its statistics, what is supported / emulated / not, and per scenario the level and
  * outcome. Outcomes come from a run record when one is given; otherwise only NOT_SUPPORTED is known.
  */
-export function conformanceReport(adapter: MeshAdapter, plan: MeshPlan, outcomes?: Map<string, Outcome>, date = new Date()): Record<string, unknown> {
+export function conformanceReport(adapter: Mesh, plan: MeshPlan, outcomes?: Map<string, Outcome>, date = new Date()): Record<string, unknown> {
   const profiles = plan.summary.map(({ capability }) => {
     const scenarios = plan.scenarios.filter((s) => s.scenario.capability === capability);
     const tests = scenarios.map((s) => ({

@@ -1,5 +1,5 @@
 import type { Intent } from '../intents/types.js';
-import type { Support } from '../adapters/types.js';
+import type { Support } from '../meshes/types.js';
 import { intentOfStep } from '../gherkin/intent-steps.js';
 import { describeIntent } from '../plan/plan.js';
 

@@ -1,5 +1,6 @@
 import type { Intent } from '../intents/types.js';
-import type { CheckFeature, K8sObject, Support } from '../adapters/types.js';
+import type { CheckFeature, Support } from '../meshes/types.js';
+import type { K8sObject } from '../kube/objects.js';
 import type { LoadProfile, Sample } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
 import type { Prometheus } from '../metrics/prometheus.js';

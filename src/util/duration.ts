@@ -15,3 +15,11 @@ export function formatMs(ms: number): string {
   if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
   return `${Number(ms.toFixed(3))}ms`;
 }
+
+/** Go duration text for milliseconds: 1500 -> "1.5s", 200 -> "200ms", 60000 -> "1m". */
+export function goDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 100 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { K8sObject } from '../../src/adapters/types.js';
+import type { K8sObject } from '../../src/kube/objects.js';
 import { tool } from '../../src/kube/tools.js';
 
 type JobObjects = [{ data: Record<string, string> }, { spec: { completions: number; template: { spec: { containers: { command: string[] }[] } } } }];

@@ -1,4 +1,4 @@
-import { appContext } from '../../adapters/registry.js';
+import { appContext } from '../../meshes/registry.js';
 import { bootstrap, proxylessAppObjects, LOCAL_NODE } from './app.js';
 
 describe('the app on an apiserver without a kubelet', () => {

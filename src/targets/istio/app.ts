@@ -1,5 +1,5 @@
-import type { K8sObject, RenderContext } from '../../adapters/types.js';
-import { labels } from '../../adapters/common.js';
+import { type K8sObject, labels } from '../../kube/objects.js';
+import type { RenderContext } from '../../meshes/types.js';
 
 /** One proxyless workload instance: its own loopback address, the service port. */
 export interface ProxylessInstance {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { istioProxyless } from '../../adapters/istio.js';
-import { appContext } from '../../adapters/registry.js';
+import { istioProxyless } from '../../meshes/istio/mesh.js';
+import { appContext } from '../../meshes/registry.js';
 import type { Intent } from '../../intents/types.js';
 import { appliedPredicates, servedEvidence, servedState, type ServedContext } from './served.js';
 import type { Resource, XdsType, XdsWatch } from './xds-watch.js';

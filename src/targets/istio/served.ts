@@ -1,4 +1,4 @@
-import type { K8sObject } from '../../adapters/types.js';
+import type { K8sObject } from '../../kube/objects.js';
 import type { Intent } from '../../intents/types.js';
 import type { Resource, XdsWatch } from './xds-watch.js';
 

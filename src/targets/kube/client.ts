@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../../errors.js';
-import { PATCH_ANNOTATION } from '../../adapters/common.js';
+import { PATCH_ANNOTATION } from '../../kube/objects.js';
 
 export const FIELD_MANAGER = 'meshcheck';
 /**

@@ -1,5 +1,5 @@
 import { PatchStrategy, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
-import { MANAGED_BY, RUN_ID_LABEL } from '../../adapters/common.js';
+import { MANAGED_BY, RUN_ID_LABEL } from '../../kube/objects.js';
 import type { LedgerEntry } from '../../ledger/ledger.js';
 import { alreadyExists, apiCall } from '../../kube/apply.js';
 import { InfraError } from '../../errors.js';

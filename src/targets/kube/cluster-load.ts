@@ -1,5 +1,5 @@
 import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { MeshAdapter, RenderContext } from '../../adapters/types.js';
+import type { Mesh, RenderContext } from '../../meshes/types.js';
 import { InfraError } from '../../errors.js';
 import type { Applier } from '../../kube/apply.js';
 import { mergeK6 } from '../../load/k6.js';
@@ -20,7 +20,7 @@ export class ClusterLoad {
   private loads = 0;
   private hasTestRun?: Promise<boolean>;
 
-  constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: MeshAdapter, private readonly ctx: () => RenderContext, private readonly k6Image: string | undefined, private readonly log: (m: string) => void) {}
+  constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: Mesh, private readonly ctx: () => RenderContext, private readonly k6Image: string | undefined, private readonly log: (m: string) => void) {}
 
   /** Through the mesh, as the profile's caller (the load client by default): its Deployment's labels, annotations and ServiceAccount. */
   load(p: LoadProfile): Promise<LoadResult> {

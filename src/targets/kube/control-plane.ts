@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { patch } from '../../adapters/common.js';
-import type { K8sObject, MeshAdapter, RenderContext } from '../../adapters/types.js';
+import { patch, type K8sObject } from '../../kube/objects.js';
+import type { Mesh, RenderContext } from '../../meshes/types.js';
 import { InfraError } from '../../errors.js';
 import { apiCall, type Applier } from '../../kube/apply.js';
 import type { Undo } from '../target.js';
@@ -14,7 +14,7 @@ import { rolledOut, type Rollable } from './rollout.js';
  * `--allow-changes-in` its namespace.
  */
 export class ClusterControlPlane {
-  constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: MeshAdapter, private readonly ctx: () => RenderContext, private readonly guard: (objects: readonly K8sObject[]) => void, private readonly log: (m: string) => void) {}
+  constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: Mesh, private readonly ctx: () => RenderContext, private readonly guard: (objects: readonly K8sObject[]) => void, private readonly log: (m: string) => void) {}
 
   private workloads(): Rollable[] {
     const cp = this.adapter.controlPlane;

@@ -1,6 +1,6 @@
 import { acceptedVersions, osmPushes, OSM_BATCH_MS, QUIET_MS, settled } from './envoy-pushes.js';
-import { osm } from '../../adapters/osm.js';
-import { appContext } from '../../adapters/registry.js';
+import { osm } from '../../meshes/osm/mesh.js';
+import { appContext } from '../../meshes/registry.js';
 
 /** The shape of Envoy's /config_dump: one entry per config type, versions where Envoy accepted one. */
 const dump = (v: string) => ({

@@ -1,6 +1,6 @@
 import { type KubeConfig, type KubernetesObjectApi } from '@kubernetes/client-node';
 import { request } from 'undici';
-import type { K8sObject } from '../../adapters/types.js';
+import type { K8sObject } from '../../kube/objects.js';
 import { InfraError } from '../../errors.js';
 import { apiCall } from '../../kube/apply.js';
 import { eventually } from '../../util/eventually.js';

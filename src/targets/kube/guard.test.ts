@@ -1,4 +1,4 @@
-import { adapterFor, appContext } from '../../adapters/registry.js';
+import { adapterFor, appContext } from '../../meshes/registry.js';
 import type { Intent } from '../../intents/types.js';
 import { allowedNamespaces, refusedChanges } from './guard.js';
 

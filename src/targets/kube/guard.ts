@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import type { K8sObject } from '../../adapters/types.js';
+import type { K8sObject } from '../../kube/objects.js';
 
 /**
  * Objects outside the run's namespace need the user's leave (--allow-changes-in), kube-system

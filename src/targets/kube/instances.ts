@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { request } from 'undici';
 import { InfraError } from '../../errors.js';
-import type { RenderContext } from '../../adapters/types.js';
+import type { RenderContext } from '../../meshes/types.js';
 import { spiffeId } from '../../app/topology.js';
 import type { Misbehaviour, Workload } from '../target.js';
 import { forwardPort, type Forwarded } from './port-forward.js';

@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { request } from 'undici';
 import { InfraError } from '../../errors.js';
-import type { K8sObject } from '../../adapters/types.js';
+import type { K8sObject } from '../../kube/objects.js';
 import { eventually, sleep } from '../../util/eventually.js';
 import { forwardPort, type Forwarded } from './port-forward.js';
 import { ready } from './pods.js';

@@ -7,8 +7,10 @@
  * does for local k6 processes.
  */
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { K8sObject, RenderContext } from '../../adapters/types.js';
-import { imageRef, obj, OUTSIDE_THE_MESH } from '../../adapters/common.js';
+import { type K8sObject, obj } from '../../kube/objects.js';
+import type { RenderContext } from '../../meshes/types.js';
+import { imageRef } from '../../kube/images.js';
+import { outsideEveryMesh } from '../../meshes/registry.js';
 import { InfraError } from '../../errors.js';
 import { k6ExitMeaning, k6OutputOfLog, renderK6Script, splitProfile, type K6Output } from '../../load/k6.js';
 import type { LoadProfile } from '../../load/profile.js';
@@ -54,7 +56,7 @@ export function callerPod(workload: readonly K8sObject[], caller: string): LoadP
 }
 
 /** A load pod outside the mesh: no sidecar in any of the four meshes. */
-export const OUTSIDE: LoadPod = { labels: { app: 'outside-the-mesh', ...OUTSIDE_THE_MESH.labels }, annotations: { ...OUTSIDE_THE_MESH.annotations } };
+export const OUTSIDE: LoadPod = { labels: { app: 'outside-the-mesh', ...outsideEveryMesh().labels }, annotations: { ...outsideEveryMesh().annotations } };
 
 /** The ConfigMap with one script per k6 process and an Indexed Job whose pod N runs script N. */
 export function k6Job(p: LoadProfile, o: K6JobOptions): K8sObject[] {

@@ -4,9 +4,9 @@ import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, Vers
 import { InfraError, UsageError } from '../../errors.js';
 import { refusedChanges } from './guard.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import type { K8sObject, MeshAdapter, Support } from '../../adapters/types.js';
-import { adapterFor, appContext } from '../../adapters/registry.js';
-import { patch } from '../../adapters/common.js';
+import { type K8sObject, patch } from '../../kube/objects.js';
+import type { Mesh, Support } from '../../meshes/types.js';
+import { adapterFor, appContext } from '../../meshes/registry.js';
 import type { Intent } from '../../intents/types.js';
 import type { LoadResult } from '../../load/result.js';
 import type { LoadProfile } from '../../load/profile.js';
@@ -66,7 +66,7 @@ export class KubeTarget implements Target {
   readonly label: string;
   readonly mesh: { name: string; version: string };
   readonly workDir: string;
-  private readonly adapter: MeshAdapter;
+  private readonly adapter: Mesh;
   private readonly applier: Applier;
   private readonly policy: ClusterPolicy;
   private simulated?: string[];

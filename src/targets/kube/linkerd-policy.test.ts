@@ -1,7 +1,7 @@
 import { expectations, judge, judgeProfile, isLinkerdInbound, isLinkerdServed, namespaceDefault, profileExpectations, type PodPorts, type ServedPort } from './linkerd-policy.js';
-import { linkerd } from '../../adapters/linkerd.js';
-import { appContext } from '../../adapters/registry.js';
-import type { K8sObject } from '../../adapters/types.js';
+import { linkerd } from '../../meshes/linkerd/mesh.js';
+import { appContext } from '../../meshes/registry.js';
+import type { K8sObject } from '../../kube/objects.js';
 import type { Intent } from '../../intents/types.js';
 
 const NS = 'meshcheck-r1';

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_INBOUND_POLICY } from '../../adapters/linkerd.js';
-import type { K8sObject } from '../../adapters/types.js';
+import { DEFAULT_INBOUND_POLICY } from '../../meshes/linkerd/mesh.js';
+import type { K8sObject } from '../../kube/objects.js';
 import { InfraError } from '../../errors.js';
 import { apiCall } from '../../kube/apply.js';
 import { ready, runningPods } from './pods.js';

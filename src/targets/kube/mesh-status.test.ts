@@ -1,5 +1,5 @@
 import { statusSignal, withoutSignal, type Live, type Since } from './mesh-status.js';
-import type { K8sObject } from '../../adapters/types.js';
+import type { K8sObject } from '../../kube/objects.js';
 
 const obj = (apiVersion: string, kind: string): K8sObject => ({ apiVersion, kind, metadata: { name: 'reviews', namespace: 'meshcheck-r1' } });
 const applied: Since = { appliedAt: new Date('2026-12-02T10:00:00.400Z'), changed: true };

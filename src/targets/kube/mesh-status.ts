@@ -1,5 +1,5 @@
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
-import type { K8sObject } from '../../adapters/types.js';
+import type { K8sObject } from '../../kube/objects.js';
 import { InfraError } from '../../errors.js';
 import { apiCall } from '../../kube/apply.js';
 import { eventually } from '../../util/eventually.js';

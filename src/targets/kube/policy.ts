@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { K8sObject, MeshAdapter } from '../../adapters/types.js';
+import type { K8sObject } from '../../kube/objects.js';
+import type { Mesh } from '../../meshes/types.js';
 import { InfraError } from '../../errors.js';
 import type { Intent } from '../../intents/types.js';
 import { apiCall, applyLayer, type Applier } from '../../kube/apply.js';
@@ -49,7 +50,7 @@ export class ClusterPolicy {
   /** How Linkerd's policy controller was last reached, for the run record. */
   private linkerdViaLast?: string;
 
-  constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: MeshAdapter, private readonly o: PolicyOptions) {}
+  constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: Mesh, private readonly o: PolicyOptions) {}
 
   async apply(intents: readonly Intent[]): Promise<Applied & { by: string }> {
     const prev = this.layer;

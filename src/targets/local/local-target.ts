@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { ISTIO_REQUESTS, requestsByCode } from '../../metrics/promql.js';
-import { tmpdir } from 'node:os';
+import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
@@ -14,12 +14,12 @@ import type { Endpoint, SidecarBoot, WorkloadBehaviour, WorkloadBoot } from '../
 import { LocalCa } from '../../dataplane/pki.js';
 import { ProcessGroup } from './process-group.js';
 import type { Applied, Feature, LoadOptions, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
-import type { K8sObject, Support } from '../../adapters/types.js';
+import type { K8sObject } from '../../kube/objects.js';
+import type { Support } from '../../meshes/types.js';
 import type { LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
 import { runEmbedded } from '../../load/embedded.js';
 import { runK6 } from '../../load/k6.js';
-import { availableParallelism } from 'node:os';
 import net from 'node:net';
 
 const MAIN = fileURLToPath(new URL('../../dataplane/main.js', import.meta.url));

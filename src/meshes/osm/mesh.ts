@@ -1,7 +1,11 @@
-import type { Intent } from '../intents/types.js';
-import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { serviceAndDerived } from '../metrics/promql.js';
-import { asList, callersOf, emulatedFaultConflicts, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, type ServicePolicy } from './common.js';
+import type { Intent } from '../../intents/types.js';
+import { type K8sObject, obj, patch } from '../../kube/objects.js';
+import type { Mesh, RenderContext, Support } from '../types.js';
+import { serviceAndDerived } from '../../metrics/promql.js';
+import { asList, callersOf, fqdn, policies, rendered, runnableOf, supportInScenario, type ServicePolicy } from '../render/policy.js';
+import { emulatedFaultConflicts, faultBackend, faultBackendName, integerWeights, originName, shares } from '../render/emulation.js';
+import { goDuration } from '../../util/duration.js';
+import { renderWorkload } from '../render/workload.js';
 
 const POLICY = 'policy.openservicemesh.io/v1alpha1';
 /** Where `osm install` puts the mesh's MeshConfig (default mesh name osm, namespace osm-system). */
@@ -11,7 +15,7 @@ const MESH_CONFIG = { name: 'osm-mesh-config', namespace: 'osm-system' };
  * Open Service Mesh 1.2 (archived July 2023): SMI TrafficSplit v1alpha2, TrafficTarget + HTTPRouteGroup,
  * UpstreamTrafficSetting, Retry (behind a MeshConfig feature flag).
  */
-export const osm: MeshAdapter = {
+export const osm: Mesh = {
   name: 'osm',
   title: 'Open Service Mesh',
   defaultVersion: '1.2',
@@ -112,6 +116,7 @@ export const osm: MeshAdapter = {
       skipInbound: (port) => osm.skipInbound(port),
     });
   },
+  optOut: { annotations: { 'openservicemesh.io/sidecar-injection': 'disabled' } },
   skipInbound: (port) => ({ 'openservicemesh.io/inbound-port-exclusion-list': String(port) }),
   controlPlane: { namespace: 'osm-system', workloads: ['osm-controller', 'osm-injector', 'osm-bootstrap'].map((name) => ({ kind: 'Deployment' as const, name })) },
   sidecar: { container: 'envoy' },

@@ -1,23 +1,23 @@
 import { BOOKINFO, LOAD_CLIENT } from '../app/topology.js';
 import { defaults as DEFAULTS } from '../config.js';
 import { UsageError } from '../errors.js';
-import type { MeshAdapter, RenderContext } from './types.js';
-import { istio, istioProxyless } from './istio.js';
-import { linkerd } from './linkerd.js';
-import { consul } from './consul.js';
-import { osm } from './osm.js';
-import { none } from './none.js';
-import { atLeast } from './common.js';
+import type { Mesh, RenderContext } from './types.js';
+import { istio, istioProxyless } from './istio/mesh.js';
+import { linkerd } from './linkerd/mesh.js';
+import { consul } from './consul/mesh.js';
+import { osm } from './osm/mesh.js';
+import { none } from './none/mesh.js';
+import { atLeast } from './version.js';
 
 /** The meshes meshcheck renders for, in report order. */
-export const ADAPTERS: readonly MeshAdapter[] = [istio, linkerd, consul, osm, none];
+export const ADAPTERS: readonly Mesh[] = [istio, linkerd, consul, osm, none];
 export const MESH_NAMES = ADAPTERS.map((a) => a.name);
 
 /** A mesh's other data planes, each with its own support levels: Istio's proxyless gRPC (the Istio tier). */
-export const OTHER_DATA_PLANES: Readonly<Record<string, readonly MeshAdapter[]>> = { istio: [istioProxyless] };
+export const OTHER_DATA_PLANES: Readonly<Record<string, readonly Mesh[]>> = { istio: [istioProxyless] };
 
 /** "istio" or "istio@1.21": the adapter and the mesh version (its default when not given). */
-export function adapterFor(spec: string): { adapter: MeshAdapter; version: string } {
+export function adapterFor(spec: string): { adapter: Mesh; version: string } {
   const [name, version] = spec.split('@') as [string, string | undefined];
   const adapter = ADAPTERS.find((a) => a.name === name);
   if (!adapter) throw new UsageError(`--mesh ${spec}: unknown mesh "${name}"; known: ${MESH_NAMES.join(', ')} (and "reference" for the local target)`);
@@ -32,4 +32,12 @@ export function adapterFor(spec: string): { adapter: MeshAdapter; version: strin
 /** The render context for the bundled application in a namespace. */
 export function appContext(namespace: string, meshVersion: string, runId?: string, imageMirror?: string): RenderContext {
   return { namespace, meshVersion, services: BOOKINFO, loadClient: LOAD_CLIENT, port: 9080, directPort: 9081, trustDomain: DEFAULTS.trustDomain, ...(runId ? { runId } : {}), ...(imageMirror ? { imageMirror } : {}) };
+}
+
+/** The pod labels and annotations that keep a pod out of every mesh meshcheck knows (no sidecar injected). */
+export function outsideEveryMesh(): { labels: Record<string, string>; annotations: Record<string, string> } {
+  return {
+    labels: Object.assign({}, ...ADAPTERS.map((m) => m.optOut.labels ?? {})) as Record<string, string>,
+    annotations: Object.assign({}, ...ADAPTERS.map((m) => m.optOut.annotations ?? {})) as Record<string, string>,
+  };
 }

@@ -1,6 +1,7 @@
 import type { Intent } from '../intents/types.js';
 import type { ServiceSpec } from '../app/topology.js';
 import type { RequestMetric } from '../metrics/promql.js';
+import type { K8sObject, ObjectContext } from '../kube/objects.js';
 
 /** How a mesh can express an intent. */
 export type Support =
@@ -10,19 +11,6 @@ export type Support =
 
 export type SupportLevel = Support['level'];
 
-/** A Kubernetes object as meshcheck renders it (plain data, ready for server-side apply). */
-export interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  [field: string]: unknown;
-}
-
 /** What a render of one scenario's intents gives: the mesh objects, with a note for each intent. */
 export interface Rendered {
   objects: K8sObject[];
@@ -31,9 +19,7 @@ export interface Rendered {
 }
 
 /** Everything a render needs besides the intents; renders are pure functions of (intents, context). */
-export interface RenderContext {
-  /** Namespace the application runs in. */
-  namespace: string;
+export interface RenderContext extends ObjectContext {
   /** Mesh version, "MAJOR.MINOR" (a patch part is ignored); APIs differ between versions. */
   meshVersion: string;
   /** Services of the application, with their versions and the service each one calls. */
@@ -46,8 +32,6 @@ export interface RenderContext {
   directPort: number;
   /** Identity trust domain (SPIFFE). */
   trustDomain: string;
-  /** Run id stamped on every object, when rendering for a run. */
-  runId?: string;
   /** A registry that mirrors the public images meshcheck deploys (`--image-mirror`). */
   imageMirror?: string;
 }
@@ -58,7 +42,7 @@ export type WorkloadShape = 'subsets' | 'service-per-version';
 /** A capability some Then steps need beyond intents: the mesh's own metrics, or sidecars to measure. */
 export type CheckFeature = 'mesh-metrics' | 'sidecar-usage';
 
-export interface MeshAdapter {
+export interface Mesh {
   readonly name: string;
   /** Human name and the versions whose APIs this adapter knows. */
   readonly title: string;
@@ -85,6 +69,8 @@ export interface MeshAdapter {
    * process tells the sidecar to quit (a Job's pod ends only when every container has).
    */
   readonly sidecar?: { container: string; quitUrl?: string };
+  /** The pod labels and annotations that keep a pod out of this mesh (no sidecar injected). */
+  readonly optOut: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** The pod annotations that keep this mesh's sidecar off an inbound port (empty without a sidecar). */
   skipInbound(port: number): Record<string, string>;
   /** Objects of a render the mesh reads only when a pod starts: the app's pods restart for them to be in effect. */

@@ -1,10 +1,14 @@
-import type { Intent } from '../intents/types.js';
-import type { K8sObject, MeshAdapter, RenderContext, Rendered, Support } from './types.js';
-import { ISTIO_REQUESTS } from '../metrics/promql.js';
-import { asList, atLeast, ejectionCap, fqdn, goDuration, hasRoute, obj, policies, rendered, renderWorkload, retryAndTimeoutBesideFault, runnableOf, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
+import type { Intent } from '../../intents/types.js';
+import { type K8sObject, obj } from '../../kube/objects.js';
+import type { Mesh, RenderContext, Rendered, Support } from '../types.js';
+import { ISTIO_REQUESTS } from '../../metrics/promql.js';
+import { asList, ejectionCap, fqdn, hasRoute, policies, rendered, retryAndTimeoutBesideFault, runnableOf, supportInScenario, versionsOf, type ServicePolicy } from '../render/policy.js';
+import { atLeast } from '../version.js';
+import { goDuration } from '../../util/duration.js';
+import { renderWorkload } from '../render/workload.js';
 
 /** Istio (sidecar mode): VirtualService, DestinationRule, PeerAuthentication, AuthorizationPolicy. */
-export const istio: MeshAdapter = {
+export const istio: Mesh = {
   name: 'istio',
   title: 'Istio',
   defaultVersion: '1.30',
@@ -39,6 +43,7 @@ export const istio: MeshAdapter = {
   workload(ctx) {
     return renderWorkload(ctx, { shape: 'subsets', namespace: { labels: { 'istio-injection': 'enabled' } }, pod: () => ({}), skipInbound: (port) => istio.skipInbound(port) });
   },
+  optOut: { labels: { 'sidecar.istio.io/inject': 'false' } },
   // pilot-agent's endpoint: it stops the proxy and itself.
   skipInbound: (port) => ({ 'traffic.sidecar.istio.io/excludeInboundPorts': String(port) }),
   controlPlane: { namespace: 'istio-system', workloads: [{ kind: 'Deployment', name: 'istiod' }] },
@@ -48,7 +53,7 @@ export const istio: MeshAdapter = {
 
 type DataPlane = 'sidecar' | 'proxyless';
 
-function renderIstio(adapter: MeshAdapter, input: Intent | readonly Intent[], ctx: RenderContext, plane: DataPlane): Rendered {
+function renderIstio(adapter: Mesh, input: Intent | readonly Intent[], ctx: RenderContext, plane: DataPlane): Rendered {
     const all = asList(input);
     const supports = adapter.supportAll(all, ctx.meshVersion);
     const intents = runnableOf(all, supports);
@@ -138,7 +143,7 @@ const PROXYLESS_UNSUPPORTED = {
  * objects, plus what gRPC needs (tls ISTIO_MUTUAL in every DestinationRule), and
  * NOT_SUPPORTED where istiod does not translate a field for proxyless.
  */
-export const istioProxyless: MeshAdapter = {
+export const istioProxyless: Mesh = {
   ...istio,
   title: 'Istio (proxyless gRPC)',
   // The version the Istio tier builds and runs (scripts/build-istio.sh).

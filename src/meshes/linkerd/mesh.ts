@@ -1,7 +1,12 @@
-import type { Intent } from '../intents/types.js';
-import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { serviceAndDerived } from '../metrics/promql.js';
-import { asList, atLeast, emulatedFaultConflicts, faultBackend, faultBackendName, fqdn, goDuration, integerWeights, obj, originName, patch, policies, rendered, renderWorkload, runnableOf, shares, supportInScenario, type Conflict, type ServicePolicy } from './common.js';
+import type { Intent } from '../../intents/types.js';
+import { type K8sObject, obj, patch } from '../../kube/objects.js';
+import type { Mesh, RenderContext, Support } from '../types.js';
+import { serviceAndDerived } from '../../metrics/promql.js';
+import { asList, fqdn, policies, rendered, runnableOf, supportInScenario, type Conflict, type ServicePolicy } from '../render/policy.js';
+import { atLeast } from '../version.js';
+import { emulatedFaultConflicts, faultBackend, faultBackendName, integerWeights, originName, shares } from '../render/emulation.js';
+import { goDuration } from '../../util/duration.js';
+import { renderWorkload } from '../render/workload.js';
 
 const INJECT = { 'linkerd.io/inject': 'enabled' };
 export const DEFAULT_INBOUND_POLICY = 'config.linkerd.io/default-inbound-policy';
@@ -14,7 +19,7 @@ const LINKERD_RETRY_ON = /^(5xx|gateway-error|[1-5]\d\d(-[1-5]\d\d)?)$/;
  * MeshTLSAuthentication (identity policy), annotations (retries, timeouts, failure accrual).
  * 2.16 changed retries and timeouts (annotations instead of ServiceProfile) and Server gained accessPolicy.
  */
-export const linkerd: MeshAdapter = {
+export const linkerd: Mesh = {
   name: 'linkerd',
   title: 'Linkerd',
   defaultVersion: DEFAULT_VERSION,
@@ -97,6 +102,7 @@ export const linkerd: MeshAdapter = {
   workload(ctx) {
     return renderWorkload(ctx, { shape: 'service-per-version', origin: true, namespace: { annotations: INJECT }, pod: () => ({}), skipInbound: (port) => linkerd.skipInbound(port) });
   },
+  optOut: { annotations: { 'linkerd.io/inject': 'disabled' } },
   // The proxy's admin /shutdown answers only when the install enabled it (proxy.enableShutdownEndpoint, off since 2.16).
   skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }),
   controlPlane: { namespace: 'linkerd', workloads: ['linkerd-destination', 'linkerd-identity', 'linkerd-proxy-injector'].map((name) => ({ kind: 'Deployment' as const, name })) },

@@ -1,15 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADAPTERS, adapterFor, appContext } from './registry.js';
-import { istioProxyless } from './istio.js';
+import { istioProxyless } from './istio/mesh.js';
 import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from './examples.js';
 import { describeIntent, describeSupport, toYaml } from '../plan/plan.js';
-import type { Intent } from '../intents/types.js';
-import type { K8sObject, Support } from './types.js';
+import { type Intent, INTENT_KINDS } from '../intents/types.js';
+import { type K8sObject, PATCH_ANNOTATION } from '../kube/objects.js';
+import type { Support } from './types.js';
 import { unsupportedOf } from '../session/capability.js';
-import { ECHO_CONFIGMAP, IMAGES, imageRef, PATCH_ANNOTATION } from './common.js';
+import { ECHO_CONFIGMAP } from './render/workload.js';
+import { IMAGES, imageRef } from '../kube/images.js';
 import { ECHO_SCRIPT_FILE } from '../workload/echo-script.js';
-import { INTENT_KINDS } from '../intents/types.js';
 
 const GOLDENS = join(process.cwd(), 'test', 'goldens');
 const UPDATE = process.env.UPDATE_GOLDENS === '1';

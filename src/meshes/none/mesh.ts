@@ -1,9 +1,10 @@
-import type { Intent } from '../intents/types.js';
-import type { MeshAdapter, Support } from './types.js';
-import { asList, rendered, renderWorkload } from './common.js';
+import type { Intent } from '../../intents/types.js';
+import type { Mesh, Support } from '../types.js';
+import { asList, rendered } from '../render/policy.js';
+import { renderWorkload } from '../render/workload.js';
 
 /** No mesh: the baseline for overhead. Nothing enforces policy, so every intent is unsupported. */
-export const none: MeshAdapter = {
+export const none: Mesh = {
   name: 'none',
   title: 'No mesh (baseline)',
   defaultVersion: '0',
@@ -22,5 +23,6 @@ export const none: MeshAdapter = {
   workload(ctx) {
     return renderWorkload(ctx, { shape: 'subsets', namespace: {}, pod: () => ({}), skipInbound: () => ({}) });
   },
+  optOut: {},
   skipInbound: () => ({}),
 };

@@ -1,7 +1,12 @@
-import type { Intent } from '../intents/types.js';
-import type { K8sObject, MeshAdapter, RenderContext, Support } from './types.js';
-import { serviceAndDerived } from '../metrics/promql.js';
-import { asList, atLeast, callersOf, ejectionCap, emulatedFaultConflicts, faultBackend, faultBackendName, goDuration, obj, patch, policies, rendered, renderWorkload, retryAndTimeoutBesideFault, runnableOf, shares, supportInScenario, versionsOf, type ServicePolicy } from './common.js';
+import type { Intent } from '../../intents/types.js';
+import { type K8sObject, obj, patch } from '../../kube/objects.js';
+import type { Mesh, RenderContext, Support } from '../types.js';
+import { serviceAndDerived } from '../../metrics/promql.js';
+import { asList, callersOf, ejectionCap, policies, rendered, retryAndTimeoutBesideFault, runnableOf, supportInScenario, versionsOf, type ServicePolicy } from '../render/policy.js';
+import { atLeast } from '../version.js';
+import { emulatedFaultConflicts, faultBackend, faultBackendName, shares } from '../render/emulation.js';
+import { goDuration } from '../../util/duration.js';
+import { renderWorkload } from '../render/workload.js';
 
 const API = 'consul.hashicorp.com/v1alpha1';
 const DEFAULT_VERSION = '1.21';
@@ -19,7 +24,7 @@ function enterprise(version: string): boolean {
  * ServiceSplitter, ServiceResolver, ServiceIntentions. Fault injection is Enterprise-only (1.18+):
  * on CE it is emulated by a ServiceSplitter share to an error or delay backend.
  */
-export const consul: MeshAdapter = {
+export const consul: Mesh = {
   name: 'consul',
   title: 'Consul',
   defaultVersion: DEFAULT_VERSION,
@@ -124,6 +129,7 @@ export const consul: MeshAdapter = {
       ...ctx.services.map((svc) => intentions(ctx, svc.name, callersOf(ctx, svc.name))),
     ];
   },
+  optOut: { annotations: { 'consul.hashicorp.com/connect-inject': 'false' } },
   skipInbound: (port) => ({ 'consul.hashicorp.com/transparent-proxy-exclude-inbound-ports': String(port) }),
   controlPlane: { namespace: 'consul', workloads: [{ kind: 'StatefulSet', name: 'consul-server' }, { kind: 'Deployment', name: 'consul-connect-injector' }] },
   sidecar: { container: 'consul-dataplane' },
