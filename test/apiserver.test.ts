@@ -6,17 +6,18 @@
  */
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { apiErrorMessage, installCrds, readCrds, serverSideApply, startTestApiServer, type TestApiServer } from '../src/kube/test-apiserver.js';
+import { installCrds, readCrds, serverSideApply, startApiServer, type ApiServer } from '../src/kube/apiserver.js';
+import { apiErrorMessage } from '../src/kube/client.js';
 import { ADAPTERS, adapterFor, appContext } from '../src/meshes/registry.js';
 import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from '../src/meshes/examples.js';
 import { readScenarios } from '../src/plan/features.js';
 import { planMesh } from '../src/plan/plan.js';
 import type { K8sObject } from '../src/kube/objects.js';
 
-let api: TestApiServer;
+let api: ApiServer;
 
 beforeAll(async () => {
-  api = await startTestApiServer();
+  api = await startApiServer();
   await installCrds(api, readCrds(join(process.cwd(), 'clusters', 'crds')));
   // OSM's MeshConfig lives in the mesh's own namespace, which `osm install` creates.
   await serverSideApply(api, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'osm-system' } });

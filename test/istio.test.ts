@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toolsBin } from '../src/kube/tools.js';
+import { toolsBin } from '../src/util/tools.js';
 import { ledgerGroups, startCli, tmpOut, waitFor } from './helpers/cli.js';
 import { groupPids, listeningPorts, portListening } from './helpers/procs.js';
 import { honestSuite, type SuiteRecord } from './helpers/honest.js';

@@ -1,5 +1,5 @@
 import { AppsV1Api, type KubernetesObject } from '@kubernetes/client-node';
-import { startTestCluster, type TestCluster } from '../src/kube/test-cluster.js';
+import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { eventually } from '../src/util/eventually.js';
 
 /*

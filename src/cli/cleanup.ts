@@ -2,8 +2,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 import { restoreRecorded, restore } from '../kube/apply.js';
 import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
-import { killGroup, processAlive as alive } from '../targets/local/process-group.js';
-import { deleteNamespace, kubeClient } from '../targets/kube/client.js';
+import { killGroup, processAlive as alive } from '../process/process-group.js';
+import { deleteNamespace, kubeClient } from '../kube/client.js';
 import { readClusterLedger } from '../targets/kube/cluster-ledger.js';
 import { MANAGED_BY, RUN_ID_LABEL } from '../kube/objects.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { findPrometheus } from '../metrics/prometheus.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { orphanLedgers } from './cleanup.js';
-import { toolsBin } from '../kube/tools.js';
+import { toolsBin } from '../util/tools.js';
 import { helmTooOld } from '../install/helm-version.js';
 
 interface Row {

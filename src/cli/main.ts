@@ -120,7 +120,7 @@ program.command('install')
     const known = profileNames().filter((p) => !meshes.includes(p));
     for (const a of addOns) if (!known.includes(a)) throw new UsageError(`--with ${a}: no such add-on profile (clusters/profiles has ${known.join(', ')}; or none)`);
     if (!/^\d+(s|m|h)$/.test(o.timeout)) throw new UsageError(`--timeout ${o.timeout}: a duration such as 10m or 300s`);
-    const { kubeClient, kubeconfigPath } = await import('../targets/kube/client.js');
+    const { kubeClient, kubeconfigPath } = await import('../kube/client.js');
     kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
     const { install, uninstall } = await import('../install/install.js');
     const opts = { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig), profiles: [o.mesh, ...addOns], timeout: o.timeout, dryRun: o.dryRun, log: (m: string) => process.stderr.write(`meshcheck install: ${m}\n`) };
@@ -146,7 +146,7 @@ program.command('cleanup')
       process.stdout.write(`${t.runId}: ${done.length ? done.join('; ') : 'nothing left'}\n`);
     }
     if (o.context) {
-      const { kubeClient } = await import('../targets/kube/client.js');
+      const { kubeClient } = await import('../kube/client.js');
       const done = await cleanupCluster(kubeClient({ context: o.context, kubeconfig: o.kubeconfig }), o.runId);
       process.stdout.write(`context ${o.context}: ${done.length ? done.join('; ') : 'nothing left'}\n`);
     }

@@ -6,7 +6,8 @@ import { conformanceMatrix, conformanceReport } from '../reports/conformance.js'
 import type { Outcome } from '../verdicts/outcome.js';
 import { OTHER_DATA_PLANES, adapterFor, appContext } from '../meshes/registry.js';
 import { readScenarios } from '../plan/features.js';
-import { formatPlan, planMesh, toYaml } from '../plan/plan.js';
+import { formatPlan, planMesh } from '../plan/plan.js';
+import { toYaml } from '../util/yaml.js';
 import { DEFAULT_FEATURES } from './paths.js';
 
 export interface PlanOptions {

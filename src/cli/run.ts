@@ -10,7 +10,7 @@ import { DEFAULT_FEATURES, STEPS_GLOB } from './paths.js';
 import { UndefinedSteps } from './undefined-steps.js';
 import { adapterFor } from '../meshes/registry.js';
 import { needsPrometheus } from '../plan/features.js';
-import { tool } from '../kube/tools.js';
+import { tool } from '../util/tools.js';
 
 /** The minor version of the istiod the Istio tier runs (scripts/build-istio.sh). */
 const ISTIO_TIER_MINOR = '1.31';
@@ -61,7 +61,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
     if (!o.context) throw new UsageError('--target kube needs --context CTX: meshcheck never uses the current kube context implicitly');
     if (o.mesh === 'reference') throw new UsageError('--mesh reference runs on the local target only; on kube name the installed mesh: --mesh istio|linkerd|consul|osm|none');
     adapterFor(o.mesh);
-    const { kubeClient, kubeconfigPath } = await import('../targets/kube/client.js');
+    const { kubeClient, kubeconfigPath } = await import('../kube/client.js');
     kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
     o.kubeconfig = kubeconfigPath(o.kubeconfig);
     const { allowedNamespaces } = await import('../targets/kube/guard.js');

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { $, which, type ProcessOutput } from 'zx';
 import { InfraError, UsageError } from '../errors.js';
-import { toolsBin } from '../kube/tools.js';
+import { toolsBin } from '../util/tools.js';
 import { helmTooOld } from './helm-version.js';
-import { linkerdIdentity } from './linkerd-identity.js';
+import { linkerdIdentity } from '../meshes/linkerd/identity.js';
 import { loadProfile, type Profile, type Release } from './profiles.js';
 
 /** The label `meshcheck install` puts on the namespaces it creates, so `uninstall` deletes only those. */

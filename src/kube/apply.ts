@@ -2,7 +2,7 @@ import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kuberne
 import { InfraError } from '../errors.js';
 import type { Ledger, LedgerEntry } from '../ledger/ledger.js';
 import type { K8sObject } from './objects.js';
-import { apiErrorMessage, serverSideApply } from '../targets/kube/client.js';
+import { apiCall, apiErrorMessage, serverSideApply } from './client.js';
 
 export type Undo = () => Promise<void>;
 
@@ -12,41 +12,6 @@ export interface ApiServerRef {
   context?: string;
   /** The API server is the run's own (the Istio tier's): its objects go with its process group. */
   ownServer?: boolean;
-}
-
-/** How long API calls are retried through conflicts, throttling and an API server restart. */
-const RETRY_FOR_MS = 30_000;
-
-/**
- * One API call, retried with backoff where the server asks for it or is briefly away: 409 (a
- * conflict: the caller's function re-reads; not AlreadyExists, which no retry changes), 429 (throttled: Retry-After honoured), 500/503/504 and a
- * refused or reset connection (an API server restarting). A 403 is an RBAC denial: an
- * infrastructure error naming the verb, the kind and the namespace. Anything else is thrown as is.
- */
-export async function apiCall<T>(what: { verb: string; kind?: string; name?: string; namespace?: string }, fn: () => Promise<T>, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
-  const deadline = Date.now() + RETRY_FOR_MS;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const e = err as { code?: number | string; headers?: Record<string, string>; message?: string };
-      if (e.code === 403) throw new InfraError(`RBAC: not allowed to ${what.verb} ${what.kind ?? 'objects'}${what.name ? ` ${what.name}` : ''}${what.namespace ? ` in namespace ${what.namespace}` : ' (cluster scope)'}: ${apiErrorMessage(err)}`, { cause: err });
-      const transient = (e.code === 409 && !alreadyExists(err)) || e.code === 429 || e.code === 500 || e.code === 503 || e.code === 504
-        || (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code)) || /ECONNREFUSED|ECONNRESET|socket hang up/.test(e.message ?? '');
-      if (!transient || Date.now() >= deadline) throw err;
-      const after = Number(e.headers?.['retry-after']);
-      await sleep(after > 0 ? Math.min(after * 1000, 10_000) : Math.min(100 * 2 ** attempt, 2000));
-    }
-  }
-}
-
-/**
- * A create refused because the object is there: a 409 like a conflict, but retrying cannot change it
- * (when the API server went away after a create and before its reply, the object is the caller's own).
- */
-export function alreadyExists(err: unknown): boolean {
-  const e = err as { code?: number; body?: unknown };
-  return e.code === 409 && /"reason"\s*:\s*"AlreadyExists"/.test(typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? ''));
 }
 
 /** An object as it was before meshcheck applied over it (server-managed fields dropped), or null if absent. */

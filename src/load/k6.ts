@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { InfraError } from '../errors.js';
-import { tool } from '../kube/tools.js';
+import { tool } from '../util/tools.js';
 import type { LoadProfile, Sample } from './profile.js';
 import { generatorFigures, newHistogram, type LoadResult } from './result.js';
 

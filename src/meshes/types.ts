@@ -1,7 +1,10 @@
 import type { Intent } from '../intents/types.js';
 import type { ServiceSpec } from '../app/topology.js';
 import type { RequestMetric } from '../metrics/promql.js';
+import type { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { K8sObject, ObjectContext } from '../kube/objects.js';
+import type { Evidence } from '../evidence.js';
+import type { OptionSpec } from '../options.js';
 
 /** How a mesh can express an intent. */
 export type Support =
@@ -73,8 +76,10 @@ export interface Mesh {
   readonly optOut: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** The pod annotations that keep this mesh's sidecar off an inbound port (empty without a sidecar). */
   skipInbound(port: number): Record<string, string>;
-  /** Objects of a render the mesh reads only when a pod starts: the app's pods restart for them to be in effect. */
-  readAtPodStart?(o: K8sObject): boolean;
+  /** Options of the kube target that only this mesh reads (e.g. where its control plane's debug port is). */
+  readonly clusterOptions?: readonly OptionSpec[];
+  /** How this mesh's policy is known to be in effect on a cluster: one watch per run of the kube target. */
+  inEffect(cluster: ClusterAccess): PolicyWatch;
   /**
    * The mesh's control plane on a cluster, as clusters/profiles installs it: what "the mesh control
    * plane is stopped" scales to zero (absent without a mesh).
@@ -82,4 +87,55 @@ export interface Mesh {
   readonly controlPlane?: { namespace: string; workloads: { kind: 'Deployment' | 'StatefulSet'; name: string }[] };
   /** Where the mesh's proxies count requests by response code (Prometheus); absent without a mesh. */
   readonly requests?: RequestMetric;
+}
+
+/** What a mesh's "in effect" wait can reach on a cluster; the kube target hands it over. */
+export interface ClusterAccess {
+  kc: KubeConfig;
+  client: KubernetesObjectApi;
+  /** The run's namespace, where the app and its proxies run. */
+  namespace: string;
+  /** --mesh as given, for messages. */
+  meshSpec: string;
+  /** The values of the options this mesh declares for the kube target (Mesh.clusterOptions), by name. */
+  options: Readonly<Record<string, string | undefined>>;
+  /** How long a wait for the mesh may take. */
+  timeoutMs: number;
+  /** Restarts the app's pods, for policy a mesh reads only when a pod starts; says how it went. */
+  restartApp(why: string): Promise<Seen>;
+}
+
+/** One object (or pod, or port) found in effect, and how. */
+export interface Seen {
+  object: string;
+  how: string;
+  status?: unknown;
+}
+
+/** How a change was found in effect: a phrase for messages ("istiod held it") and the evidence. */
+export interface InEffect {
+  by: string;
+  evidence: Evidence[];
+}
+
+/** A change of a scenario's applied objects, prepared before it is made (what the wait compares against). */
+export interface PendingChange {
+  /** Waits until the change, made at `appliedAt`, is in effect on the mesh. */
+  until(appliedAt: Date): Promise<InEffect>;
+  /** The same change backwards, prepared before the undo puts the objects back. */
+  back(): Promise<PendingChange>;
+}
+
+/**
+ * How a mesh's policy is known to be in effect on a cluster (docs/adr/0010): what its control plane
+ * serves, what its controllers write, what its proxies accepted. One per run of the kube target.
+ */
+export interface PolicyWatch {
+  /** Prepares the change of applied objects from `before` to `after`; refuses objects it could not wait on. */
+  change(before: readonly K8sObject[], after: readonly K8sObject[]): Promise<PendingChange>;
+  /** The control plane's pods changed (stopped or restarted): the next wait connects again. */
+  forgetControlPlane(): void;
+  /** For the run record: how the mesh was reached. */
+  describe(): Record<string, string>;
+  close(): void;
 }

@@ -1,11 +1,10 @@
-import { stringify } from 'yaml';
 import type { Intent } from '../intents/types.js';
 import type { K8sObject } from '../kube/objects.js';
 import type { Mesh, RenderContext, Support, SupportLevel } from '../meshes/types.js';
 import type { PlannedScenario } from './features.js';
-
-/** A scenario's capability level on a mesh: the weakest of its intents ("policy-free" when it states none). */
-export type ScenarioLevel = SupportLevel | 'policy-free';
+import { describeIntent } from '../intents/describe.js';
+import { describeSupport, scenarioLevel, type ScenarioLevel } from '../meshes/support.js';
+import { toYaml } from '../util/yaml.js';
 
 export interface ScenarioPlan {
   scenario: Omit<PlannedScenario, 'intents'>;
@@ -25,12 +24,6 @@ export interface MeshPlan {
   namespace: string;
   scenarios: ScenarioPlan[];
   summary: { capability: string; native: number; emulated: number; unsupported: number; policyFree: number }[];
-}
-
-const RANK: Record<ScenarioLevel, number> = { 'policy-free': 0, native: 1, emulated: 2, unsupported: 3 };
-
-export function scenarioLevel(supports: Support[]): ScenarioLevel {
-  return supports.reduce<ScenarioLevel>((worst, s) => (RANK[s.level] > RANK[worst] ? s.level : worst), 'policy-free');
 }
 
 /** Plans every scenario on one mesh: support per intent, and the objects a run would apply. */
@@ -58,30 +51,6 @@ export function planMesh(adapter: Mesh, ctx: RenderContext, scenarios: PlannedSc
     return { capability, native: n('native'), emulated: n('emulated'), unsupported: n('unsupported'), policyFree: n('policy-free') };
   });
   return { mesh: adapter.name, version: ctx.meshVersion, namespace: ctx.namespace, scenarios: plans, summary };
-}
-
-export function describeIntent(i: Intent): string {
-  switch (i.kind) {
-    case 'FaultAbort': return `FaultAbort ${i.service}: ${i.percent}% with ${i.httpStatus}`;
-    case 'FaultDelay': return `FaultDelay ${i.service}: ${i.percent}% by ${i.delayMs}ms`;
-    case 'TrafficSplit': return `TrafficSplit ${i.service}: ${i.weights.map((w) => `${w.version}=${w.weight}`).join(', ')}`;
-    case 'HeaderRoute': return `HeaderRoute ${i.service}: ${i.header}=${i.value} -> ${i.version}`;
-    case 'MtlsMode': return `MtlsMode ${i.service ?? '(namespace)'}: ${i.mode}`;
-    case 'ConnectionPool': return `ConnectionPool ${i.service}: ${i.maxConnections} connections, ${i.maxPendingRequests} pending`;
-    case 'OutlierDetection': return `OutlierDetection ${i.service}: ${i.consecutive5xx} consecutive 5xx, eject ${i.baseEjectionMs}ms`;
-    case 'Retry': return `Retry ${i.service}: ${i.attempts} on ${i.retryOn.join(',')}`;
-    case 'Timeout': return `Timeout ${i.service}: ${i.timeoutMs}ms`;
-    case 'Authorization': return `Authorization ${i.service}: allow ${i.allowFrom.join(', ')}`;
-  }
-}
-
-export function describeSupport(s: Support): string {
-  return s.level === 'native' ? `native (${s.via})` : s.level === 'emulated' ? `emulated: ${s.how}` : `unsupported: ${s.reason}`;
-}
-
-/** Objects as one multi-document YAML stream. */
-export function toYaml(objects: readonly K8sObject[]): string {
-  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
 }
 
 /** The human-readable plan: per scenario its level, intents and manifests; then the capability summary. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfraError, UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
-import { toolsBin } from '../kube/tools.js';
+import { toolsBin } from '../util/tools.js';
 
 import { INFRASTRUCTURE_CATEGORY, INFRASTRUCTURE_MARKER } from '../verdicts/infrastructure.js';
 

@@ -1,7 +1,8 @@
 import { MESHCHECK_VERSION } from '../util/package-root.js';
 import { ADAPTERS, OTHER_DATA_PLANES } from '../meshes/registry.js';
 import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS } from '../meshes/examples.js';
-import { describeIntent, type MeshPlan } from '../plan/plan.js';
+import { describeIntent } from '../intents/describe.js';
+import type { MeshPlan } from '../plan/plan.js';
 import type { Mesh, Support } from '../meshes/types.js';
 import type { Outcome } from '../verdicts/outcome.js';
 

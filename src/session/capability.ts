@@ -1,7 +1,7 @@
 import type { Intent } from '../intents/types.js';
 import type { Support } from '../meshes/types.js';
 import { intentOfStep } from '../gherkin/intent-steps.js';
-import { describeIntent } from '../plan/plan.js';
+import { describeIntent } from '../intents/describe.js';
 
 export interface PickleStepText {
   text: string;

@@ -4,6 +4,7 @@ import type { K8sObject } from '../kube/objects.js';
 import type { LoadProfile, Sample } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
 import type { Prometheus } from '../metrics/prometheus.js';
+import type { Evidence } from '../evidence.js';
 
 /** Reverts one mutation; each mutation hands back its own. */
 export type Undo = () => Promise<void>;
@@ -33,12 +34,7 @@ export interface SidecarStats {
   rssBytes: number;
 }
 
-/** A piece of evidence for the report: what was applied, or what the data plane was served. */
-export interface Evidence {
-  name: string;
-  contentType: string;
-  body: string;
-}
+export type { Evidence } from '../evidence.js';
 
 export interface Applied {
   undo: Undo;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { K8sObject } from '../../src/kube/objects.js';
-import { tool } from '../../src/kube/tools.js';
+import { tool } from '../../src/util/tools.js';
 
 type JobObjects = [{ data: Record<string, string> }, { spec: { completions: number; template: { spec: { containers: { command: string[] }[] } } } }];
 

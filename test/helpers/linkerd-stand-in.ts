@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
-import { tool } from '../../src/kube/tools.js';
+import { tool } from '../../src/util/tools.js';
 
 type Obj = KubernetesObject & { spec?: Record<string, unknown> };
 

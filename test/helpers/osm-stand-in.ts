@@ -5,7 +5,7 @@ import { createServer as createHttps } from 'node:https';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { TestCluster } from '../../src/kube/test-cluster.js';
+import type { TestCluster } from './cluster.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

@@ -1,3 +1,4 @@
+import { ISTIOD_URL, istioWatch } from './in-effect.js';
 import type { Intent } from '../../intents/types.js';
 import { type K8sObject, obj } from '../../kube/objects.js';
 import type { Mesh, RenderContext, Rendered, Support } from '../types.js';
@@ -48,6 +49,8 @@ export const istio: Mesh = {
   skipInbound: (port) => ({ 'traffic.sidecar.istio.io/excludeInboundPorts': String(port) }),
   controlPlane: { namespace: 'istio-system', workloads: [{ kind: 'Deployment', name: 'istiod' }] },
   sidecar: { container: 'istio-proxy', quitUrl: 'http://127.0.0.1:15020/quitquitquit' },
+  clusterOptions: [ISTIOD_URL],
+  inEffect: istioWatch,
   requests: ISTIO_REQUESTS,
 };
 

@@ -7,9 +7,10 @@ import { atLeast } from '../version.js';
 import { emulatedFaultConflicts, faultBackend, faultBackendName, integerWeights, originName, shares } from '../render/emulation.js';
 import { goDuration } from '../../util/duration.js';
 import { renderWorkload } from '../render/workload.js';
+import { DEFAULT_INBOUND_POLICY } from './facts.js';
+import { linkerdWatch } from './in-effect.js';
 
 const INJECT = { 'linkerd.io/inject': 'enabled' };
-export const DEFAULT_INBOUND_POLICY = 'config.linkerd.io/default-inbound-policy';
 const DEFAULT_VERSION = '2.18';
 /** Retry conditions Linkerd's retry.linkerd.io/http annotation understands. */
 const LINKERD_RETRY_ON = /^(5xx|gateway-error|[1-5]\d\d(-[1-5]\d\d)?)$/;
@@ -107,8 +108,7 @@ export const linkerd: Mesh = {
   skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }),
   controlPlane: { namespace: 'linkerd', workloads: ['linkerd-destination', 'linkerd-identity', 'linkerd-proxy-injector'].map((name) => ({ kind: 'Deployment' as const, name })) },
   sidecar: { container: 'linkerd-proxy', quitUrl: 'http://127.0.0.1:4191/shutdown' },
-  // A proxy reads its namespace's default inbound policy when it starts.
-  readAtPodStart: (o) => o.kind === 'Namespace' && o.metadata.annotations?.[DEFAULT_INBOUND_POLICY] !== undefined,
+  inEffect: linkerdWatch,
   // The callers' proxies, outbound; a route's backends (per-version Services, fault backends) carry the service's name.
   requests: { counter: 'response_total', codeLabel: 'status_code', select: (s, ns) => ({ direction: 'outbound', dst_service: { re: serviceAndDerived(s) }, dst_namespace: ns }) },
 };

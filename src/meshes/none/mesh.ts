@@ -1,3 +1,4 @@
+import { StatusPolicyWatch } from '../status-watch.js';
 import type { Intent } from '../../intents/types.js';
 import type { Mesh, Support } from '../types.js';
 import { asList, rendered } from '../render/policy.js';
@@ -24,5 +25,7 @@ export const none: Mesh = {
     return renderWorkload(ctx, { shape: 'subsets', namespace: {}, pod: () => ({}), skipInbound: () => ({}) });
   },
   optOut: {},
+  // Objects of the none mesh are only Kubernetes kinds (it renders no policy).
+  inEffect: (c) => new StatusPolicyWatch(c, { mesh: 'none' }),
   skipInbound: () => ({}),
 };

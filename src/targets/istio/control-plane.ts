@@ -4,12 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { request } from 'undici';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { InfraError } from '../../errors.js';
-import { tool } from '../../kube/tools.js';
-import { installCrds, readCrds, startTestApiServer, type TestApiServer } from '../../kube/test-apiserver.js';
+import { tool } from '../../util/tools.js';
+import { installCrds, readCrds, startApiServer, type ApiServer } from '../../kube/apiserver.js';
 import { eventually } from '../../util/eventually.js';
 import { freePort } from '../../util/net.js';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
-import { processAlive as alive, type ProcessGroup } from '../local/process-group.js';
+import { processAlive as alive, type ProcessGroup } from '../../process/process-group.js';
 
 /** istiod's ports, all on 127.0.0.1. */
 export interface IstiodPorts {
@@ -35,19 +35,19 @@ export class IstioControlPlane {
   /** "MAJOR.MINOR" of that version. */
   readonly minor: string;
 
-  private constructor(readonly api: TestApiServer, private readonly group: ProcessGroup, private readonly dir: string, readonly ports: IstiodPorts) {
+  private constructor(readonly api: ApiServer, private readonly group: ProcessGroup, private readonly dir: string, readonly ports: IstiodPorts) {
     this.version = istiodVersion();
     this.minor = /^(\d+\.\d+)/.exec(this.version)?.[1] ?? this.version;
   }
 
   static async start(group: ProcessGroup, dir: string, log: (m: string) => void): Promise<IstioControlPlane> {
     tool('pilot-discovery');
-    const api = await startTestApiServer(log, { group, dir: join(dir, 'apiserver') });
+    const api = await startApiServer(log, { group, dir: join(dir, 'apiserver') });
     return IstioControlPlane.startOn(api, dir, log);
   }
 
   /** istiod against an API server that is up (the kube tier's test cluster): Istio's CRDs and istio-system first. */
-  static async startOn(api: TestApiServer, dir: string, log: (m: string) => void): Promise<IstioControlPlane> {
+  static async startOn(api: ApiServer, dir: string, log: (m: string) => void): Promise<IstioControlPlane> {
     const group = api.group;
     const crds = readCrds(join(PACKAGE_ROOT, 'clusters', 'crds', 'istio'));
     await installCrds(api, crds, log);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { InfraError } from '../../errors.js';
-import { tool } from '../../kube/tools.js';
+import { tool } from '../../util/tools.js';
 import type { LoadProfile, Sample } from '../../load/profile.js';
 import { generatorFigures, newHistogram, type LoadResult } from '../../load/result.js';
 import { SendOrder } from '../../load/send-order.js';

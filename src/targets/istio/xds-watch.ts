@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { InfraError } from '../../errors.js';
-import { tool } from '../../kube/tools.js';
+import { tool } from '../../util/tools.js';
 
 export type XdsType = 'lds' | 'rds' | 'cds' | 'eds';
 

@@ -1,7 +1,7 @@
 import { PatchStrategy, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
 import { MANAGED_BY, RUN_ID_LABEL } from '../../kube/objects.js';
 import type { LedgerEntry } from '../../ledger/ledger.js';
-import { alreadyExists, apiCall } from '../../kube/apply.js';
+import { alreadyExists, apiCall } from '../../kube/client.js';
 import { InfraError } from '../../errors.js';
 
 /**

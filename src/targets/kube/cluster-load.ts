@@ -5,7 +5,7 @@ import type { Applier } from '../../kube/apply.js';
 import { mergeK6 } from '../../load/k6.js';
 import type { LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
-import { apiErrorMessage } from './client.js';
+import { apiErrorMessage } from '../../kube/client.js';
 import type { PodInstance } from './instances.js';
 import { callerPod, jobPodLogs, K6_REST_PORT, k6Job, k6JobOutputs, k6TestRun, OUTSIDE, plaintextProbeJob, probeResult, testRunFailure, type K6JobOptions } from './k6-job.js';
 

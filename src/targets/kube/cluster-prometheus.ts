@@ -1,8 +1,8 @@
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../../errors.js';
 import { Prometheus } from '../../metrics/prometheus.js';
-import { apiErrorMessage } from './client.js';
-import { forwardPort, type Forwarded } from './port-forward.js';
+import { apiErrorMessage } from '../../kube/client.js';
+import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
 
 /** `--prometheus-service NAMESPACE/NAME:PORT`, parsed. */
 export function parsePrometheusService(flag: string): { namespace: string; name: string; port: number } {

@@ -2,7 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { patch, type K8sObject } from '../../kube/objects.js';
 import type { Mesh, RenderContext } from '../../meshes/types.js';
 import { InfraError } from '../../errors.js';
-import { apiCall, type Applier } from '../../kube/apply.js';
+import { type Applier } from '../../kube/apply.js';
+import { apiCall } from '../../kube/client.js';
 import type { Undo } from '../target.js';
 import { rolledOut, type Rollable } from './rollout.js';
 

@@ -4,9 +4,9 @@ import { InfraError } from '../../errors.js';
 import type { RenderContext } from '../../meshes/types.js';
 import { spiffeId } from '../../app/topology.js';
 import type { Misbehaviour, Workload } from '../target.js';
-import { forwardPort, type Forwarded } from './port-forward.js';
+import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
 import { LOAD_LABEL } from './k6-job.js';
-import { ready } from './pods.js';
+import { ready } from '../../kube/pods.js';
 
 /** One running instance of the app in the cluster: a Ready pod of one version of one service. */
 export interface PodInstance extends Workload {

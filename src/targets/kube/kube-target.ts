@@ -10,16 +10,17 @@ import { adapterFor, appContext } from '../../meshes/registry.js';
 import type { Intent } from '../../intents/types.js';
 import type { LoadResult } from '../../load/result.js';
 import type { LoadProfile } from '../../load/profile.js';
-import { Applier, apiCall } from '../../kube/apply.js';
+import { Applier } from '../../kube/apply.js';
+import { apiCall } from '../../kube/client.js';
 import type { Applied, Feature, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
 import { eventually } from '../../util/eventually.js';
 import { undoLedger } from '../../cli/cleanup.js';
-import { apiErrorMessage, kubeClient, kubeconfigPath, serverSideApply, type KubeSettings } from './client.js';
+import { apiErrorMessage, kubeClient, kubeconfigPath, serverSideApply, type KubeSettings } from '../../kube/client.js';
 import { startClusterLedger } from './cluster-ledger.js';
 import { PodInstances } from './instances.js';
 import { sidecarUsage, throughNodeProxy } from './usage.js';
 import { clusterPrometheus } from './cluster-prometheus.js';
-import type { Forwarded } from './port-forward.js';
+import type { Forwarded } from '../../kube/port-forward.js';
 import type { Prometheus } from '../../metrics/prometheus.js';
 import { requestsByCode } from '../../metrics/promql.js';
 import { notReady, rolledOut } from './rollout.js';
@@ -84,7 +85,11 @@ export class KubeTarget implements Target {
     this.workDir = join(tmpdir(), `meshcheck-${runId}`);
     this.applier = new Applier(kc, ledger, { kubeconfig: kubeconfigPath(settings.kubeconfig), context: settings.context });
     this.loader = new ClusterLoad(kc, this.applier, this.adapter, () => this.ctx(), settings.k6Image, log);
-    this.policy = new ClusterPolicy(kc, this.applier, this.adapter, { namespace, mesh: settings.mesh, istiodUrl: settings.istiodUrl, render: (i) => this.render(i), guard: (o) => this.guard(o), restartApp: (why) => this.restartApp(why) });
+    const watch = this.adapter.inEffect({
+      kc, client: this.applier.client, namespace, meshSpec: settings.mesh, options: { istiodUrl: settings.istiodUrl },
+      timeoutMs: Number(process.env.MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS ?? 120_000), restartApp: (why) => this.restartApp(why),
+    });
+    this.policy = new ClusterPolicy(this.applier, watch, { render: (i) => this.render(i), guard: (o) => this.guard(o) });
   }
 
   static async connect(settings: KubeTargetSettings, ledger: Ledger, runId: string, log: (m: string) => void): Promise<KubeTarget> {
@@ -340,7 +345,7 @@ export class KubeTarget implements Target {
   describe(): Record<string, unknown> {
     return {
       mesh: this.adapter.name, version: this.mesh.version, context: this.settings.context, namespace: this.namespace,
-      ...(this.policy.istiodVia ? { istiod: this.policy.istiodVia } : {}), ...(this.policy.linkerdVia ? { linkerdPolicyController: this.policy.linkerdVia } : {}), ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
+      ...this.policy.describe(), ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
       convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(1))),
     };
   }

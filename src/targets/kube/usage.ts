@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { InfraError } from '../../errors.js';
 import type { SidecarStats } from '../target.js';
-import { apiErrorMessage } from './client.js';
+import { apiErrorMessage } from '../../kube/client.js';
 
 /** One cAdvisor sample: the metric's labels and value. */
 interface Sample {

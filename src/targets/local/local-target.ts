@@ -12,7 +12,7 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { compileConfig } from '../../dataplane/control-plane.js';
 import type { Endpoint, SidecarBoot, WorkloadBehaviour, WorkloadBoot } from '../../dataplane/config.js';
 import { LocalCa } from '../../dataplane/pki.js';
-import { ProcessGroup } from './process-group.js';
+import { ProcessGroup } from '../../process/process-group.js';
 import type { Applied, Feature, LoadOptions, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
 import type { K8sObject } from '../../kube/objects.js';
 import type { Support } from '../../meshes/types.js';

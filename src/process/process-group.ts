@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join, sep } from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { InfraError } from '../../errors.js';
-import { timeouts } from '../../config.js';
-import type { Ledger } from '../../ledger/ledger.js';
-import { sleep } from '../../util/eventually.js';
+import { InfraError } from '../errors.js';
+import { timeouts } from '../config.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { sleep } from '../util/eventually.js';
 
 const BESIDE = fileURLToPath(new URL('./launcher.js', import.meta.url));
 // Compiled, the launcher sits beside this file; run from TypeScript sources (tests), use the build's copy.

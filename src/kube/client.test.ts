@@ -1,5 +1,5 @@
 import { InfraError } from '../errors.js';
-import { alreadyExists, apiCall } from './apply.js';
+import { alreadyExists, apiCall } from './client.js';
 
 const fail = (code: number | string, headers: Record<string, string> = {}) => Object.assign(new Error(`HTTP ${code}`), { code, headers, body: JSON.stringify({ message: `server said ${code}` }) });
 

@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { InfraError, UsageError } from '../../errors.js';
-import { PATCH_ANNOTATION } from '../../kube/objects.js';
+import { InfraError, UsageError } from '../errors.js';
+import { PATCH_ANNOTATION } from './objects.js';
 
 export const FIELD_MANAGER = 'meshcheck';
 /**
@@ -15,11 +15,6 @@ export const PATCH_FIELD_MANAGER = 'meshcheck-patch';
 export interface KubeSettings {
   context: string;
   kubeconfig?: string;
-}
-
-/** The kube target's settings: the context, and the installed mesh (adapter name, @version). */
-export interface KubeTargetSettings extends KubeSettings {
-  mesh: string;
 }
 
 /** The kubeconfig file meshcheck reads: --kubeconfig, else $KUBECONFIG (first entry), else ~/.kube/config. */
@@ -65,7 +60,6 @@ export function apiErrorMessage(err: unknown): string {
 export async function deleteNamespace(kc: KubeConfig, name: string): Promise<boolean> {
   if (!name.startsWith('meshcheck-')) throw new InfraError(`refusing to delete namespace ${name}: meshcheck only deletes namespaces it created (meshcheck-*)`);
   const client = KubernetesObjectApi.makeApiClient(kc);
-  const { apiCall } = await import('../../kube/apply.js');
   try {
     const ns = await apiCall({ verb: 'get', kind: 'Namespace', name }, () => client.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
     if (ns.metadata?.labels?.['app.kubernetes.io/managed-by'] !== 'meshcheck') throw new InfraError(`refusing to delete namespace ${name}: it is not labelled app.kubernetes.io/managed-by=meshcheck`);
@@ -75,4 +69,39 @@ export async function deleteNamespace(kc: KubeConfig, name: string): Promise<boo
     if ((err as { code?: number }).code === 404) return false;
     throw err;
   }
+}
+
+/** How long API calls are retried through conflicts, throttling and an API server restart. */
+const RETRY_FOR_MS = 30_000;
+
+/**
+ * One API call, retried with backoff where the server asks for it or is briefly away: 409 (a
+ * conflict: the caller's function re-reads; not AlreadyExists, which no retry changes), 429 (throttled: Retry-After honoured), 500/503/504 and a
+ * refused or reset connection (an API server restarting). A 403 is an RBAC denial: an
+ * infrastructure error naming the verb, the kind and the namespace. Anything else is thrown as is.
+ */
+export async function apiCall<T>(what: { verb: string; kind?: string; name?: string; namespace?: string }, fn: () => Promise<T>, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+  const deadline = Date.now() + RETRY_FOR_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as { code?: number | string; headers?: Record<string, string>; message?: string };
+      if (e.code === 403) throw new InfraError(`RBAC: not allowed to ${what.verb} ${what.kind ?? 'objects'}${what.name ? ` ${what.name}` : ''}${what.namespace ? ` in namespace ${what.namespace}` : ' (cluster scope)'}: ${apiErrorMessage(err)}`, { cause: err });
+      const transient = (e.code === 409 && !alreadyExists(err)) || e.code === 429 || e.code === 500 || e.code === 503 || e.code === 504
+        || (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code)) || /ECONNREFUSED|ECONNRESET|socket hang up/.test(e.message ?? '');
+      if (!transient || Date.now() >= deadline) throw err;
+      const after = Number(e.headers?.['retry-after']);
+      await sleep(after > 0 ? Math.min(after * 1000, 10_000) : Math.min(100 * 2 ** attempt, 2000));
+    }
+  }
+}
+
+/**
+ * A create refused because the object is there: a 409 like a conflict, but retrying cannot change it
+ * (when the API server went away after a create and before its reply, the object is the caller's own).
+ */
+export function alreadyExists(err: unknown): boolean {
+  const e = err as { code?: number; body?: unknown };
+  return e.code === 409 && /"reason"\s*:\s*"AlreadyExists"/.test(typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? ''));
 }

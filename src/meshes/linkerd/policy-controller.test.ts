@@ -1,6 +1,6 @@
-import { expectations, judge, judgeProfile, isLinkerdInbound, isLinkerdServed, namespaceDefault, profileExpectations, type PodPorts, type ServedPort } from './linkerd-policy.js';
-import { linkerd } from '../../meshes/linkerd/mesh.js';
-import { appContext } from '../../meshes/registry.js';
+import { expectations, judge, judgeProfile, isLinkerdInbound, isLinkerdServed, namespaceDefault, profileExpectations, type PodPorts, type ServedPort } from './policy-controller.js';
+import { linkerd } from './mesh.js';
+import { appContext } from '../registry.js';
 import type { K8sObject } from '../../kube/objects.js';
 import type { Intent } from '../../intents/types.js';
 

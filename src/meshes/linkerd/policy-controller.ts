@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_INBOUND_POLICY } from '../../meshes/linkerd/mesh.js';
+import { DEFAULT_INBOUND_POLICY } from './facts.js';
 import type { K8sObject } from '../../kube/objects.js';
 import { InfraError } from '../../errors.js';
-import { apiCall } from '../../kube/apply.js';
-import { ready, runningPods } from './pods.js';
-import { tool } from '../../kube/tools.js';
+import { apiCall } from '../../kube/client.js';
+import { ready, runningPods } from '../../kube/pods.js';
+import { tool } from '../../util/tools.js';
 import { eventually } from '../../util/eventually.js';
-import { forwardPort, type Forwarded } from './port-forward.js';
+import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
 
 /**
  * "In effect" for Linkerd's inbound policy (Server, AuthorizationPolicy, MeshTLSAuthentication,

@@ -2,10 +2,10 @@ import { type KubeConfig, type KubernetesObjectApi } from '@kubernetes/client-no
 import { request } from 'undici';
 import type { K8sObject } from '../../kube/objects.js';
 import { InfraError } from '../../errors.js';
-import { apiCall } from '../../kube/apply.js';
+import { apiCall } from '../../kube/client.js';
 import { eventually } from '../../util/eventually.js';
-import { forwardPort, type Forwarded } from './port-forward.js';
-import { runningPods } from './pods.js';
+import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
+import { runningPods } from '../../kube/pods.js';
 
 /**
  * "In effect" for OSM, which writes no status on its SMI objects, MeshConfig or Retry: what the

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { createPrivateKey } from 'node:crypto';
-import { linkerdIdentity } from './linkerd-identity.js';
+import { linkerdIdentity } from './identity.js';
 
 test("Linkerd's identity: a CA trust anchor and an issuer it signed that may sign only leaves, the key matching the issuer", async () => {
   const id = await linkerdIdentity(new Date('2026-12-05T00:00:00Z'));

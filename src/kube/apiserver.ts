@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
-import { serverSideApply as applyObject } from '../targets/kube/client.js';
+import { serverSideApply as applyObject } from './client.js';
 import { InfraError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
-import { ProcessGroup } from '../targets/local/process-group.js';
+import { ProcessGroup } from '../process/process-group.js';
 import { eventually, sleep } from '../util/eventually.js';
 import { freePort } from '../util/net.js';
-import { tool } from './tools.js';
+import { tool } from '../util/tools.js';
 
-export interface TestApiServer {
+export interface ApiServer {
   url: string;
   kubeconfig: KubeConfig;
   /** A kubeconfig file for kubectl and other tools (context "meshcheck-test"). */
@@ -39,14 +39,13 @@ export interface TestApiServer {
   stop(): Promise<void>;
 }
 
-export { apiErrorMessage } from '../targets/kube/client.js';
 
 /**
  * Starts etcd and kube-apiserver and waits until ready: in a process group of their own (recorded in
  * a ledger of their own), or inside a caller's group and folder (`within`: the Istio tier), whose
  * owner then stops them with everything else.
  */
-export async function startTestApiServer(log: (m: string) => void = () => undefined, within?: { group: ProcessGroup; dir: string }): Promise<TestApiServer> {
+export async function startApiServer(log: (m: string) => void = () => undefined, within?: { group: ProcessGroup; dir: string }): Promise<ApiServer> {
   const etcdBin = tool('etcd');
   const apiBin = tool('kube-apiserver');
   let stop: () => Promise<void>;
@@ -164,7 +163,7 @@ export function readCrds(root: string): KubernetesObject[] {
 }
 
 /** Creates CRDs (one already there is kept) and waits until every one is Established (its API is served). */
-export async function installCrds(api: TestApiServer, crds: KubernetesObject[], log: (m: string) => void = () => undefined): Promise<void> {
+export async function installCrds(api: ApiServer, crds: KubernetesObject[], log: (m: string) => void = () => undefined): Promise<void> {
   for (const crd of crds) {
     await api.client.create(crd).catch((err: { code?: number }) => {
       if (err.code !== 409) throw err;
@@ -183,7 +182,7 @@ export async function installCrds(api: TestApiServer, crds: KubernetesObject[], 
 }
 
 /** Server-side apply of one object with meshcheck's field managers; `dryRun` validates without storing. */
-export async function serverSideApply(api: TestApiServer, o: KubernetesObject, dryRun = false): Promise<KubernetesObject> {
+export async function serverSideApply(api: ApiServer, o: KubernetesObject, dryRun = false): Promise<KubernetesObject> {
   return applyObject(api.client, o, dryRun);
 }
 

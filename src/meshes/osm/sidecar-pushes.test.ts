@@ -1,6 +1,6 @@
-import { acceptedVersions, osmPushes, OSM_BATCH_MS, QUIET_MS, settled } from './envoy-pushes.js';
-import { osm } from '../../meshes/osm/mesh.js';
-import { appContext } from '../../meshes/registry.js';
+import { acceptedVersions, osmPushes, OSM_BATCH_MS, QUIET_MS, settled } from './sidecar-pushes.js';
+import { osm } from './mesh.js';
+import { appContext } from '../registry.js';
 
 /** The shape of Envoy's /config_dump: one entry per config type, versions where Envoy accepted one. */
 const dump = (v: string) => ({

@@ -7,12 +7,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { eventually } from '../util/eventually.js';
-import { freePort } from '../util/net.js';
-import { startTestApiServer, type TestApiServer } from './test-apiserver.js';
-import { tool, toolsBin } from './tools.js';
+import { eventually } from '../../src/util/eventually.js';
+import { freePort } from '../../src/util/net.js';
+import { startApiServer, type ApiServer } from '../../src/kube/apiserver.js';
+import { tool, toolsBin } from '../../src/util/tools.js';
 
-export interface TestCluster extends TestApiServer {
+export interface TestCluster extends ApiServer {
   /** Names of the simulated nodes. */
   nodes: string[];
   /**
@@ -46,7 +46,7 @@ export interface TestCluster extends TestApiServer {
 const STAGES = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml', 'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
 
 export async function startTestCluster(log: (m: string) => void = () => undefined, nodeCount = 2): Promise<TestCluster> {
-  const api = await startTestApiServer(log);
+  const api = await startApiServer(log);
   try {
     const kc = `--kubeconfig=${api.kubeconfigFile}`;
     log('starting kube-controller-manager, kube-scheduler and kwok');

@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { apiCall } from '../../kube/apply.js';
+import { apiCall } from './client.js';
 
 /** A pod that runs and is not being deleted. */
 export const running = (p: V1Pod): boolean => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp;

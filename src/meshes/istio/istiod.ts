@@ -3,8 +3,8 @@ import { request } from 'undici';
 import { InfraError } from '../../errors.js';
 import type { K8sObject } from '../../kube/objects.js';
 import { eventually, sleep } from '../../util/eventually.js';
-import { forwardPort, type Forwarded } from './port-forward.js';
-import { ready } from './pods.js';
+import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
+import { ready } from '../../kube/pods.js';
 
 /** istiod's HTTP debug port (monitoring): /debug/configz, /debug/syncz. */
 export const ISTIOD_DEBUG_PORT = 15014;

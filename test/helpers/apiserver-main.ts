@@ -7,10 +7,10 @@
  * (npm run apiserver runs setup's builds first).
  */
 import { join } from 'node:path';
-import { installCrds, readCrds, startTestApiServer } from './test-apiserver.js';
-import { startTestCluster } from './test-cluster.js';
-import { describeError } from '../errors.js';
-import { PACKAGE_ROOT } from '../cli/paths.js';
+import { installCrds, readCrds, startApiServer } from '../../src/kube/apiserver.js';
+import { startTestCluster } from './cluster.js';
+import { describeError } from '../../src/errors.js';
+import { PACKAGE_ROOT } from '../../src/cli/paths.js';
 
 const args = process.argv.slice(2);
 for (const a of args) {
@@ -25,16 +25,16 @@ if (args.includes('--help')) {
 }
 const withIstiod = args.includes('--istiod');
 const log = (m: string) => process.stderr.write(`apiserver: ${m}\n`);
-let api: Awaited<ReturnType<typeof startTestApiServer>> | undefined;
+let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
 try {
-  api = withIstiod || args.includes('--cluster') ? await startTestCluster(log) : await startTestApiServer(log);
+  api = withIstiod || args.includes('--cluster') ? await startTestCluster(log) : await startApiServer(log);
   const stop = () => void api!.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await installCrds(api, readCrds(join(PACKAGE_ROOT, 'clusters', 'crds')), log);
   process.stdout.write(`kubeconfig: ${api.kubeconfigFile}\ncontext: meshcheck-test\nserver: ${api.url}\n`);
   if (withIstiod) {
-    const { IstioControlPlane } = await import('../targets/istio/control-plane.js');
+    const { IstioControlPlane } = await import('../../src/targets/istio/control-plane.js');
     const cp = await IstioControlPlane.startOn(api, api.dir, log);
     const url = `http://127.0.0.1:${cp.ports.monitoring}`;
     process.stdout.write(`istiod: ${cp.version}, debug port ${url}\n`);
