@@ -16,3 +16,18 @@ export interface OptionSpec {
 export function flagName(o: OptionSpec): string {
   return o.flag.split(/[ ,]/)[0]!;
 }
+
+/** The values of a list of declared options, by name: each a string as given, or absent. */
+export type OptionValues<T extends readonly OptionSpec[]> = { [K in T[number]['name']]?: string };
+
+/** An option's check for values the CLI cannot type: runs `parse`, and its error message is the check's. */
+export function checkedBy(parse: (value: string) => unknown): (value: string) => string | undefined {
+  return (value) => {
+    try {
+      parse(value);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+}

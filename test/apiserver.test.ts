@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { installCrds, readCrds, serverSideApply, startApiServer, type ApiServer } from '../src/kube/apiserver.js';
 import { apiErrorMessage } from '../src/kube/client.js';
-import { ADAPTERS, adapterFor, appContext } from '../src/meshes/registry.js';
+import { MESHES, meshFor, appContext } from '../src/meshes/registry.js';
 import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from '../src/meshes/examples.js';
 import { readScenarios } from '../src/plan/features.js';
 import { planMesh } from '../src/plan/plan.js';
@@ -39,10 +39,10 @@ async function applyAll(objects: K8sObject[], label: string): Promise<string[]> 
   return rejected;
 }
 
-const specs = [...ADAPTERS.map((a) => a.name), ...VERSION_VARIANTS];
+const specs = [...MESHES.map((a) => a.name), ...VERSION_VARIANTS];
 
 test.each(specs)('the API server accepts every object rendered for %s (workload, every example intent and combination, every bundled scenario)', async (spec) => {
-  const { adapter, version } = adapterFor(spec);
+  const { mesh: adapter, version } = meshFor(spec);
   const namespace = `check-${spec.replace(/[^a-z0-9]+/g, '-')}`.replace(/-+$/, '');
   const ctx = appContext(namespace, version, 'run-apiserver-test');
   const rejected = await applyAll(adapter.workload(ctx), 'workload');
@@ -61,7 +61,7 @@ test.each(specs)('the API server accepts every object rendered for %s (workload,
 }, 120_000);
 
 test('the check is live: the server rejects an invalid rendered object, with its reason', async () => {
-  const { adapter, version } = adapterFor('istio');
+  const { mesh: adapter, version } = meshFor('istio');
   const ctx = appContext('check-negative', version);
   await applyAll(adapter.workload(ctx).filter((o) => o.kind === 'Namespace'), 'namespace');
   const dr = structuredClone(adapter.render(EXAMPLE_INTENTS.find((e) => e.name === 'connection-pool')!.intent, ctx).objects[0]!) as K8sObject & { spec: { trafficPolicy: { connectionPool: { tcp: { maxConnections: unknown } } } } };

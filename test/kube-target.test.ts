@@ -248,8 +248,8 @@ test('409 conflicts and 429 throttling from the API server are retried: the run 
 
 test('the k6 Job, the k6-operator TestRun and the plaintext probe Job meshcheck renders are accepted by the API server', async () => {
   const { callerPod, k6Job, k6TestRun, plaintextProbeJob } = await import('../src/targets/kube/k6-job.js');
-  const { appContext, adapterFor } = await import('../src/meshes/registry.js');
-  const istio = adapterFor('istio').adapter;
+  const { appContext, meshFor } = await import('../src/meshes/registry.js');
+  const istio = meshFor('istio').mesh;
   const { profile } = await import('../src/load/profile.js');
   const { serverSideApply } = await import('../src/kube/client.js');
   const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
@@ -268,7 +268,7 @@ test('the k6 Job, the k6-operator TestRun and the plaintext probe Job meshcheck 
 
 test("a k6 Job's output is read back from its pod's log through the API server (kwok serves it from a file) and merged as k6's own", async () => {
   const { callerPod, k6Job, k6JobOutputs } = await import('../src/targets/kube/k6-job.js');
-  const { appContext, adapterFor } = await import('../src/meshes/registry.js');
+  const { appContext, meshFor } = await import('../src/meshes/registry.js');
   const { profile } = await import('../src/load/profile.js');
   const { k6OutputOfLog, mergeK6 } = await import('../src/load/k6.js');
   const { runK6PodsHere } = await import('./helpers/k6-pods.js');
@@ -277,7 +277,7 @@ test("a k6 Job's output is read back from its pod's log through the API server (
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const p = profile({ service: 'reviews', requests: 200, rps: 200 });
   const ctx = appContext('k6-logs', '1.31', 'run-1');
-  const o = { ctx, name: 'k6-1', url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, parallelism: 1, pod: callerPod(adapterFor('istio').adapter.workload(ctx), ctx.loadClient) };
+  const o = { ctx, name: 'k6-1', url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, parallelism: 1, pod: callerPod(meshFor('istio').mesh.workload(ctx), ctx.loadClient) };
   const [log] = await runK6PodsHere(k6Job(p, o));
   server.close();
   // As a container runtime writes it (the CRI log format the kubelet, and kwok, read): time, stream, tag, line.
@@ -312,7 +312,7 @@ test("a k6 Job's output is read back from its pod's log through the API server (
 
 test("a k6-operator TestRun's runners are read back like a Job's pods (a stand-in creates the runners as the operator would), and a TestRun in stage error is named", async () => {
   const { callerPod, k6JobOutputs, k6TestRun, K6_REST_PORT, testRunFailure } = await import('../src/targets/kube/k6-job.js');
-  const { appContext, adapterFor } = await import('../src/meshes/registry.js');
+  const { appContext, meshFor } = await import('../src/meshes/registry.js');
   const { profile } = await import('../src/load/profile.js');
   const { k6OutputOfLog } = await import('../src/load/k6.js');
   const { runK6PodsHere } = await import('./helpers/k6-pods.js');
@@ -320,7 +320,7 @@ test("a k6-operator TestRun's runners are read back like a Job's pods (a stand-i
   const server = createServer((_req, res) => res.writeHead(200, { 'x-meshcheck-version': 'v2' }).end('{}'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const ctx = appContext('k6-testrun', '1.31', 'run-1');
-  const istio = adapterFor('istio').adapter;
+  const istio = meshFor('istio').mesh;
   const caller = callerPod(istio.workload(ctx), ctx.loadClient);
   const p = profile({ service: 'reviews', requests: 200, rps: 200 });
   const objects = k6TestRun(p, { ctx, name: 'k6-1', url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, parallelism: 2, pod: { ...caller, annotations: { ...caller.annotations, ...istio.skipInbound(K6_REST_PORT) } } });

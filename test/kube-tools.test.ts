@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { parseAllDocuments, stringify } from 'yaml';
 import { toolsBin } from '../src/util/tools.js';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
-import { appContext, adapterFor } from '../src/meshes/registry.js';
+import { appContext, meshFor } from '../src/meshes/registry.js';
 import { Applier } from '../src/kube/apply.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { eventually } from '../src/util/eventually.js';
@@ -45,7 +45,7 @@ afterAll(async () => {
 test('the instances are the Ready pods of each service; one is told to fail through a port-forward, counts its failures, and is set back', async () => {
   const applier = new Applier(cluster.kubeconfig, new Ledger('instances', join(tmpOut(), 'ledgers')), { kubeconfig: cluster.kubeconfigFile });
   // The Istio-shaped workload, its pods simulated by kwok.
-  const undo = await applier.apply(adapterFor('istio').adapter.workload(ctx));
+  const undo = await applier.apply(meshFor('istio').mesh.workload(ctx));
   const pods = new PodInstances(cluster.kubeconfig, ctx);
   try {
     await eventually(async () => (await pods.refresh()).length === 5, { timeoutMs: 90_000, intervalMs: 500, describe: 'the five app pods Ready' });

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, describeError } from '../errors.js';
+import { REFERENCE } from '../meshes/registry.js';
+import { TARGETS, TARGET_NAMES, targetOptions } from '../targets/registry.js';
 // Each command's implementation is imported when it runs: together they load cucumber, the
 // Kubernetes client and the report builders, seconds of start-up that `--help` or `plan` never need.
 
@@ -11,29 +13,25 @@ const program = new Command('meshcheck')
   .exitOverride()
   .addHelpText('after', '\nExit codes: 0 passed or not supported, 1 failed or inconclusive, 2 usage error, 3 broken, 130 interrupted.');
 
-program.command('run')
+const run = program.command('run')
   .description('Run feature files (default: every bundled feature on the local target with the reference mesh)')
   .argument('[paths...]', 'feature files or folders')
-  .addOption(new Option('--target <target>', 'where to run').choices(['local', 'kube']).default('local'))
-  .option('--mesh <mesh>', 'mesh under test: "reference" or "istio" (real istiod 1.31 with its proxyless gRPC data plane, no cluster) on the local target; istio, linkerd, consul, osm or none (@version) on kube', 'reference')
+  .addOption(new Option('--target <target>', 'where to run').choices([...TARGET_NAMES]).default(TARGET_NAMES[0]))
+  .option('--mesh <mesh>', `mesh under test: ${TARGET_NAMES.map((n) => `on ${n}, ${TARGETS.filter((t) => t.target === n).map((t) => t.runsWhat).join(' or ')}`).join('; ')}`, REFERENCE.name)
   .option('--tags <expr>', 'cucumber tag expression, e.g. "@mtls and not @slow"')
   .addOption(new Option('--load-engine <engine>', 'load generator').choices(['embedded', 'k6']).default('embedded'))
-  .option('--out <dir>', 'run folder for Allure results, JUnit XML and the run record (default runs/<run id>)')
-  .option('--context <ctx>', 'kube context, required with --target kube (never taken implicitly)')
-  .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
-  .option('--allow-changes-in <namespaces>', 'kube: namespaces besides the run\'s own where meshcheck may change objects, comma-separated (a mesh\'s global config, e.g. osm-system); never otherwise, kube-system included')
-  .option('--istiod-url <url>', 'kube, Istio: istiod\'s debug port (15014), e.g. http://127.0.0.1:15014 after kubectl port-forward; default: meshcheck port-forwards to a ready istiod pod')
-  .option('--k6-image <image>', 'kube: the k6 image for load in the cluster (default docker.io/grafana/k6:2.2.0; a mirror of it)')
-  .option('--image-mirror <registry>', 'kube: pull every image meshcheck deploys (the node image of the echo workload, k6, Envoy) from this registry, e.g. registry.example.com/mirror (the registry host is replaced, the path kept)')
-  .option('--prometheus-url <url>', 'kube: the cluster\'s Prometheus for the mesh-metrics steps, e.g. http://127.0.0.1:9090 after kubectl port-forward')
-  .option('--prometheus-service <svc>', 'kube: the cluster\'s Prometheus as NAMESPACE/NAME:PORT of its Service; meshcheck port-forwards to a ready pod behind it')
+  .option('--out <dir>', 'run folder for Allure results, JUnit XML and the run record (default runs/<run id>)');
+// Each target's own options, as it declares them (src/targets/<target>/plugin.ts).
+for (const { spec } of targetOptions()) run.option(spec.flag, spec.description);
+run
   .option('--no-progress', 'no live progress line')
   .option('--report', 'afterwards build the comparative report and the Allure HTML into <out>/report (as meshcheck report does)')
   .option('--history-dir <dir>', 'with --report: where Allure history is kept between runs')
-  .action(async (paths: string[], o: { target: string; mesh: string; context?: string; kubeconfig?: string; allowChangesIn?: string; istiodUrl?: string; k6Image?: string; imageMirror?: string; prometheusUrl?: string; prometheusService?: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string }) => {
+  .action(async (paths: string[], o: { target: string; mesh: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string } & Record<string, string | undefined>) => {
     if (o.historyDir && !o.report) throw new UsageError('--history-dir is used by --report; add --report (or pass it to meshcheck report)');
-    const { lastRunOut, run } = await import('./run.js');
-    const code = await run(paths, o);
+    const { lastRunOut, run: runFeatures } = await import('./run.js');
+    const options = Object.fromEntries(targetOptions().map(({ spec }) => [spec.name, o[spec.name]]));
+    const code = await runFeatures(paths, { ...o, options });
     process.exitCode = code;
     // A usage error (2) leaves nothing to report on.
     if (o.report && code !== 2) {

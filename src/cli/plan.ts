@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import { conformanceMatrix, conformanceReport } from '../reports/conformance.js';
 import type { Outcome } from '../verdicts/outcome.js';
-import { OTHER_DATA_PLANES, adapterFor, appContext } from '../meshes/registry.js';
+import { OTHER_DATA_PLANES, meshFor, appContext } from '../meshes/registry.js';
 import { readScenarios } from '../plan/features.js';
 import { formatPlan, planMesh } from '../plan/plan.js';
 import { toYaml } from '../util/yaml.js';
@@ -20,7 +20,7 @@ export interface PlanOptions {
 
 /** `meshcheck plan`: what each scenario would apply on a mesh, rendered without a cluster. */
 export function plan(paths: string[], o: PlanOptions): string {
-  const { adapter, version } = adapterFor(o.mesh);
+  const { mesh: adapter, version } = meshFor(o.mesh);
   const scenarios = readScenarios(paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES]);
   const ctx = appContext(o.namespace, version);
   const p = planMesh(adapter, ctx, scenarios);
@@ -36,7 +36,7 @@ export function plan(paths: string[], o: PlanOptions): string {
 export function conformance(paths: string[], o: { mesh?: string; run?: string; matrix?: boolean }): string {
   if (o.matrix) return `${conformanceMatrix()}\n`;
   if (!o.mesh) throw new UsageError('conformance: give --mesh MESH for a report, or --matrix for the matrix');
-  const { adapter, version } = adapterFor(o.mesh);
+  const { mesh: adapter, version } = meshFor(o.mesh);
   const p = planMesh(adapter, appContext('meshcheck', version), readScenarios(paths.length ? paths.map((x) => resolve(x)) : [DEFAULT_FEATURES]));
   let outcomes: Map<string, Outcome> | undefined;
   if (o.run) {

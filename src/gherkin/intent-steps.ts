@@ -1,22 +1,18 @@
-import { CucumberExpression, RegularExpression, type Expression } from '@cucumber/cucumber-expressions';
 import { IntentError, type SourceRef } from '../errors.js';
 import { DEFAULT_OUTLIER } from '../intents/defaults.js';
 import type { Intent } from '../intents/types.js';
-import { parameterRegistry } from './params.js';
+import type { StepDef } from './step-def.js';
 
 /** A step that states a mesh policy: its expression and how its arguments become an intent. */
-export interface IntentStep {
+interface IntentStep {
   expression: string | RegExp;
   /** Whether the step takes a data table (after its expression's arguments). */
   table?: boolean;
   build(args: unknown[], ref: SourceRef | undefined, table?: Record<string, string>[]): Intent;
 }
 
-/**
- * The intent vocabulary, defined once: the cucumber step definitions are registered from this list,
- * and `meshcheck plan` matches feature steps against it without running anything.
- */
-export const INTENT_STEPS: readonly IntentStep[] = [
+/** The intent vocabulary: each step states one mesh policy. */
+const INTENTS: readonly IntentStep[] = [
   { expression: '{service} aborts {percent} of requests with status {int}', build: ([service, percent, httpStatus]) => ({ kind: 'FaultAbort', service: service as string, percent: percent as number, httpStatus: httpStatus as number }) },
   { expression: '{service} delays {percent} of requests by {duration}', build: ([service, percent, delayMs]) => ({ kind: 'FaultDelay', service: service as string, percent: percent as number, delayMs: delayMs as number }) },
   {
@@ -36,16 +32,8 @@ export const INTENT_STEPS: readonly IntentStep[] = [
   { expression: /^calls to "([^"]*)" are retried up to (-?\d+) times? on ([\w,-]+)$/, build: ([service, attempts, on]) => ({ kind: 'Retry', service: service as string, attempts: Number(attempts), retryOn: (on as string).split(',') }) },
 ];
 
-const compiled: { step: IntentStep; expr: Expression }[] = INTENT_STEPS.map((step) => ({
-  step,
-  expr: typeof step.expression === 'string' ? new CucumberExpression(step.expression, parameterRegistry) : new RegularExpression(step.expression, parameterRegistry),
+/** Intent steps as the catalogue holds them: each applies its intent, on top of those in effect. */
+export const INTENT_STEPS: readonly StepDef[] = INTENTS.map((i) => ({
+  keyword: 'Given', expression: i.expression, ...(i.table ? { table: true } : {}), intent: i.build,
+  run: async (s, args, c) => ({ evidence: await s.applyIntent(i.build(args, c.ref, c.table), c.ref) }),
 }));
-
-/** The intent a step's text states, or undefined when the step is not an intent step. */
-export function intentOfStep(text: string, ref?: SourceRef, table?: Record<string, string>[]): Intent | undefined {
-  for (const { step, expr } of compiled) {
-    const args = expr.match(text);
-    if (args) return step.build(args.map((a) => a.getValue(null)), ref, table);
-  }
-  return undefined;
-}

@@ -1,5 +1,6 @@
-import { describeGrpcCount, grpcForClaim, grpcForHttp, grpcName } from './grpc-status.js';
-import { hasStatus, statusClaimText, statusText, type Sample } from './profile.js';
+import { describeGrpcCount, GRPC_READING, grpcForClaim, grpcForHttp, grpcName } from './grpc-status.js';
+import type { Sample } from './profile.js';
+import { HTTP_READING } from './reading.js';
 
 const grpc = (code: number): Sample => ({ status: code === 0 ? 200 : 0, grpc: code, latencyUs: 1000, overloaded: false, flags: '-' });
 
@@ -17,14 +18,14 @@ describe('HTTP status claims on a gRPC data plane', () => {
     expect(describeGrpcCount(503)).toBe('HTTP 503 counted as gRPC UNAVAILABLE');
   });
 
-  test('hasStatus reads the HTTP status, or on gRPC the code counted for it; the text shows both', () => {
-    expect(hasStatus(grpc(14), 503)).toBe(true);
-    expect(hasStatus(grpc(14), 504)).toBe(false);
-    expect(hasStatus(grpc(4), 504)).toBe(true);
-    expect(hasStatus(grpc(0), 200)).toBe(true);
-    expect(hasStatus({ status: 503, latencyUs: 1, overloaded: false, flags: '-' }, 503)).toBe(true);
-    expect(statusText(grpc(7))).toBe('gRPC PERMISSION_DENIED');
-    expect(statusClaimText([grpc(14)], 503)).toBe('had status 503 (HTTP 503 counted as gRPC UNAVAILABLE)');
-    expect(statusClaimText([{ status: 503, latencyUs: 1, overloaded: false, flags: '-' }], 503)).toBe('had status 503');
+  test('the gRPC reading counts the code a caller gets for an HTTP status; the HTTP reading the status; the text shows both', () => {
+    expect(GRPC_READING.hasStatus(grpc(14), 503)).toBe(true);
+    expect(GRPC_READING.hasStatus(grpc(14), 504)).toBe(false);
+    expect(GRPC_READING.hasStatus(grpc(4), 504)).toBe(true);
+    expect(GRPC_READING.hasStatus(grpc(0), 200)).toBe(true);
+    expect(HTTP_READING.hasStatus({ status: 503, latencyUs: 1, overloaded: false, flags: '-' }, 503)).toBe(true);
+    expect(GRPC_READING.statusText(grpc(7))).toBe('gRPC PERMISSION_DENIED');
+    expect(GRPC_READING.statusClaimText(503)).toBe('had status 503 (HTTP 503 counted as gRPC UNAVAILABLE)');
+    expect(HTTP_READING.statusClaimText(503)).toBe('had status 503');
   });
 });

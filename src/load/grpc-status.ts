@@ -1,3 +1,6 @@
+import type { Sample } from './profile.js';
+import type { SampleReading } from './reading.js';
+
 /**
  * gRPC status codes as a caller sees them, and how meshcheck counts an HTTP status claim on a gRPC
  * data plane. gRPC's HTTP-to-gRPC mapping (grpc/grpc doc/http-grpc-status-mapping.md) turns an HTTP
@@ -41,3 +44,17 @@ export function grpcForClaim(status: number): number {
 export function describeGrpcCount(status: number): string {
   return `HTTP ${status} counted as gRPC ${grpcName(grpcForClaim(status))}`;
 }
+
+/**
+ * Responses of a gRPC data plane (proxyless gRPC): a status claim counts the gRPC code a caller gets
+ * for that HTTP status; grpc-go names an injected abort in its message (flag FI) and delays silently,
+ * so a delay is seen as a call that took at least the delay.
+ */
+export const GRPC_READING: SampleReading = {
+  hasStatus: (s, status) => s.grpc === grpcForClaim(status),
+  statusText: (s) => `gRPC ${grpcName(s.grpc ?? 2)}`,
+  statusClaimText: (status) => `had status ${status} (${describeGrpcCount(status)})`,
+  overloadedText: 'were rejected by the circuit breaker (gRPC UNAVAILABLE "max requests exceeded")',
+  faultSeen: (s: Sample, fault) => s.flags.split(',').includes(fault.flag) || (fault.delayMs !== undefined && s.latencyUs >= fault.delayMs * 1000),
+  answered: () => true,
+};

@@ -1,5 +1,3 @@
-import { describeGrpcCount, grpcForClaim, grpcName } from './grpc-status.js';
-
 /** One load shape, engine-neutral. */
 export interface LoadProfile {
   /** Destination service (sent as the Host header to the caller's sidecar). */
@@ -27,7 +25,7 @@ export function profile(p: Partial<LoadProfile> & Pick<LoadProfile, 'service' | 
 export interface Sample {
   /** HTTP status; 0 = no HTTP response (connection refused or reset). On gRPC: 200 for OK, else 0 (the code is in `grpc`). */
   status: number;
-  /** gRPC status code, on a gRPC data plane. */
+  /** gRPC status code, on a gRPC data plane (read through its SampleReading, never directly). */
   grpc?: number;
   /** The caller identity the workload saw (gRPC echo reply), when it saw one. */
   caller?: string;
@@ -41,21 +39,4 @@ export interface Sample {
   overloaded: boolean;
   /** Sidecar response flags (meshcheck's reference sidecar reports them in a header). */
   flags: string;
-}
-
-
-/** Whether a response counts as "status N": the HTTP status, or on gRPC the code a caller gets for N. */
-export function hasStatus(s: Sample, status: number): boolean {
-  return s.grpc === undefined ? s.status === status : s.grpc === grpcForClaim(status);
-}
-
-/** A response's status in words: "HTTP 503", "gRPC UNAVAILABLE", "no HTTP response". */
-export function statusText(s: Sample): string {
-  if (s.grpc !== undefined) return `gRPC ${grpcName(s.grpc)}`;
-  return s.status ? `status ${s.status}` : 'no HTTP response';
-}
-
-/** "had status 503", with what was counted on gRPC. */
-export function statusClaimText(samples: readonly Sample[], status: number): string {
-  return samples.some((s) => s.grpc !== undefined) ? `had status ${status} (${describeGrpcCount(status)})` : `had status ${status}`;
 }

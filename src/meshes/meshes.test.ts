@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADAPTERS, adapterFor, appContext } from './registry.js';
+import { MESHES, meshFor, appContext } from './registry.js';
 import { istioProxyless } from './istio/mesh.js';
 import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from './examples.js';
 import { describeIntent } from '../intents/describe.js';
@@ -16,11 +16,11 @@ import { ECHO_SCRIPT_FILE } from '../workload/echo-script.js';
 
 const GOLDENS = join(process.cwd(), 'test', 'goldens');
 const UPDATE = process.env.UPDATE_GOLDENS === '1';
-const specs = [...ADAPTERS.map((a) => a.name), ...VERSION_VARIANTS];
+const specs = [...MESHES.map((a) => a.name), ...VERSION_VARIANTS];
 
 /** The golden text of one rendering: the support line (one per intent for a combination), then the manifests. */
 function golden(spec: string, intents: Intent[]): string {
-  const { adapter, version } = adapterFor(spec);
+  const { mesh: adapter, version } = meshFor(spec);
   const r = adapter.render(intents, appContext('shop', version));
   const head = r.intents.length === 1 ? [`# ${adapter.title} ${version}: ${describeSupport(r.intents[0]!.support)}`]
     : [`# ${adapter.title} ${version}:`, ...r.intents.map((i) => `# - ${describeIntent(i.intent)}: ${describeSupport(i.support)}`)];
@@ -50,7 +50,7 @@ describe.each(specs)('%s renders every example intent and combination as its gol
 
 describe('adapters', () => {
   test('every adapter answers support() for every intent kind, with a reason or a how', () => {
-    for (const a of ADAPTERS) {
+    for (const a of MESHES) {
       for (const kind of INTENT_KINDS) {
         const ex = EXAMPLE_INTENTS.find((e) => e.intent.kind === kind)!;
         const s = a.support(ex.intent);
@@ -63,7 +63,7 @@ describe('adapters', () => {
   test('a supported or emulated intent renders objects, unless the mesh needs none for it', () => {
     // Cases where "nothing to apply" is the honest answer, each with its reason in support().
     const nothingNeeded = new Set(['osm/mtls-strict-service', 'osm/mtls-strict-namespace', 'osm/retry-off', 'linkerd/retry-off']);
-    for (const a of ADAPTERS) {
+    for (const a of MESHES) {
       for (const e of EXAMPLE_INTENTS) {
         const r = a.render(e.intent, appContext('shop', a.defaultVersion));
         if (r.intents[0]!.support.level === 'unsupported') expect(r.objects).toEqual([]);
@@ -73,7 +73,7 @@ describe('adapters', () => {
   });
 
   test('objects carry the managed-by label and the run id; patches of existing objects are marked', () => {
-    const { adapter, version } = adapterFor('consul');
+    const { mesh: adapter, version } = meshFor('consul');
     const r = adapter.render(EXAMPLE_INTENTS.map((e) => e.intent), appContext('shop', version, 'run-1'));
     for (const o of r.objects) {
       if (o.metadata.annotations?.[PATCH_ANNOTATION]) continue;
@@ -82,7 +82,7 @@ describe('adapters', () => {
   });
 
   test("Istio turns its default retries off on every route unless a retry policy is stated", () => {
-    const { adapter, version } = adapterFor('istio');
+    const { mesh: adapter, version } = meshFor('istio');
     for (const e of EXAMPLE_INTENTS.filter((x) => ['FaultAbort', 'FaultDelay', 'TrafficSplit', 'HeaderRoute', 'Timeout'].includes(x.intent.kind))) {
       const vs = specOf<{ http: { retries: unknown }[] }>(adapter.render(e.intent, appContext('shop', version)).objects.find((o) => o.kind === 'VirtualService'));
       for (const route of vs.http) expect(route.retries).toEqual({ attempts: 0 });
@@ -91,7 +91,7 @@ describe('adapters', () => {
 
   test('Istio: every service of the app has a route with retries off unless the scenario states a retry policy', () => {
     // With no VirtualService, Istio's default policy (2 retries on unavailable, ...) applies, proxyless too.
-    const { adapter, version } = adapterFor('istio');
+    const { mesh: adapter, version } = meshFor('istio');
     const ctx = appContext('shop', version);
     for (const intents of [[], [{ kind: 'Authorization', service: 'reviews', allowFrom: ['productpage'] }], [{ kind: 'MtlsMode', mode: 'STRICT' }]] as Intent[][]) {
       const routes = adapter.render(intents, ctx).objects.filter((o) => o.kind === 'VirtualService');
@@ -104,7 +104,7 @@ describe('adapters', () => {
     // Envoy ejects only if 100 x (ejected + 1) / hosts <= cap, the first ejection included.
     const hostsOf = (ctx: ReturnType<typeof appContext>, s: string) => ctx.services.find((x) => x.name === s)!.versions.length;
     for (const spec of ['istio', 'consul']) {
-      const { adapter, version } = adapterFor(spec);
+      const { mesh: adapter, version } = meshFor(spec);
       const ctx = appContext('shop', version);
       const text = JSON.stringify(adapter.render({ kind: 'OutlierDetection', service: 'reviews', consecutive5xx: 3, baseEjectionMs: 30_000, intervalMs: 10_000 }, ctx).objects);
       const cap = Number(/"maxEjectionPercent":(\d+)/.exec(text)?.[1]);
@@ -124,7 +124,7 @@ describe('adapters', () => {
       for (const dr of drs) expect(specOf<{ trafficPolicy: { tls: unknown } }>(dr).trafficPolicy.tls).toEqual({ mode: 'ISTIO_MUTUAL' });
     }
     // The sidecar data plane leaves mTLS to auto-mTLS: no DestinationRule without a reason.
-    expect(adapterFor('istio').adapter.render([], appContext('shop', '1.30')).objects.filter((o) => o.kind === 'DestinationRule')).toEqual([]);
+    expect(meshFor('istio').mesh.render([], appContext('shop', '1.30')).objects.filter((o) => o.kind === 'DestinationRule')).toEqual([]);
   });
 
   test('Istio proxyless gRPC: what istiod does not translate for it is NOT_SUPPORTED, with the measured reason', () => {
@@ -142,7 +142,7 @@ describe('adapters', () => {
   });
 
   test('intents of one scenario on the same service merge into one object per kind and name', () => {
-    const { adapter, version } = adapterFor('istio');
+    const { mesh: adapter, version } = meshFor('istio');
     const r = adapter.render([
       { kind: 'OutlierDetection', service: 'reviews', consecutive5xx: 3, baseEjectionMs: 30_000, intervalMs: 10_000, maxEjectionPercent: 10 },
       { kind: 'ConnectionPool', service: 'reviews', maxConnections: 1, maxPendingRequests: 1 },
@@ -154,14 +154,14 @@ describe('adapters', () => {
   });
 
   test('fractional percentages become integer weights in the same proportion where a mesh needs integers', () => {
-    const { adapter, version } = adapterFor('linkerd');
+    const { mesh: adapter, version } = meshFor('linkerd');
     const r = adapter.render({ kind: 'FaultAbort', service: 'reviews', percent: 12.5, httpStatus: 500 }, appContext('shop', version));
     const route = specOf<{ rules: { backendRefs: { weight: number }[] }[] }>(r.objects.find((o) => o.kind === 'HTTPRoute'));
     expect(route.rules[0]!.backendRefs.map((b) => b.weight)).toEqual([125, 875]);
   });
 
   test('workload shape: one Service per version for Linkerd and OSM, subsets for Istio and Consul', () => {
-    const services = (spec: string) => { const { adapter, version } = adapterFor(spec); return adapter.workload(appContext('shop', version)).filter((o) => o.kind === 'Service').map((o) => o.metadata.name); };
+    const services = (spec: string) => { const { mesh: adapter, version } = meshFor(spec); return adapter.workload(appContext('shop', version)).filter((o) => o.kind === 'Service').map((o) => o.metadata.name); };
     expect(services('linkerd')).toEqual(expect.arrayContaining(['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3']));
     expect(services('osm')).toEqual(expect.arrayContaining(['reviews', 'reviews-v1', 'reviews-v2', 'reviews-v3']));
     expect(services('istio')).not.toContain('reviews-v1');
@@ -174,7 +174,7 @@ describe('adapters', () => {
       consul: 'consul.hashicorp.com/transparent-proxy-exclude-inbound-ports', osm: 'openservicemesh.io/inbound-port-exclusion-list',
     };
     for (const [mesh, annotation] of Object.entries(skip)) {
-      const { adapter, version } = adapterFor(mesh);
+      const { mesh: adapter, version } = meshFor(mesh);
       const w = adapter.workload(appContext('shop', version, 'run-1'));
       const cm = w.find((o) => o.kind === 'ConfigMap' && o.metadata.name === ECHO_CONFIGMAP) as unknown as { data: Record<string, string> };
       expect(cm.data['echo.mjs']).toBe(readFileSync(ECHO_SCRIPT_FILE, 'utf8'));
@@ -197,7 +197,7 @@ describe('adapters', () => {
   test('--image-mirror: every image meshcheck deploys comes from the mirror, its path kept', () => {
     expect(imageRef('docker.io/grafana/k6:2.2.0', 'registry.example.com/mirror/')).toBe('registry.example.com/mirror/grafana/k6:2.2.0');
     expect(imageRef(IMAGES.app)).toBe(IMAGES.app);
-    const { adapter, version } = adapterFor('linkerd');
+    const { mesh: adapter, version } = meshFor('linkerd');
     const ctx = { ...appContext('shop', version), imageMirror: 'mirror.local:5000' };
     const images = [...adapter.workload(ctx), ...adapter.render({ kind: 'FaultAbort', service: 'reviews', percent: 10, httpStatus: 503 }, ctx).objects]
       .filter((o) => o.kind === 'Deployment').map((d) => specOf<{ template: { spec: { containers: { image: string }[] } } }>(d).template.spec.containers[0]!.image);
@@ -205,15 +205,15 @@ describe('adapters', () => {
   });
 
   test('bad --mesh values are usage errors naming the option', () => {
-    expect(() => adapterFor('kuma')).toThrow(/--mesh kuma: unknown mesh/);
-    expect(() => adapterFor('istio@1.9')).toThrow(/--mesh istio@1.9: meshcheck knows Istio 1.20 to 1.31/);
-    expect(() => adapterFor('istio@latest')).toThrow(/not MAJOR.MINOR/);
+    expect(() => meshFor('kuma')).toThrow(/--mesh kuma: unknown mesh/);
+    expect(() => meshFor('istio@1.9')).toThrow(/--mesh istio@1.9: meshcheck knows Istio 1.20 to 1.31/);
+    expect(() => meshFor('istio@latest')).toThrow(/not MAJOR.MINOR/);
   });
 });
 
 describe('intents a mesh cannot combine in one scenario', () => {
   const combo = (name: string) => EXAMPLE_COMBINATIONS.find((c) => c.name === name)!.intents;
-  const supportsOf = (spec: string, intents: Intent[]): Support[] => { const { adapter, version } = adapterFor(spec); return adapter.supportAll(intents, version); };
+  const supportsOf = (spec: string, intents: Intent[]): Support[] => { const { mesh: adapter, version } = meshFor(spec); return adapter.supportAll(intents, version); };
   const reasonOf = (s: Support) => (s.level === 'unsupported' ? s.reason : `(${s.level})`);
 
   test('Istio: a route with a fault gets no retries and no timeout, so those intents are unsupported next to one', () => {
@@ -239,7 +239,7 @@ describe('intents a mesh cannot combine in one scenario', () => {
   });
 
   test('Linkerd sends header-matched requests to the abort backend too, in the same proportion', () => {
-    const { adapter, version } = adapterFor('linkerd');
+    const { mesh: adapter, version } = meshFor('linkerd');
     const r = adapter.render(combo('combo-abort-header'), appContext('shop', version));
     expect(r.intents.map((i) => i.support.level)).toEqual(['emulated', 'native']);
     const rules = specOf<{ rules: { matches?: unknown[]; backendRefs: { name: string; weight?: number }[] }[] }>(r.objects.find((o) => o.kind === 'HTTPRoute')).rules;
@@ -249,7 +249,7 @@ describe('intents a mesh cannot combine in one scenario', () => {
   test('Linkerd before 2.16: retries need a ServiceProfile, which turns HTTPRoutes off; a timeout next to them goes into it', () => {
     expect(reasonOf(supportsOf('linkerd@2.15', combo('combo-retry-split'))[0]!)).toMatch(/ServiceProfile.*ignores its HTTPRoutes.*the weighted split/);
     expect(supportsOf('linkerd', combo('combo-retry-split')).map((s) => s.level)).toEqual(['native', 'native']);
-    const { adapter, version } = adapterFor('linkerd@2.15');
+    const { mesh: adapter, version } = meshFor('linkerd@2.15');
     const r = adapter.render(combo('combo-retry-timeout'), appContext('shop', version));
     expect(r.intents.map((i) => describeSupport(i.support))).toEqual([expect.stringMatching(/^emulated: ServiceProfile/), expect.stringMatching(/ServiceProfile route timeout/)]);
     expect(r.objects.map((o) => o.kind)).toEqual(['ServiceProfile']);
@@ -261,7 +261,7 @@ describe('intents a mesh cannot combine in one scenario', () => {
   });
 
   test("OSM authorization turns the mesh's permissive policy off, so the rest of the app and the fault backends get TrafficTargets", () => {
-    const { adapter, version } = adapterFor('osm');
+    const { mesh: adapter, version } = meshFor('osm');
     const r = adapter.render(combo('combo-authorization-abort-elsewhere'), appContext('shop', version));
     const targets = Object.fromEntries(r.objects.filter((o) => o.kind === 'TrafficTarget').map((o) => [o.metadata.name, specOf<{ sources: { name: string }[] }>(o).sources.map((x) => x.name)]));
     expect(targets).toEqual({
@@ -273,14 +273,14 @@ describe('intents a mesh cannot combine in one scenario', () => {
   });
 
   test('the capability gate uses the combination: a scenario with a conflict is NOT_SUPPORTED before anything is applied', () => {
-    const { adapter, version } = adapterFor('istio');
+    const { mesh: adapter, version } = meshFor('istio');
     const intents = combo('combo-abort-retry');
     const missing = unsupportedOf(intents, adapter.supportAll(intents, version));
     expect(missing.map((m) => m.text)).toEqual([expect.stringMatching(/^Retry reviews: 2 on 5xx: Istio does not turn on/)]);
   });
 
   test('an intent made unsupported by a combination renders nothing of its own', () => {
-    const { adapter, version } = adapterFor('istio');
+    const { mesh: adapter, version } = meshFor('istio');
     const vs = specOf<{ http: { retries: unknown }[] }>(adapter.render(combo('combo-abort-retry'), appContext('shop', version)).objects.find((o) => o.kind === 'VirtualService'));
     for (const route of vs.http) expect(route.retries).toEqual({ attempts: 0 });
   });

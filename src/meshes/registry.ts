@@ -7,26 +7,30 @@ import { linkerd } from './linkerd/mesh.js';
 import { consul } from './consul/mesh.js';
 import { osm } from './osm/mesh.js';
 import { none } from './none/mesh.js';
+import { reference } from './reference/mesh.js';
 import { atLeast } from './version.js';
 
 /** The meshes meshcheck renders for, in report order. */
-export const ADAPTERS: readonly Mesh[] = [istio, linkerd, consul, osm, none];
-export const MESH_NAMES = ADAPTERS.map((a) => a.name);
+export const MESHES: readonly Mesh[] = [istio, linkerd, consul, osm, none];
+export const MESH_NAMES = MESHES.map((a) => a.name);
+
+/** The reference mesh: meshcheck's own sidecars, on the local target only. */
+export const REFERENCE = reference;
 
 /** A mesh's other data planes, each with its own support levels: Istio's proxyless gRPC (the Istio tier). */
 export const OTHER_DATA_PLANES: Readonly<Record<string, readonly Mesh[]>> = { istio: [istioProxyless] };
 
-/** "istio" or "istio@1.21": the adapter and the mesh version (its default when not given). */
-export function adapterFor(spec: string): { adapter: Mesh; version: string } {
+/** "istio" or "istio@1.21": the mesh and its version (its default when not given). */
+export function meshFor(spec: string): { mesh: Mesh; version: string } {
   const [name, version] = spec.split('@') as [string, string | undefined];
-  const adapter = ADAPTERS.find((a) => a.name === name);
+  const adapter = MESHES.find((a) => a.name === name);
   if (!adapter) throw new UsageError(`--mesh ${spec}: unknown mesh "${name}"; known: ${MESH_NAMES.join(', ')} (and "reference" for the local target)`);
   const v = version ?? adapter.defaultVersion;
   if (!/^\d+\.\d+(\.\d+)?(\+ent)?$/.test(v) && adapter.name !== 'none') throw new UsageError(`--mesh ${spec}: version "${v}" is not MAJOR.MINOR (for example ${adapter.name}@${adapter.defaultVersion})`);
   if (adapter.name !== 'none' && (!atLeast(v, adapter.versionRange.min) || (atLeast(v, adapter.versionRange.max) && !atLeast(adapter.versionRange.max, v)))) {
     throw new UsageError(`--mesh ${spec}: meshcheck knows ${adapter.title} ${adapter.versionRange.min} to ${adapter.versionRange.max}`);
   }
-  return { adapter, version: v };
+  return { mesh: adapter, version: v };
 }
 
 /** The render context for the bundled application in a namespace. */
@@ -37,7 +41,7 @@ export function appContext(namespace: string, meshVersion: string, runId?: strin
 /** The pod labels and annotations that keep a pod out of every mesh meshcheck knows (no sidecar injected). */
 export function outsideEveryMesh(): { labels: Record<string, string>; annotations: Record<string, string> } {
   return {
-    labels: Object.assign({}, ...ADAPTERS.map((m) => m.optOut.labels ?? {})) as Record<string, string>,
-    annotations: Object.assign({}, ...ADAPTERS.map((m) => m.optOut.annotations ?? {})) as Record<string, string>,
+    labels: Object.assign({}, ...MESHES.map((m) => m.optOut.labels ?? {})) as Record<string, string>,
+    annotations: Object.assign({}, ...MESHES.map((m) => m.optOut.annotations ?? {})) as Record<string, string>,
   };
 }

@@ -5,6 +5,7 @@ import type { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { K8sObject, ObjectContext } from '../kube/objects.js';
 import type { Evidence } from '../evidence.js';
 import type { OptionSpec } from '../options.js';
+import type { Endpoint, SidecarConfig } from '../dataplane/config.js';
 
 /** How a mesh can express an intent. */
 export type Support =
@@ -78,8 +79,8 @@ export interface Mesh {
   skipInbound(port: number): Record<string, string>;
   /** Options of the kube target that only this mesh reads (e.g. where its control plane's debug port is). */
   readonly clusterOptions?: readonly OptionSpec[];
-  /** How this mesh's policy is known to be in effect on a cluster: one watch per run of the kube target. */
-  inEffect(cluster: ClusterAccess): PolicyWatch;
+  /** How this mesh's policy is known to be in effect on a cluster: one watch per run of the kube target (loaded when asked: it brings the Kubernetes client). */
+  inEffect(cluster: ClusterAccess): Promise<PolicyWatch>;
   /**
    * The mesh's control plane on a cluster, as clusters/profiles installs it: what "the mesh control
    * plane is stopped" scales to zero (absent without a mesh).
@@ -138,4 +139,19 @@ export interface PolicyWatch {
   /** For the run record: how the mesh was reached. */
   describe(): Record<string, string>;
   close(): void;
+}
+
+/**
+ * The reference mesh: meshcheck's own sidecars on this machine (no cluster). Its render is the config
+ * each sidecar is pushed, for the service it fronts.
+ */
+export interface ReferenceMesh {
+  readonly name: 'reference';
+  readonly title: string;
+  support(intent: Intent): Support;
+  supportAll(intents: readonly Intent[]): Support[];
+  compile(version: number, service: string, intents: readonly Intent[], endpoints: Record<string, Endpoint[]>): SidecarConfig;
+  readonly requests: RequestMetric;
+  /** The mesh whose documented figures its overhead is set beside, for scale. */
+  readonly figuresFor: string;
 }

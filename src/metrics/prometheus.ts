@@ -5,9 +5,16 @@ import { request } from 'undici';
 import { InfraError } from '../errors.js';
 import { timeouts } from '../config.js';
 import { eventually } from '../util/eventually.js';
-import type { Target } from '../targets/target.js';
 
-type Scraped = Pick<Target, 'workDir' | 'metricsTargets' | 'spawnAux'>;
+/** What meshcheck's own Prometheus scrapes, and where it runs: a folder, and a process group to start in. */
+export interface Scraped {
+  /** The folder its configuration and data go in. */
+  dir: string;
+  /** host:port of each metrics endpoint, now. */
+  targets(): string[];
+  /** Starts a process with the target's own, so it is stopped with them. */
+  spawn(name: string, command: string, args: string[]): Promise<{ pid: number }>;
+}
 
 export function findPrometheus(): string | undefined {
   for (const p of [process.env.MESHCHECK_PROMETHEUS, '/usr/bin/prometheus', '/usr/local/bin/prometheus']) if (p && existsSync(p)) return p;
@@ -44,17 +51,17 @@ export class Prometheus {
 
   /** Writes the scrape targets: every sidecar's admin listener the target has now. */
   static writeTargets(target: Scraped): void {
-    const dir = join(target.workDir, 'prometheus');
+    const dir = join(target.dir, 'prometheus');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'targets.json');
-    writeFileSync(`${file}.tmp`, JSON.stringify([{ targets: target.metricsTargets() }]));
+    writeFileSync(`${file}.tmp`, JSON.stringify([{ targets: target.targets() }]));
     renameSync(`${file}.tmp`, file);
   }
 
   static async start(target: Scraped): Promise<Prometheus> {
     const bin = findPrometheus();
     if (!bin) throw new InfraError('Prometheus is not installed; run `npm run setup` (installs the Debian package "prometheus") or set MESHCHECK_PROMETHEUS');
-    const dir = join(target.workDir, 'prometheus');
+    const dir = join(target.dir, 'prometheus');
     Prometheus.writeTargets(target);
     const config = join(dir, 'prometheus.yml');
     writeFileSync(config, [
@@ -66,7 +73,7 @@ export class Prometheus {
       '',
     ].join('\n'));
     const port = await freePort();
-    await target.spawnAux('prometheus', bin, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
+    await target.spawn('prometheus', bin, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
     const p = new Prometheus(`http://127.0.0.1:${port}`);
     await eventually(async () => (await request(`${p.url}/-/ready`)).statusCode === 200, { timeoutMs: timeouts.prometheusReadyMs, describe: `Prometheus to be ready on ${p.url}` });
     return p;

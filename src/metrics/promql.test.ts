@@ -1,10 +1,6 @@
 import { requestsByCode, serviceAndDerived, type RequestMetric } from './promql.js';
 
 describe('PromQL builders', () => {
-  it('counts requests by code from the source reporter', () => {
-    expect(requestsByCode('reviews')).toBe('sum by (response_code) (istio_requests_total{reporter="source",destination_service_name="reviews"})');
-  });
-
   it("counts a mesh's requests by its own counter and code label, exact and regular-expression matchers, in one namespace", () => {
     const linkerdLike: RequestMetric = { counter: 'response_total', codeLabel: 'status_code', select: (s, ns) => ({ direction: 'outbound', dst_service: { re: serviceAndDerived(s) }, dst_namespace: ns }) };
     expect(requestsByCode('reviews', linkerdLike, 'meshcheck-r1')).toBe('sum by (status_code) (response_total{direction="outbound",dst_service=~"reviews(-.+)?",dst_namespace="meshcheck-r1"})');

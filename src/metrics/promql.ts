@@ -14,18 +14,11 @@ export interface RequestMetric {
   select(service: string, namespace: string): Record<string, Matcher>;
 }
 
-/** The reference mesh's sidecars (and Istio's): istio_requests_total as the callers' sidecars report it. */
-export const ISTIO_REQUESTS: RequestMetric = {
-  counter: 'istio_requests_total',
-  codeLabel: 'response_code',
-  select: (service, namespace) => ({ reporter: 'source', destination_service_name: service, ...(namespace ? { destination_service_namespace: namespace } : {}) }),
-};
-
 const sel = (labels: Record<string, Matcher>) =>
   `{${Object.entries(labels).map(([k, v]) => (typeof v === 'string' ? `${k}=${JSON.stringify(v)}` : `${k}=~${JSON.stringify(v.re)}`)).join(',')}}`;
 
 /** Requests to a service by response code, as the callers' proxies report them (includes injected faults). */
-export function requestsByCode(service: string, m: RequestMetric = ISTIO_REQUESTS, namespace = ''): string {
+export function requestsByCode(service: string, m: RequestMetric, namespace = ''): string {
   return `sum by (${m.codeLabel}) (${m.counter}${sel(m.select(service, namespace))})`;
 }
 

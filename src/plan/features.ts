@@ -3,8 +3,8 @@ import { join, relative } from 'node:path';
 import { AstBuilder, GherkinClassicTokenMatcher, Parser, compile } from '@cucumber/gherkin';
 import { IdGenerator, type GherkinDocument } from '@cucumber/messages';
 import { UsageError, type SourceRef } from '../errors.js';
-import { intentOfStep } from '../gherkin/intent-steps.js';
-import { checkFeatureOf } from '../gherkin/check-features.js';
+import { checkFeatureOf, intentOfStep } from '../gherkin/catalogue.js';
+import { tableRows } from '../gherkin/step-def.js';
 import type { CheckFeature } from '../meshes/types.js';
 import { validateIntent } from '../intents/validate.js';
 import type { Intent } from '../intents/types.js';
@@ -35,12 +35,20 @@ export function featureFiles(paths: string[]): string[] {
 }
 
 /**
- * Whether any scenario under the paths checks the mesh's own metrics ("Then the mesh reports ..."),
- * so Prometheus can start in the background before the first scenario needs it. A plain text scan:
- * a false positive (the scenario filtered out by tags) only starts Prometheus for nothing.
+ * Whether any scenario under the paths has a step that needs the mesh's own metrics (the step
+ * catalogue says which), so Prometheus can start in the background before the first scenario needs
+ * it. A scenario filtered out by tags only starts Prometheus for nothing; a file that does not parse
+ * is left to the run to report.
  */
 export function needsPrometheus(paths: string[]): boolean {
-  return featureFiles(paths.map((p) => p.replace(/(:\d+)+$/, ''))).some((f) => /^\s*(Then|And|But|\*)\s+the mesh reports /m.test(readFileSync(f, 'utf8')));
+  return featureFiles(paths.map((p) => p.replace(/(:\d+)+$/, ''))).some((f) => {
+    try {
+      const doc = new Parser(new AstBuilder(IdGenerator.uuid()), new GherkinClassicTokenMatcher()).parse(readFileSync(f, 'utf8'));
+      return compile(doc, f, IdGenerator.uuid()).some((p) => p.steps.some((s) => checkFeatureOf(s.text) === 'mesh-metrics'));
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Parses feature files into scenarios (pickles) and the intents their steps state; nothing runs. */
@@ -64,8 +72,7 @@ export function readScenarios(paths: string[]): PlannedScenario[] {
         const source = { file: uri, line: lines.get(step.astNodeIds[0] ?? '') ?? 0 };
         const feature = checkFeatureOf(step.text);
         if (feature) checks.push({ feature, text: step.text, line: source.line });
-        const rows = step.argument?.dataTable?.rows.map((r) => r.cells.map((c) => c.value));
-        const table = rows && rows.length > 1 ? rows.slice(1).map((r) => Object.fromEntries(r.map((v, i) => [rows[0]![i]!, v]))) : undefined;
+        const table = tableRows(step.argument?.dataTable?.rows.map((r) => r.cells.map((c) => c.value)));
         const intent = intentOfStep(step.text, source, table);
         if (intent) intents.push({ intent: validateIntent(intent, source), source });
       }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MATRIX_END, MATRIX_START, conformanceMatrix, conformanceReport, matrixInReadme } from './conformance.js';
-import { adapterFor, appContext } from '../meshes/registry.js';
+import { meshFor, appContext } from '../meshes/registry.js';
 import { readScenarios } from '../plan/features.js';
 import { planMesh } from '../plan/plan.js';
 
@@ -14,7 +14,7 @@ test('the conformance matrix in README.md is the one support() gives (update: me
 });
 
 describe('conformance report', () => {
-  const { adapter, version } = adapterFor('osm');
+  const { mesh: adapter, version } = meshFor('osm');
   const plan = planMesh(adapter, appContext('meshcheck', version), readScenarios([join(process.cwd(), 'features')]));
 
   test('from a plan: unsupported scenarios are NOT_SUPPORTED (skipped) with reasons, the rest not run', () => {

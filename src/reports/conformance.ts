@@ -1,12 +1,12 @@
 import { MESHCHECK_VERSION } from '../util/package-root.js';
-import { ADAPTERS, OTHER_DATA_PLANES } from '../meshes/registry.js';
+import { MESHES, OTHER_DATA_PLANES } from '../meshes/registry.js';
 import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS } from '../meshes/examples.js';
 import { describeIntent } from '../intents/describe.js';
 import type { MeshPlan } from '../plan/plan.js';
 import type { Mesh, Support } from '../meshes/types.js';
 import type { Outcome } from '../verdicts/outcome.js';
 
-const MATRIX_MESHES = ADAPTERS.filter((a) => a.name !== 'none').flatMap((a) => [a, ...(OTHER_DATA_PLANES[a.name] ?? [])]);
+const MATRIX_MESHES = MESHES.filter((a) => a.name !== 'none').flatMap((a) => [a, ...(OTHER_DATA_PLANES[a.name] ?? [])]);
 const CELL: Record<Support['level'], string> = { native: 'native', emulated: 'emulated', unsupported: '**not supported**' };
 
 /** The capability x mesh matrix, from support() at each mesh's default version, as Markdown. */

@@ -2,9 +2,40 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { OverheadSummary } from '../overhead/overhead.js';
-import type { ScenarioRecord } from '../session/run-context.js';
+import type { Outcome, Verdict } from '../verdicts/outcome.js';
+
+/*
+ * The run record (run-record.json): versioned JSON that `meshcheck run` writes and `report`,
+ * `compare` and `conformance` read. Its schema lives here, once.
+ */
 
 export const RUN_RECORD_VERSION = 'meshcheck.run/v1';
+
+/** One scenario's outcome, its verdicts and loads. */
+export interface ScenarioRecord {
+  name: string;
+  feature: string;
+  capability: string;
+  outcome: Outcome;
+  verdicts: Verdict[];
+  loads: Record<string, unknown>[];
+  convergenceMs: number[];
+  error?: string;
+  usageError?: boolean;
+  /** NOT_SUPPORTED: each unsupported intent and the mesh's reason. */
+  notSupported?: string[];
+  /** Why a verdict could not be FAILED: the load generator was behind or the machine busy (figures). */
+  infrastructure?: string[];
+}
+
+/** The machine a run ran on: figures only compare on like machines. */
+export interface Machine {
+  cores: number;
+  memoryGiB: number;
+  cpu: string;
+  node: string;
+  os: string;
+}
 
 /** A run record as written by `meshcheck run` (run-record.json). */
 export interface RunRecord {
@@ -16,10 +47,12 @@ export interface RunRecord {
   startedAt: string;
   finishedAt: string;
   convergenceMs: number[];
+  /** What the target says of itself (versions, how the mesh was reached, convergence). */
+  targetInfo?: Record<string, unknown>;
+  machine?: Machine;
   scenarios: ScenarioRecord[];
   histograms: { scenario: string; service: string; engine: string; hdr: string }[];
   overhead?: OverheadSummary[];
-  machine?: { cores: number; memoryGiB: number; cpu: string; node: string; os: string };
 }
 
 /** Reads a run record from a run folder (or the file itself); errors name the path and what is wrong. */

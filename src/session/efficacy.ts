@@ -1,6 +1,7 @@
 import type { Intent } from '../intents/types.js';
 import type { Sample } from '../load/profile.js';
 import type { Verdict } from '../verdicts/outcome.js';
+import type { SampleReading } from '../load/reading.js';
 
 type Expectation =
   | { kind: 'flag'; flag: string; service: string; what: string; delayMs?: number }
@@ -13,6 +14,9 @@ type Expectation =
  */
 export class Efficacy {
   private readonly expected: Expectation[] = [];
+
+  /** `reading`: how the data plane shows an injected fault in a response. */
+  constructor(private readonly reading: SampleReading) {}
 
   expectIntent(i: Intent): void {
     if (i.kind === 'FaultAbort' && i.percent > 0) this.expected.push({ kind: 'flag', flag: 'FI', service: i.service, what: `abort fault on ${i.service}` });
@@ -29,20 +33,11 @@ export class Efficacy {
     for (const e of this.expected) {
       if (e.kind === 'flag') {
         if (service !== undefined && e.service !== service) continue;
-        if (!samples.some((s) => seen(s, e))) unseen.push(`${e.what} (no response carried flag ${e.flag}${e.delayMs !== undefined ? ' or, on gRPC, took the delay' : ''})`);
+        if (!samples.some((s) => this.reading.faultSeen(s, e))) unseen.push(`${e.what} (no response carried flag ${e.flag}${e.delayMs !== undefined ? ' or, on gRPC, took the delay' : ''})`);
       } else if ((await e.failed()) === 0) unseen.push(`${e.what} (the instance answered no failing request)`);
     }
     if (this.expected.length === 0) return v;
     if (unseen.length === 0) return { ...v, explanation: `${v.explanation}; the fault was seen in effect` };
     return { ...v, outcome: 'INCONCLUSIVE', explanation: `${v.explanation}; but the fault was not observed in effect: ${unseen.join('; ')}` };
   }
-}
-
-/**
- * The reference sidecar flags a faulted response (FI abort, DI delay); grpc-go's fault filter names an
- * abort in its message (FI) and delays silently, so on gRPC a delay is seen as a call that took it.
- */
-function seen(s: Sample, e: { flag: string; delayMs?: number }): boolean {
-  if (s.flags.split(',').includes(e.flag)) return true;
-  return e.delayMs !== undefined && s.grpc !== undefined && s.latencyUs >= e.delayMs * 1000;
 }

@@ -1,35 +1,54 @@
 import { describeError, InfraError, type SourceRef } from '../errors.js';
+import type { Evidence } from '../evidence.js';
 import { validateIntent } from '../intents/validate.js';
 import type { Intent } from '../intents/types.js';
-import type { Evidence, Target, Undo, Workload } from '../targets/target.js';
-import { profile, type LoadProfile, type Sample } from '../load/profile.js';
 import { describeIntent } from '../intents/describe.js';
+import type { CheckFeature } from '../meshes/types.js';
 import { describeSupport, scenarioLevel } from '../meshes/support.js';
-import { toYaml } from '../util/yaml.js';
-import { scenarioIntents, unsupportedOf, type PickleStepText } from './capability.js';
+import type { Target, Workload } from '../targets/ports.js';
+import type { LoadProfile, Sample } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
+import { HTTP_READING, type SampleReading } from '../load/reading.js';
+import { observeLoad } from '../load/health.js';
 import { SequentialPlan, type SampleCheck } from '../verdicts/sample-checks.js';
 import type { Verdict } from '../verdicts/outcome.js';
-import type { RunContext } from './run-context.js';
+import { guardVerdict } from '../verdicts/infrastructure.js';
+import type { MeshCounts, Observed } from '../verdicts/observed-checks.js';
+import type { OverheadRounds, OverheadSummary } from '../overhead/overhead.js';
+import type { Undo } from '../util/undo.js';
+import { toYaml } from '../util/yaml.js';
+import { unsupportedOf } from './capability.js';
 import { Efficacy } from './efficacy.js';
 import { ProgressLine } from './progress.js';
-import { defaults } from '../config.js';
-import { pool, summarizeOverhead, type OverheadRounds, type OverheadSummary } from '../overhead/overhead.js';
-import { observeLoad } from '../load/health.js';
-import { guardVerdict } from '../verdicts/infrastructure.js';
+import { loadEvidence } from './evidence.js';
+import { measureOverhead } from './overhead-run.js';
+import type { Run } from './run.js';
+import { rollUp, type StepsResult } from './roll-up.js';
+import { stepEnd } from '../verdicts/outcome.js';
 
 export interface LoadRun {
   result: LoadResult;
   plan: SequentialPlan;
 }
 
-/** One scenario's state and actions: the domain side of the cucumber World. */
-export class ScenarioSession {
+/** What a scenario's capability check found, before anything is applied. */
+export interface Prepared {
+  /** NOT_SUPPORTED: each intent the data plane cannot express, and why. */
+  notSupported?: string[];
+  /** Report labels (name, value). */
+  labels: [string, string][];
+  evidence: Evidence[];
+}
+
+/** One scenario's state and actions: what the steps ask for, in the domain's terms. */
+export class ScenarioSession implements Observed {
   private readonly undos: { what: string; undo: Undo }[] = [];
   readonly verdicts: Verdict[] = [];
   readonly loads: Record<string, unknown>[] = [];
   readonly convergenceMs: number[] = [];
-  readonly efficacy = new Efficacy();
+  /** How the target's responses are read (HTTP, or the gRPC code a caller gets). */
+  readonly reading: SampleReading;
+  readonly efficacy: Efficacy;
   lastLoad?: LoadRun;
   /** When Prometheus had scraped every sidecar before this scenario's load. */
   promStartMs?: number;
@@ -37,104 +56,119 @@ export class ScenarioSession {
   overhead?: OverheadSummary;
   /** The rounds of the overhead run, for checks at any percentile. */
   overheadRounds?: OverheadRounds;
-
   /** The control plane's restart during the last load, when a step asked for one. */
   restart?: { atMs: number; downMs: number; readyMs: number };
+  /** Set by the capability check when the data plane cannot express one of its intents: the reasons. */
+  notSupported?: string[];
 
-  constructor(readonly run: RunContext, readonly name: string) {}
+  constructor(readonly run: Run, readonly name: string) {
+    this.reading = run.target.reading ?? HTTP_READING;
+    this.efficacy = new Efficacy(this.reading);
+  }
 
   get target(): Target {
     return this.run.target;
   }
 
+  /** How the data plane is named in evidence: "istio 1.31 (proxyless gRPC)". */
+  private on(): string {
+    const m = this.target.mesh;
+    return `${m.name}${m.version ? ` ${m.version}` : ''}${m.dataPlane ? ` (${m.dataPlane})` : ''}`;
+  }
+
   /**
    * The capability check, before anything is applied: the scenario's intents (read ahead from its
-   * steps) on this target's data plane. Returns the reasons when one is unsupported (NOT_SUPPORTED),
+   * steps) on this target's data plane. Gives the reasons when one is unsupported (NOT_SUPPORTED),
    * and the evidence and labels for the report either way.
    */
-  async prepare(steps: PickleStepText[]): Promise<{ notSupported?: string[]; labels: [string, string][]; evidence: Evidence[] }> {
-    const intents = scenarioIntents(steps);
-    const supports = this.target.supportAll(intents);
+  prepare(intents: readonly Intent[]): Prepared {
+    const supports = this.target.policy.supportAll(intents);
     const m = this.target.mesh;
-    const on = `${m.name}${m.version ? ` ${m.version}` : ''}${m.dataPlane ? ` (${m.dataPlane})` : ''}`;
     const missing = unsupportedOf(intents, supports);
     if (missing.length) {
+      this.notSupported = missing.map((x) => x.text);
       return {
-        notSupported: missing.map((x) => x.text),
+        notSupported: this.notSupported,
         labels: [['meshcheck_outcome', 'NOT_SUPPORTED']],
         evidence: [{ name: 'not supported by mesh', contentType: 'application/json', body: JSON.stringify({ mesh: m.name, version: m.version, dataPlane: m.dataPlane, unsupported: missing.map((x) => ({ intent: x.intent, reason: (x.support as { reason: string }).reason })) }, null, 2) }],
       };
     }
     // What the mesh is given: each intent's level (emulated is labelled as such) and the exact manifests.
-    const objects = this.target.render(intents);
-    const evidence: Evidence[] = [{ name: `capability on ${on}`, contentType: 'text/plain', body: intents.map((i, n) => `${describeIntent(i)}: ${describeSupport(supports[n]!)}`).join('\n') || 'no intents: the scenario needs only the data plane' }];
-    if (objects.length) evidence.push({ name: `manifests (${on})`, contentType: 'application/yaml', body: toYaml(objects) });
+    const objects = this.target.policy.render(intents);
+    const evidence: Evidence[] = [{ name: `capability on ${this.on()}`, contentType: 'text/plain', body: intents.map((i, n) => `${describeIntent(i)}: ${describeSupport(supports[n]!)}`).join('\n') || 'no intents: the scenario needs only the data plane' }];
+    if (objects.length) evidence.push({ name: `manifests (${this.on()})`, contentType: 'application/yaml', body: toYaml(objects) });
     return { labels: [['meshcheck_level', scenarioLevel(supports)]], evidence };
   }
 
-  /** Readies the target for a runnable scenario (the kube target deploys its workload). */
-  async start(): Promise<void> {
+  /**
+   * Readies the target for a runnable scenario (the kube target deploys its workload); when a step
+   * queries the mesh's metrics, Prometheus first, and the point after which this scenario's requests count.
+   */
+  async start(needs: readonly CheckFeature[]): Promise<void> {
     await this.target.beforeScenario?.();
+    if (needs.includes('mesh-metrics') && !this.lacks('mesh-metrics')) {
+      const prom = await this.run.prometheus();
+      await prom.scrapedAfter(Date.now());
+      this.promStartMs = Date.now();
+    }
   }
 
   /** Why a step needing a capability cannot be checked on this target (a NOT_SUPPORTED verdict), if so. */
-  lacks(feature: Parameters<Target['lacks']>[0]): string | undefined {
+  lacks(feature: CheckFeature): string | undefined {
     return this.target.lacks(feature);
   }
 
-  /** Starts Prometheus if needed and marks the point after which this scenario's requests count. */
-  async preparePrometheus(): Promise<void> {
-    const prom = await this.run.prometheus();
-    const now = Date.now();
-    await prom.scrapedAfter(now);
-    this.promStartMs = Date.now();
+  get lastHealth() {
+    return this.lastLoad?.result.health;
   }
 
   private remember(what: string, undo: Undo): void {
     this.undos.push({ what, undo });
   }
 
-  /** Applies one intent; returns the time until the data plane had it and the target's evidence. */
-  async applyIntent(intent: Intent, ref?: SourceRef): Promise<{ convergenceMs: number; evidence: Evidence[] }> {
+  /** Applies one intent; its evidence: the intent, the time until the data plane had it, and the target's own. */
+  async applyIntent(intent: Intent, ref?: SourceRef): Promise<Evidence[]> {
     validateIntent(intent, ref);
-    const { undo, convergenceMs, evidence } = await this.target.apply([intent]);
+    const { undo, convergenceMs, evidence } = await this.target.policy.apply([intent]);
     this.remember(`${intent.kind} on ${'service' in intent ? intent.service : 'namespace'}`, undo);
     this.convergenceMs.push(convergenceMs);
     this.efficacy.expectIntent(intent);
-    return { convergenceMs, evidence };
+    return [{ name: `intent ${intent.kind}`, contentType: 'application/json', body: JSON.stringify({ intent, convergenceMs: Number(convergenceMs.toFixed(2)) }, null, 2) }, ...evidence];
   }
 
   /** Stops the mesh control plane for the rest of the scenario (started again at its end). */
   async stopControlPlane(): Promise<void> {
-    this.remember('the stopped control plane', await this.target.stopControlPlane());
+    this.remember('the stopped control plane', await this.target.controlPlane.stopControlPlane());
   }
 
   async runVersions(service: string, versions: string[]): Promise<void> {
-    this.remember(`versions of ${service}`, await this.target.runVersions(service, versions));
+    this.remember(`versions of ${service}`, await this.target.workloads.runVersions(service, versions));
   }
 
   async failOneInstance(service: string, status: number): Promise<void> {
-    const inst = this.target.instancesOf(service)[0];
+    const w = this.target.workloads;
+    const inst = w.instancesOf(service)[0];
     if (!inst) throw new InfraError(`no instance of "${service}" is running`);
-    this.remember(`failing instance ${inst.name}`, await this.target.setBehaviour([inst], { failStatus: status }));
-    this.efficacy.expectWorkloadFault(() => this.target.failedCount(inst), `instance ${inst.name} answers ${status}`);
+    this.remember(`failing instance ${inst.name}`, await w.setBehaviour([inst], { failStatus: status }));
+    this.efficacy.expectWorkloadFault(() => w.failedCount(inst), `instance ${inst.name} answers ${status}`);
   }
 
   async slowService(service: string, delayMs: number): Promise<void> {
-    const insts = this.target.instancesOf(service);
-    this.remember(`slow ${service}`, await this.target.setBehaviour(insts, { delayMs }));
+    const w = this.target.workloads;
+    this.remember(`slow ${service}`, await w.setBehaviour(w.instancesOf(service), { delayMs }));
   }
 
   /**
    * Runs a load through the mesh (or straight to `direct`, outside it) with the live progress line,
    * and observes its health; `label` undefined = a silent warm-up.
    */
-  private load(p: LoadProfile, direct?: Workload, label?: string, shouldStop?: (s: readonly Sample[]) => boolean, announceHealth = true): Promise<LoadResult> {
+  load(p: LoadProfile, direct?: Workload, label?: string, shouldStop?: (s: readonly Sample[]) => boolean, announceHealth = true): Promise<LoadResult> {
     const progress = new ProgressLine(this.run.settings.progress && label !== undefined, `${this.name}: ${label}`);
     const onProgress = (x: { sent: number; completed: number; errors: number; rps: number }) => progress.update(x);
     const o = { engine: this.run.settings.engine, shouldStop, onProgress };
-    const run = () => (direct ? this.target.loadDirect(p, direct, o) : this.target.load(p, o));
-    return observeLoad(this.target.processGroups(), run).then((r) => {
+    const traffic = this.target.traffic;
+    const run = () => (direct ? traffic.loadDirect(p, direct, o) : traffic.load(p, o));
+    return observeLoad(traffic.ownProcessGroups(), run).then((r) => {
       progress.done(announceHealth ? r.health : undefined);
       return r;
     }, (err: unknown) => {
@@ -153,27 +187,27 @@ export class ScenarioSession {
     return guardVerdict(plan.verdict(check, samples), check, [result.health], samples);
   }
 
-  /** Sends load; the checks the scenario states next decide when it may stop early. */
-  async sendLoad(p: LoadProfile, upcoming: SampleCheck[]): Promise<LoadRun> {
+  /** Sends load; the checks the scenario states next decide when it may stop early. Its evidence: the summary and a latency chart. */
+  async sendLoad(p: LoadProfile, upcoming: SampleCheck[]): Promise<Evidence[]> {
     const plan = new SequentialPlan(upcoming, p.requests);
     const result = await this.load(p, undefined, `${p.requests} -> ${p.service}`, upcoming.length ? (s) => plan.update(s) : undefined);
     this.loads.push(this.run.addLoad(this.name, result));
     this.lastLoad = { result, plan };
-    return this.lastLoad;
+    return this.loadEvidence(1);
   }
 
   /**
    * Sends the whole load (no early stop: the restart must fall inside it) and restarts the mesh control
    * plane a quarter of the way through; the checks that follow judge every response, restart included.
    */
-  async sendLoadDuringRestart(p: LoadProfile, upcoming: SampleCheck[]): Promise<LoadRun> {
+  async sendLoadDuringRestart(p: LoadProfile, upcoming: SampleCheck[]): Promise<Evidence[]> {
     const plan = new SequentialPlan(upcoming, p.requests);
     const planned = p.rps ? (p.requests * 1000) / p.rps : 0;
     const t0 = performance.now();
     const restart = (async () => {
       await new Promise((r) => setTimeout(r, planned / 4));
       const atMs = performance.now() - t0;
-      return { atMs: Number(atMs.toFixed(1)), ...(await this.target.restartControlPlane()) };
+      return { atMs: Number(atMs.toFixed(1)), ...(await this.target.controlPlane.restartControlPlane()) };
     })();
     // The restart runs beside the load; an error in it is the scenario's, after the load has ended.
     restart.catch(() => undefined);
@@ -182,62 +216,43 @@ export class ScenarioSession {
     if (this.restart.atMs + this.restart.downMs > result.durationMs) throw new InfraError(`the control plane restart (at ${this.restart.atMs}ms, down ${this.restart.downMs}ms) did not fall inside the load (${result.durationMs.toFixed(0)}ms); send more requests`);
     this.loads.push({ ...this.run.addLoad(this.name, result), controlPlaneRestart: this.restart });
     this.lastLoad = { result, plan };
-    return this.lastLoad;
+    return [...this.loadEvidence(1), { name: 'control plane restart', contentType: 'application/json', body: JSON.stringify(this.restart, null, 2) }];
   }
 
   /** A plaintext client outside the mesh calls each instance of a service directly. */
-  async plaintextProbe(service: string): Promise<void> {
-    this.probe = await this.target.plaintextProbe(service);
+  async plaintextProbe(service: string): Promise<Evidence[]> {
+    this.probe = await this.target.traffic.plaintextProbe(service);
+    return [{ name: 'plaintext probe', contentType: 'application/json', body: JSON.stringify(this.probe, null, 2) }];
   }
 
-  /**
-   * Same rate and shape with and without the mesh: straight to the workload (baseline) and through
-   * two sidecars, in alternating rounds after a trimmed warm-up each way; the rounds are pooled.
-   */
-  async overheadRun(service: string, rps: number, durationMs: number): Promise<OverheadSummary> {
-    const inst = this.target.instancesOf(service)[0];
-    if (!inst) throw new InfraError(`no instance of "${service}" is running`);
-    const rounds = Math.max(2, Math.floor(Number(process.env.MESHCHECK_OVERHEAD_ROUNDS) || defaults.overheadRounds));
-    const perRound = Math.max(1, Math.round((rps * durationMs) / 1000 / rounds));
-    const base = profile({ service, rps, requests: perRound });
-    const meshed = profile({ service, rps, requests: perRound, headers: { 'x-meshcheck-overhead': '1' } });
-    // Pin mesh traffic to the instance the baseline calls, so only the sidecars differ.
-    const { undo } = await this.target.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
-    this.remember('overhead pinning route', undo);
-    // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do.
-    const warmupRequests = Math.round((rps * defaults.overheadWarmupMs) / 1000);
-    await this.load({ ...base, requests: warmupRequests }, inst);
-    await this.load({ ...meshed, requests: warmupRequests });
-    const onPath = new Set([this.target.callerInstance(), inst.name].filter((x) => x !== undefined));
-    const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
-    const runBaseline = async (i: number) => out.baseline.push(await this.load(base, inst, `baseline ${i + 1}/${rounds}`, undefined, false));
-    const runMesh = async (i: number) => {
-      const before = await this.target.sidecarStats();
-      const r = await this.load(meshed, undefined, `mesh ${i + 1}/${rounds}`, undefined, false);
-      const after = await this.target.sidecarStats();
-      out.mesh.push(r);
-      out.usage.push(after.filter((a) => onPath.has(a.instance)).map((a) => ({
-        instance: a.instance, cpuSeconds: a.cpuSeconds - before.find((b) => b.instance === a.instance)!.cpuSeconds, rssBytes: a.rssBytes, requests: r.samples.length,
-      })));
-    };
-    for (let i = 0; i < rounds; i++) {
-      // Alternate the order, so a drift of the machine does not fall on one side only.
-      if (i % 2 === 0) {
-        await runBaseline(i);
-        await runMesh(i);
-      } else {
-        await runMesh(i);
-        await runBaseline(i);
-      }
-    }
-    this.overheadRounds = out;
-    const sick = [...out.baseline, ...out.mesh].filter((r) => r.health && !r.health.healthy);
-    if (this.run.settings.progress && sick.length) process.stderr.write(`  ${this.name}: ${sick.length} of ${2 * rounds} rounds not healthy, e.g. ${sick[0]!.health!.reasons.join('; ')}\n`);
-    this.loads.push(this.run.addLoad(`${this.name} (baseline)`, pool(out.baseline)), this.run.addLoad(`${this.name} (mesh)`, pool(out.mesh)));
-    const m = this.target.mesh;
-    this.overhead = summarizeOverhead(this.name, m.dataPlane ? `${m.name} (${m.dataPlane})` : this.run.settings.mesh, out, undefined, this.target.dataPath);
-    this.run.overhead.push(this.overhead);
-    return this.overhead;
+  /** The same rate with and without the mesh (overhead-run.ts); its evidence: both loads. */
+  async overheadRun(service: string, rps: number, durationMs: number): Promise<Evidence[]> {
+    const { rounds, summary } = await measureOverhead(this, service, rps, durationMs, (what, undo) => this.remember(what, undo));
+    this.overheadRounds = rounds;
+    this.overhead = summary;
+    this.run.overhead.push(summary);
+    return this.loadEvidence(2);
+  }
+
+  /** The last `count` loads' summaries and one latency chart of them. */
+  private loadEvidence(count: number): Evidence[] {
+    return loadEvidence(this.loads.slice(-count), this.run.histograms.slice(-count));
+  }
+
+  /** What the mesh's metrics counted for a service in this scenario: the increase since its start, over at most `windowMs`. */
+  async meshCounts(service: string, windowMs: number): Promise<MeshCounts> {
+    const prom = await this.run.prometheus();
+    if (this.promStartMs === undefined) throw new InfraError('Prometheus was not ready before the load; the scenario must name a Prometheus check so it starts first');
+    const end = Date.now();
+    await prom.scrapedAfter(end);
+    const start = Math.max(this.promStartMs, end - windowMs);
+    const { query, codeLabel } = this.target.observations!.requestsByCode(service);
+    const [a, b] = await Promise.all([prom.query(query, start), prom.query(query, Date.now())]);
+    const byCode = new Map<string, number>();
+    const code = (x: { labels: Record<string, string> }) => x.labels[codeLabel] ?? '?';
+    for (const x of b) byCode.set(code(x), x.value);
+    for (const x of a) byCode.set(code(x), (byCode.get(code(x)) ?? 0) - x.value);
+    return { byCode, windowMs: Date.now() - start, query };
   }
 
   /** Samples of the last load, or an error naming the missing When step. */
@@ -246,10 +261,25 @@ export class ScenarioSession {
     return this.lastLoad.result.samples;
   }
 
-  async record(v: Verdict): Promise<Verdict> {
+  /**
+   * Records a verdict, once its fault was seen in effect where it relies on one (efficacy); its
+   * evidence, and how it ends its step (a FAILED or INCONCLUSIVE verdict fails it).
+   */
+  async conclude(v: Verdict): Promise<{ evidence: Evidence[] } & ReturnType<typeof stepEnd>> {
     const checked = v.outcome === 'PASSED' ? await this.efficacy.confirm(v, this.lastLoad?.result.samples ?? [], this.lastLoad?.result.profile.service) : v;
     this.verdicts.push(checked);
-    return checked;
+    return { evidence: [{ name: `verdict: ${checked.outcome}`, contentType: 'application/json', body: JSON.stringify(checked, null, 2) }], ...stepEnd(checked) };
+  }
+
+  /**
+   * Ends the scenario: every mutation undone, its outcome rolled up into the run's record. Gives
+   * the error its runner should raise (a cleanup that left problems, a scenario that checked nothing).
+   */
+  async finish(r: StepsResult): Promise<string | undefined> {
+    const problems = this.notSupported ? [] : await this.cleanup();
+    const { record, raise } = rollUp(this, r, problems);
+    this.run.scenarios.push(record);
+    return raise;
   }
 
   /** Undoes every mutation of the scenario, newest first; keeps going past failures and reports them. */

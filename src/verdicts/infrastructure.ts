@@ -16,7 +16,7 @@ export const INFRASTRUCTURE_MARKER = 'load generator behind / machine busy';
  * count claim ("at least N") is not weakened by a slow machine, so it keeps its outcome. A claim
  * left INCONCLUSIVE on an unhealthy load (its budget not delivered, say) gets the load's reasons too.
  */
-export function guardVerdict(v: Verdict, check: Pick<SampleCheck, 'kind' | 'match'> | 'overhead', health: readonly (LoadHealth | undefined)[], samples: readonly Sample[] = []): Verdict {
+export function guardVerdict(v: Verdict, check: Pick<SampleCheck, 'kind' | 'match' | 'answered'> | 'overhead', health: readonly (LoadHealth | undefined)[], samples: readonly Sample[] = []): Verdict {
   const sick = health.filter((h): h is LoadHealth => h !== undefined && !h.healthy);
   if (sick.length === 0 || v.outcome === 'PASSED' || v.outcome === 'NOT_SUPPORTED' || v.outcome === 'BROKEN') return v;
   // Several loads (overhead rounds): the one with the most reasons speaks for them.
@@ -27,7 +27,7 @@ export function guardVerdict(v: Verdict, check: Pick<SampleCheck, 'kind' | 'matc
   if (v.outcome === 'INCONCLUSIVE') return { ...v, infrastructure: { reasons, figures }, explanation: `${v.explanation}; the load was not healthy: ${why}` };
   if (check !== 'overhead') {
     if (check.kind === 'count') return v;
-    if (check.kind === 'every' && samples.some((s) => !check.match!(s) && (s.status !== 0 || s.grpc !== undefined))) return v;
+    if (check.kind === 'every' && samples.some((s) => !check.match!(s) && (check.answered ?? ((x) => x.status !== 0))(s))) return v;
   }
   return {
     ...v,

@@ -33,3 +33,17 @@ export function worst(outcomes: Outcome[]): Outcome {
   for (const o of ['BROKEN', 'FAILED', 'INCONCLUSIVE', 'NOT_SUPPORTED', 'PASSED'] as const) if (outcomes.includes(o)) return o;
   return 'PASSED';
 }
+
+/**
+ * A verdict that is not a pass (FAILED or INCONCLUSIVE), thrown to fail its step; not a harness
+ * error. Allure tells a failed test from a broken one by the error's class name ("Assertion" =
+ * failed), hence the name.
+ */
+export class VerdictAssertionError extends Error {}
+
+/** How a verdict ends its step: passed, skipped (NOT_SUPPORTED), or failed with this message. */
+export function stepEnd(v: Verdict): { end: 'passed' | 'skipped' } | { end: 'failed'; error: VerdictAssertionError } {
+  if (v.outcome === 'PASSED') return { end: 'passed' };
+  if (v.outcome === 'NOT_SUPPORTED') return { end: 'skipped' };
+  return { end: 'failed', error: new VerdictAssertionError(`${v.outcome}: ${v.claim}\n  observed: ${v.observed}\n  ${v.explanation}`) };
+}

@@ -18,6 +18,8 @@ export interface SampleCheck {
   kind: ClaimKind;
   /** For "every" claims: what each response must satisfy. */
   match?: (s: Sample) => boolean;
+  /** For "every" claims: whether the data plane answered at all (a missing answer is the generator's to excuse, not a wrong one). */
+  answered?: (s: Sample) => boolean;
   /** Decision at a look: PASSED/FAILED when decided, undefined while still open. */
   decide(samples: readonly Sample[], look: Look, final: boolean): Verdict | undefined;
 }
@@ -72,11 +74,12 @@ export function rateBand(claim: string, match: (s: Sample) => boolean, lo: numbe
 }
 
 /** Every response matches; one counter-example fails at once; passes only once the load is done. */
-export function all(claim: string, match: (s: Sample) => boolean, describe: (s: Sample) => string): SampleCheck {
+export function all(claim: string, match: (s: Sample) => boolean, describe: (s: Sample) => string, answered: (s: Sample) => boolean = (s) => s.status !== 0): SampleCheck {
   return {
     claim,
     kind: 'every',
     match,
+    answered,
     decide(samples, _look, final) {
       const bad = samples.filter((s) => !match(s));
       const n = samples.length;

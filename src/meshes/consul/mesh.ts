@@ -1,4 +1,3 @@
-import { consulWatch } from './in-effect.js';
 import type { Intent } from '../../intents/types.js';
 import { type K8sObject, obj, patch } from '../../kube/objects.js';
 import type { Mesh, RenderContext, Support } from '../types.js';
@@ -134,7 +133,7 @@ export const consul: Mesh = {
   skipInbound: (port) => ({ 'consul.hashicorp.com/transparent-proxy-exclude-inbound-ports': String(port) }),
   controlPlane: { namespace: 'consul', workloads: [{ kind: 'StatefulSet', name: 'consul-server' }, { kind: 'Deployment', name: 'consul-connect-injector' }] },
   sidecar: { container: 'consul-dataplane' },
-  inEffect: consulWatch,
+  inEffect: async (c) => (await import('./in-effect.js')).consulWatch(c),
   // Envoy's upstream counter in the callers' proxies; Consul's stats tags name the destination service.
   // `namespace` is the scraped pod's, as the usual kubernetes-pods scrape job labels it.
   requests: { counter: 'envoy_cluster_upstream_rq', codeLabel: 'envoy_response_code', select: (s, ns) => ({ consul_destination_service: { re: serviceAndDerived(s) }, namespace: ns }) },

@@ -1,16 +1,7 @@
 import { apiCall } from '../../kube/client.js';
 import type { K8sObject } from '../../kube/objects.js';
-import type { OptionSpec } from '../../options.js';
 import type { ClusterAccess, PendingChange, PolicyWatch } from '../types.js';
 import { IstiodView, istiodReads, type Expected } from './istiod.js';
-
-/** The kube target's option that says where istiod's debug port is, when meshcheck should not find it itself. */
-export const ISTIOD_URL: OptionSpec = {
-  name: 'istiodUrl',
-  flag: '--istiod-url <url>',
-  description: 'kube, Istio: istiod\'s debug port (15014), e.g. http://127.0.0.1:15014 after kubectl port-forward; default: meshcheck port-forwards to a ready istiod pod',
-  check: (url) => (/^https?:\/\/[^/]+/.test(url) ? undefined : `--istiod-url ${url}: not an http(s) URL, e.g. http://127.0.0.1:15014`),
-};
 
 const same = (a: Pick<K8sObject, 'kind' | 'metadata'>) => (b: Pick<K8sObject, 'kind' | 'metadata'>) => a.kind === b.kind && a.metadata.name === b.metadata.name && a.metadata.namespace === b.metadata.namespace;
 

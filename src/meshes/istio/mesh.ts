@@ -1,8 +1,8 @@
-import { ISTIOD_URL, istioWatch } from './in-effect.js';
+import { ISTIOD_URL } from './facts.js';
 import type { Intent } from '../../intents/types.js';
 import { type K8sObject, obj } from '../../kube/objects.js';
 import type { Mesh, RenderContext, Rendered, Support } from '../types.js';
-import { ISTIO_REQUESTS } from '../../metrics/promql.js';
+import { ISTIO_REQUESTS } from './facts.js';
 import { asList, ejectionCap, fqdn, hasRoute, policies, rendered, retryAndTimeoutBesideFault, runnableOf, supportInScenario, versionsOf, type ServicePolicy } from '../render/policy.js';
 import { atLeast } from '../version.js';
 import { goDuration } from '../../util/duration.js';
@@ -50,7 +50,7 @@ export const istio: Mesh = {
   controlPlane: { namespace: 'istio-system', workloads: [{ kind: 'Deployment', name: 'istiod' }] },
   sidecar: { container: 'istio-proxy', quitUrl: 'http://127.0.0.1:15020/quitquitquit' },
   clusterOptions: [ISTIOD_URL],
-  inEffect: istioWatch,
+  inEffect: async (c) => (await import('./in-effect.js')).istioWatch(c),
   requests: ISTIO_REQUESTS,
 };
 

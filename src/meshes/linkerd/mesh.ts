@@ -8,7 +8,6 @@ import { emulatedFaultConflicts, faultBackend, faultBackendName, integerWeights,
 import { goDuration } from '../../util/duration.js';
 import { renderWorkload } from '../render/workload.js';
 import { DEFAULT_INBOUND_POLICY } from './facts.js';
-import { linkerdWatch } from './in-effect.js';
 
 const INJECT = { 'linkerd.io/inject': 'enabled' };
 const DEFAULT_VERSION = '2.18';
@@ -108,7 +107,7 @@ export const linkerd: Mesh = {
   skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }),
   controlPlane: { namespace: 'linkerd', workloads: ['linkerd-destination', 'linkerd-identity', 'linkerd-proxy-injector'].map((name) => ({ kind: 'Deployment' as const, name })) },
   sidecar: { container: 'linkerd-proxy', quitUrl: 'http://127.0.0.1:4191/shutdown' },
-  inEffect: linkerdWatch,
+  inEffect: async (c) => (await import('./in-effect.js')).linkerdWatch(c),
   // The callers' proxies, outbound; a route's backends (per-version Services, fault backends) carry the service's name.
   requests: { counter: 'response_total', codeLabel: 'status_code', select: (s, ns) => ({ direction: 'outbound', dst_service: { re: serviceAndDerived(s) }, dst_namespace: ns }) },
 };

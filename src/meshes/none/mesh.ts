@@ -1,4 +1,3 @@
-import { StatusPolicyWatch } from '../status-watch.js';
 import type { Intent } from '../../intents/types.js';
 import type { Mesh, Support } from '../types.js';
 import { asList, rendered } from '../render/policy.js';
@@ -26,6 +25,6 @@ export const none: Mesh = {
   },
   optOut: {},
   // Objects of the none mesh are only Kubernetes kinds (it renders no policy).
-  inEffect: (c) => new StatusPolicyWatch(c, { mesh: 'none' }),
+  inEffect: async (c) => new (await import('../status-watch.js')).StatusPolicyWatch(c, { mesh: 'none' }),
   skipInbound: () => ({}),
 };

@@ -1,5 +1,4 @@
 import { SIDECAR_CONTAINER } from './facts.js';
-import { osmWatch } from './in-effect.js';
 import type { Intent } from '../../intents/types.js';
 import { type K8sObject, obj, patch } from '../../kube/objects.js';
 import type { Mesh, RenderContext, Support } from '../types.js';
@@ -122,7 +121,7 @@ export const osm: Mesh = {
   skipInbound: (port) => ({ 'openservicemesh.io/inbound-port-exclusion-list': String(port) }),
   controlPlane: { namespace: 'osm-system', workloads: ['osm-controller', 'osm-injector', 'osm-bootstrap'].map((name) => ({ kind: 'Deployment' as const, name })) },
   sidecar: { container: SIDECAR_CONTAINER },
-  inEffect: osmWatch,
+  inEffect: async (c) => (await import('./in-effect.js')).osmWatch(c),
   // Envoy's upstream counter in the callers' proxies; OSM names the upstream cluster "<namespace>/<service>|<port>".
   requests: { counter: 'envoy_cluster_upstream_rq', codeLabel: 'envoy_response_code', select: (s, ns) => ({ envoy_cluster_name: { re: `${ns}/${serviceAndDerived(s)}\\|[0-9]+` } }) },
 };

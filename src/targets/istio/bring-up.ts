@@ -11,7 +11,7 @@ import { InfraError } from '../../errors.js';
 import type { Applier } from '../../kube/apply.js';
 import { tool } from '../../util/tools.js';
 import type { ProcessGroup } from '../../process/process-group.js';
-import type { Workload } from '../target.js';
+import type { Workload } from '../ports.js';
 import { bootstrap, proxylessAppObjects, type ProxylessInstance } from './app.js';
 import type { IstioControlPlane } from './control-plane.js';
 import { XdsWatch, type WatchedNode } from './xds-watch.js';

@@ -1,5 +1,4 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { ISTIO_REQUESTS, requestsByCode } from '../../metrics/promql.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,12 +14,15 @@ import type { Intent } from '../../intents/types.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { Applier, applyLayer } from '../../kube/apply.js';
 import { tool } from '../../util/tools.js';
-import { grpcForHttp, grpcName } from '../../load/grpc-status.js';
+import { GRPC_READING, grpcForHttp, grpcName } from '../../load/grpc-status.js';
 import { profile, type LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
 import { eventually } from '../../util/eventually.js';
 import { ProcessGroup } from '../../process/process-group.js';
-import type { Applied, Evidence, Feature, LoadOptions, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
+import type { Applied, ControlPlanePort, LoadOptions, Misbehaviour, PolicyPort, ProbeResult, Target, TrafficPort, WorkloadPort, Workload } from '../ports.js';
+import type { Evidence } from '../../evidence.js';
+import type { CheckFeature } from '../../meshes/types.js';
+import { orUndo, type Undo } from '../../util/undo.js';
 import { IstioControlPlane } from './control-plane.js';
 import { ProxylessAgent, runProxyless, stopRunningLoads } from './proxyless-load.js';
 import type { XdsWatch } from './xds-watch.js';
@@ -35,10 +37,16 @@ import { appliedPredicates, servedEvidence, servedState } from './served.js';
  * The Istio adapter's objects are server-side applied and istiod translates them; a change is in
  * effect once the xDS istiod serves shows it.
  */
-export class IstioTarget implements Target {
+export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPort, ControlPlanePort {
+  readonly policy: PolicyPort = this;
+  readonly workloads: WorkloadPort = this;
+  readonly traffic: TrafficPort = this;
+  readonly controlPlane: ControlPlanePort = this;
   readonly convergenceMs: number[] = [];
   /** Load goes through grpc-go's xDS client: the proxyless load client, whatever --load-engine says. */
   readonly engine = 'proxyless-grpc';
+  /** Responses are gRPC statuses: a status claim counts the code a caller gets for it. */
+  readonly reading = GRPC_READING;
   readonly dataPath = { protocol: 'gRPC (HTTP/2)', path: 'mTLS in the gRPC client and server (xDS credentials), no sidecar; baseline: plain gRPC to the same workload', dataPlane: 'proxyless gRPC' };
   readonly label: string;
   readonly mesh: { name: string; version: string; dataPlane: string };
@@ -113,7 +121,7 @@ export class IstioTarget implements Target {
     return istioProxyless.supportAll(intents, this.ctx.meshVersion);
   }
 
-  lacks(feature: Feature): string | undefined {
+  lacks(feature: CheckFeature): string | undefined {
     return istioProxyless.lacks?.(feature);
   }
 
@@ -142,13 +150,8 @@ export class IstioTarget implements Target {
       // Undone once istiod serves what it served before the apply.
       await this.watch!.until(() => servedState(this.watch!) === before, 'the config from before the scenario again');
     };
-    try {
-      const checks = appliedPredicates(objects, { namespace: NAMESPACE, port: this.ctx.port, instancesOf: (s) => this.instancesOf(s).map((i) => i.name), client: CLIENT_NODE });
-      await this.watch!.until(() => checks.every((c) => c.holds(this.watch!)), `the applied policy (${checks.filter((c) => !c.holds(this.watch!)).map((c) => c.what).join('; ') || 'all'})`);
-    } catch (err) {
-      await undo().catch(() => undefined);
-      throw err;
-    }
+    const checks = appliedPredicates(objects, { namespace: NAMESPACE, port: this.ctx.port, instancesOf: (s) => this.instancesOf(s).map((i) => i.name), client: CLIENT_NODE });
+    await orUndo(() => this.watch!.until(() => checks.every((c) => c.holds(this.watch!)), `the applied policy (${checks.filter((c) => !c.holds(this.watch!)).map((c) => c.what).join('; ') || 'all'})`), undo);
     const convergenceMs = performance.now() - start;
     this.convergenceMs.push(convergenceMs);
     const evidence: Evidence[] = [
@@ -174,12 +177,7 @@ export class IstioTarget implements Target {
       else this.activeVersions.delete(service);
       await this.watch!.until(() => this.endpointsServed(), `the endpoints of ${service} back in EDS`);
     };
-    try {
-      await this.watch!.until(() => this.endpointsServed(), `only versions ${versions.join(', ')} of ${service} in EDS`);
-    } catch (err) {
-      await undo().catch(() => undefined);
-      throw err;
-    }
+    await orUndo(() => this.watch!.until(() => this.endpointsServed(), `only versions ${versions.join(', ')} of ${service} in EDS`), undo);
     return undo;
   }
 
@@ -193,12 +191,7 @@ export class IstioTarget implements Target {
     const undo: Undo = async () => {
       await set({});
     };
-    try {
-      await set({ ...(b.failStatus ? { code: grpcForHttp(b.failStatus) } : {}), ...(b.delayMs ? { delayMs: b.delayMs } : {}) });
-    } catch (err) {
-      await undo().catch(() => undefined);
-      throw err;
-    }
+    await orUndo(() => set({ ...(b.failStatus ? { code: grpcForHttp(b.failStatus) } : {}), ...(b.delayMs ? { delayMs: b.delayMs } : {}) }), undo);
     return undo;
   }
 
@@ -229,7 +222,7 @@ export class IstioTarget implements Target {
     return undefined;
   }
 
-  async plaintextProbe(service: string): Promise<{ attempts: number; rejected: number; detail: string[] }> {
+  async plaintextProbe(service: string): Promise<ProbeResult> {
     const insts = this.instancesOf(service).map((i) => this.running(i));
     let rejected = 0;
     const detail: string[] = [];
@@ -243,23 +236,7 @@ export class IstioTarget implements Target {
     return { attempts: insts.length, rejected, detail };
   }
 
-  requestsByCode(service: string): { query: string; codeLabel: string } {
-    return { query: requestsByCode(service), codeLabel: ISTIO_REQUESTS.codeLabel };
-  }
-
-  async sidecarStats(): Promise<SidecarStats[]> {
-    return [];
-  }
-
-  metricsTargets(): string[] {
-    return [];
-  }
-
-  spawnAux(name: string, command: string, args: string[]): Promise<{ pid: number }> {
-    return this.group.spawn(name, command, args, false);
-  }
-
-  processGroups(): number[] {
+  ownProcessGroups(): number[] {
     return [this.group.pgid];
   }
 

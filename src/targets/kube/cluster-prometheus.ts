@@ -3,13 +3,7 @@ import { InfraError, UsageError } from '../../errors.js';
 import { Prometheus } from '../../metrics/prometheus.js';
 import { apiErrorMessage } from '../../kube/client.js';
 import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
-
-/** `--prometheus-service NAMESPACE/NAME:PORT`, parsed. */
-export function parsePrometheusService(flag: string): { namespace: string; name: string; port: number } {
-  const m = /^([a-z0-9-]+)\/([a-z0-9-]+):(\d+)$/.exec(flag);
-  if (!m) throw new UsageError(`--prometheus-service ${flag}: expected NAMESPACE/NAME:PORT, for example monitoring/prometheus-server:80`);
-  return { namespace: m[1]!, name: m[2]!, port: Number(m[3]) };
-}
+import { parsePrometheusService } from './plugin.js';
 
 /**
  * The cluster's own Prometheus: at a URL the user gives, or behind a Service, reached by a

@@ -4,7 +4,7 @@ import type { Mesh, RenderContext } from '../../meshes/types.js';
 import { InfraError } from '../../errors.js';
 import { type Applier } from '../../kube/apply.js';
 import { apiCall } from '../../kube/client.js';
-import type { Undo } from '../target.js';
+import { orUndo, type Undo } from '../../util/undo.js';
 import { rolledOut, type Rollable } from './rollout.js';
 
 /**
@@ -43,12 +43,7 @@ export class ClusterControlPlane {
       await undoScale();
       await rolledOut(this.kc, workloads, `the ${this.adapter.name} control plane (${what}) to run again`);
     };
-    try {
-      await rolledOut(this.kc, workloads, `the ${this.adapter.name} control plane (${what}) to stop`);
-    } catch (err) {
-      await undo().catch(() => undefined);
-      throw err;
-    }
+    await orUndo(() => rolledOut(this.kc, workloads, `the ${this.adapter.name} control plane (${what}) to stop`), undo);
     return { undo, downMs: performance.now() - t0 };
   }
 

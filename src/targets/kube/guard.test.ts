@@ -1,10 +1,10 @@
-import { adapterFor, appContext } from '../../meshes/registry.js';
+import { meshFor, appContext } from '../../meshes/registry.js';
 import type { Intent } from '../../intents/types.js';
 import { allowedNamespaces, refusedChanges } from './guard.js';
 
 const NS = 'meshcheck-run1';
 const render = (mesh: string, intents: Intent[]) => {
-  const { adapter, version } = adapterFor(mesh);
+  const { mesh: adapter, version } = meshFor(mesh);
   return adapter.render(intents, appContext(NS, version, 'run-1')).objects;
 };
 

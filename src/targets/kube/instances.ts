@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { InfraError } from '../../errors.js';
 import type { RenderContext } from '../../meshes/types.js';
 import { spiffeId } from '../../app/topology.js';
-import type { Misbehaviour, Workload } from '../target.js';
+import type { Misbehaviour, Workload } from '../ports.js';
 import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
 import { LOAD_LABEL } from './k6-job.js';
 import { ready } from '../../kube/pods.js';

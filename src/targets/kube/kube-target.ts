@@ -1,21 +1,22 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../../errors.js';
-import { refusedChanges } from './guard.js';
+import { allowedNamespaces, refusedChanges } from './guard.js';
+import type { KubeTargetSettings } from './plugin.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { type K8sObject, patch } from '../../kube/objects.js';
 import type { Mesh, Support } from '../../meshes/types.js';
-import { adapterFor, appContext } from '../../meshes/registry.js';
+import { meshFor, appContext } from '../../meshes/registry.js';
 import type { Intent } from '../../intents/types.js';
 import type { LoadResult } from '../../load/result.js';
 import type { LoadProfile } from '../../load/profile.js';
 import { Applier } from '../../kube/apply.js';
 import { apiCall } from '../../kube/client.js';
-import type { Applied, Feature, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
+import type { Applied, ControlPlanePort, Misbehaviour, ObservationPort, PolicyPort, ProbeResult, SidecarStats, Target, TrafficPort, WorkloadPort, Workload } from '../ports.js';
+import type { CheckFeature } from '../../meshes/types.js';
+import { orUndo, type Undo } from '../../util/undo.js';
 import { eventually } from '../../util/eventually.js';
 import { undoLedger } from '../../cli/cleanup.js';
-import { apiErrorMessage, kubeClient, kubeconfigPath, serverSideApply, type KubeSettings } from '../../kube/client.js';
+import { apiErrorMessage, kubeClient, kubeconfigPath, serverSideApply } from '../../kube/client.js';
 import { startClusterLedger } from './cluster-ledger.js';
 import { PodInstances } from './instances.js';
 import { sidecarUsage, throughNodeProxy } from './usage.js';
@@ -28,22 +29,6 @@ import { ClusterControlPlane } from './control-plane.js';
 import { ClusterLoad } from './cluster-load.js';
 import { ClusterPolicy } from './policy.js';
 
-
-/** The kube target's settings: the context, the installed mesh (adapter name, @version) and the guardrails. */
-export interface KubeTargetSettings extends KubeSettings {
-  mesh: string;
-  /** Namespaces besides the run's own where meshcheck may change objects (a mesh's global config). */
-  allowChangesIn?: string[];
-  /** istiod's debug endpoint (port 15014); default: a port-forward to a running istiod pod. */
-  istiodUrl?: string;
-  /** The k6 image for load in the cluster (a mirror of K6_IMAGE). */
-  k6Image?: string;
-  /** A registry that mirrors the public images meshcheck deploys. */
-  imageMirror?: string;
-  /** The cluster's Prometheus: its URL, or NAMESPACE/NAME:PORT of its Service. */
-  prometheusUrl?: string;
-  prometheusService?: string;
-}
 
 /** The annotation kwok puts on the nodes it simulates: no container runs there. */
 const SIMULATED_NODE = 'kwok.x-k8s.io/node';
@@ -60,16 +45,22 @@ const SIMULATED_NODE = 'kwok.x-k8s.io/node';
  * On nodes kwok simulates no request can pass: a scenario that sends load ends BROKEN saying so,
  * after its policy was applied, waited on and undone.
  */
-export class KubeTarget implements Target {
+export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort, ObservationPort, ControlPlanePort {
+  readonly policy: PolicyPort = this;
+  readonly workloads: WorkloadPort = this;
+  readonly traffic: TrafficPort = this;
+  readonly observations: ObservationPort = this;
+  readonly controlPlane: ControlPlanePort = this;
+  /** Namespaces besides the run's own where meshcheck may change objects (--allow-changes-in). */
+  private readonly allowed: string[];
   private prepared = false;
   private createdNamespace = false;
   readonly convergenceMs: number[] = [];
   readonly label: string;
   readonly mesh: { name: string; version: string };
-  readonly workDir: string;
   private readonly adapter: Mesh;
   private readonly applier: Applier;
-  private readonly policy: ClusterPolicy;
+  private clusterPolicy!: ClusterPolicy;
   private simulated?: string[];
   /** How the running scenario's policy was found in effect, once it was (for what its BROKEN message says). */
   private inEffectBy?: string;
@@ -78,18 +69,22 @@ export class KubeTarget implements Target {
   private promForward?: Forwarded;
 
   private constructor(readonly settings: KubeTargetSettings, private readonly kc: KubeConfig, private readonly ledger: Ledger, readonly namespace: string, private readonly runId: string, private readonly log: (m: string) => void) {
-    const { adapter, version } = adapterFor(settings.mesh);
+    const { mesh: adapter, version } = meshFor(settings.mesh);
+    this.allowed = allowedNamespaces(settings.allowChangesIn);
     this.adapter = adapter;
     this.mesh = { name: adapter.name, version };
     this.label = adapter.name;
-    this.workDir = join(tmpdir(), `meshcheck-${runId}`);
     this.applier = new Applier(kc, ledger, { kubeconfig: kubeconfigPath(settings.kubeconfig), context: settings.context });
     this.loader = new ClusterLoad(kc, this.applier, this.adapter, () => this.ctx(), settings.k6Image, log);
-    const watch = this.adapter.inEffect({
-      kc, client: this.applier.client, namespace, meshSpec: settings.mesh, options: { istiodUrl: settings.istiodUrl },
+  }
+
+  /** The mesh's own "in effect" wait (from its folder), under the policy of every scenario. */
+  private async watchPolicy(): Promise<void> {
+    const watch = await this.adapter.inEffect({
+      kc: this.kc, client: this.applier.client, namespace: this.namespace, meshSpec: this.settings.mesh, options: this.settings.meshOptions,
       timeoutMs: Number(process.env.MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS ?? 120_000), restartApp: (why) => this.restartApp(why),
     });
-    this.policy = new ClusterPolicy(this.applier, watch, { render: (i) => this.render(i), guard: (o) => this.guard(o) });
+    this.clusterPolicy = new ClusterPolicy(this.applier, watch, { render: (i) => this.render(i), guard: (o) => this.guard(o) });
   }
 
   static async connect(settings: KubeTargetSettings, ledger: Ledger, runId: string, log: (m: string) => void): Promise<KubeTarget> {
@@ -100,16 +95,18 @@ export class KubeTarget implements Target {
     } catch (err) {
       throw new InfraError(`kube context ${settings.context}: API server not reachable: ${apiErrorMessage(err)}`);
     }
-    for (const ns of settings.allowChangesIn ?? []) if (ns === 'kube-system') log('kube: --allow-changes-in kube-system: meshcheck may change objects in kube-system');
+    for (const ns of allowedNamespaces(settings.allowChangesIn)) if (ns === 'kube-system') log('kube: --allow-changes-in kube-system: meshcheck may change objects in kube-system');
     const ns = `meshcheck-${runId.replace(/[^a-z0-9]/g, '').slice(-20)}`;
-    return new KubeTarget(settings, kc, ledger, ns, runId, log);
+    const t = new KubeTarget(settings, kc, ledger, ns, runId, log);
+    await t.watchPolicy();
+    return t;
   }
 
   supportAll(intents: readonly Intent[]): Support[] {
     return this.adapter.supportAll(intents, this.mesh.version);
   }
 
-  lacks(feature: Feature): string | undefined {
+  lacks(feature: CheckFeature): string | undefined {
     if (feature === 'sidecar-usage' && !this.adapter.sidecar) return `${this.adapter.title} has no sidecar: there is no sidecar CPU or memory to measure`;
     if (feature === 'mesh-metrics' && !this.adapter.requests) return `${this.adapter.title} has no proxies that count requests: there are no mesh metrics to query`;
     return undefined;
@@ -176,13 +173,13 @@ export class KubeTarget implements Target {
   }
 
   private guard(objects: readonly K8sObject[]): void {
-    const refused = refusedChanges(objects, this.namespace, this.settings.allowChangesIn ?? []);
+    const refused = refusedChanges(objects, this.namespace, this.allowed);
     if (refused) throw new InfraError(refused);
   }
 
   /** The guardrail, then the intents on top of those in effect, waited on until the mesh has them (policy.ts). */
   async apply(intents: readonly Intent[]): Promise<Applied> {
-    const r = await this.policy.apply(intents);
+    const r = await this.clusterPolicy.apply(intents);
     this.convergenceMs.push(r.convergenceMs);
     this.inEffectBy = r.by;
     return r;
@@ -228,7 +225,7 @@ export class KubeTarget implements Target {
   }
 
   /** A plaintext client outside the mesh calls each instance of the service at its pod address (cluster-load.ts). */
-  async plaintextProbe(service: string): Promise<{ attempts: number; rejected: number; detail: string[] }> {
+  async plaintextProbe(service: string): Promise<ProbeResult> {
     if (this.simulated?.length) throw this.noLoad();
     return this.loader.plaintextProbe(service, this.pods().of(service));
   }
@@ -271,15 +268,12 @@ export class KubeTarget implements Target {
     const undo: Undo = async () => {
       for (const name of done) await this.pods().behave(name, {});
     };
-    try {
+    await orUndo(async () => {
       for (const i of instances) {
         done.push(i.name);
         await this.pods().behave(i.name, b);
       }
-    } catch (err) {
-      await undo().catch(() => undefined);
-      throw err;
-    }
+    }, undo);
     return undo;
   }
 
@@ -313,16 +307,18 @@ export class KubeTarget implements Target {
     return prometheus;
   }
 
-  metricsTargets(): string[] { return []; }
-  spawnAux(): Promise<{ pid: number }> { return Promise.reject(new InfraError('the kube target starts no process of its own on this machine')); }
-  processGroups(): number[] { return []; }
-  private controlPlane(): ClusterControlPlane {
+  /** The load runs in the cluster: no process on this machine is meshcheck's own. */
+  ownProcessGroups(): number[] {
+    return [];
+  }
+
+  private clusterControlPlane(): ClusterControlPlane {
     return new ClusterControlPlane(this.kc, this.applier, this.adapter, () => this.ctx(), (objects) => this.guard(objects), this.log);
   }
 
   /** The mesh's control plane scaled to zero (outside the run's namespace: --allow-changes-in); the undo scales it back. */
   async stopControlPlane(): Promise<Undo> {
-    const { undo } = await this.controlPlane().stop();
+    const { undo } = await this.clusterControlPlane().stop();
     this.forgetControlPlane();
     return async () => {
       await undo();
@@ -333,26 +329,26 @@ export class KubeTarget implements Target {
   /** The control plane stopped and started again during a load: on simulated nodes there is no load to restart it under. */
   async restartControlPlane(): Promise<{ downMs: number; readyMs: number }> {
     if (this.simulated?.length) throw this.noLoad();
-    const r = await this.controlPlane().restart();
+    const r = await this.clusterControlPlane().restart();
     this.forgetControlPlane();
     return r;
   }
 
   private forgetControlPlane(): void {
-    this.policy.forgetControlPlane();
+    this.clusterPolicy.forgetControlPlane();
   }
 
   describe(): Record<string, unknown> {
     return {
       mesh: this.adapter.name, version: this.mesh.version, context: this.settings.context, namespace: this.namespace,
-      ...this.policy.describe(), ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
+      ...this.clusterPolicy.describe(), ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
       convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(1))),
     };
   }
 
   /** Deletes the run's namespace (and with it everything meshcheck created in it) and waits until it is gone. */
   async stop(): Promise<void> {
-    this.policy.close();
+    this.clusterPolicy.close();
     this.instances?.close();
     this.promForward?.close();
     // Whatever the ledger still holds (an interrupt skips the scenario's own undo) is put back from it,

@@ -4,7 +4,7 @@ import { applyLayer, type Applier } from '../../kube/apply.js';
 import type { PendingChange, PolicyWatch } from '../../meshes/types.js';
 import { toYaml } from '../../util/yaml.js';
 import { orUndo, type Undo } from '../../util/undo.js';
-import type { Applied } from '../target.js';
+import type { Applied } from '../ports.js';
 
 /** Intents in effect and the objects applied for them. */
 interface Layer {

@@ -1,6 +1,6 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { InfraError } from '../../errors.js';
-import type { SidecarStats } from '../target.js';
+import type { SidecarStats } from '../ports.js';
 import { apiErrorMessage } from '../../kube/client.js';
 
 /** One cAdvisor sample: the metric's labels and value. */

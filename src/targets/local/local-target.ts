@@ -1,5 +1,10 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { ISTIO_REQUESTS, requestsByCode } from '../../metrics/promql.js';
+import { requestsByCode } from '../../metrics/promql.js';
+import { Prometheus } from '../../metrics/prometheus.js';
+import { REFERENCE } from '../../meshes/registry.js';
+import type { CheckFeature, Support } from '../../meshes/types.js';
+import type { K8sObject } from '../../kube/objects.js';
+import { orUndo, type Undo } from '../../util/undo.js';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,13 +14,10 @@ import { defaults, timeouts } from '../../config.js';
 import { InfraError, UsageError } from '../../errors.js';
 import type { Intent } from '../../intents/types.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { compileConfig } from '../../dataplane/control-plane.js';
 import type { Endpoint, SidecarBoot, WorkloadBehaviour, WorkloadBoot } from '../../dataplane/config.js';
 import { LocalCa } from '../../dataplane/pki.js';
 import { ProcessGroup } from '../../process/process-group.js';
-import type { Applied, Feature, LoadOptions, Misbehaviour, SidecarStats, Target, Undo, Workload } from '../target.js';
-import type { K8sObject } from '../../kube/objects.js';
-import type { Support } from '../../meshes/types.js';
+import type { Applied, ControlPlanePort, LoadOptions, Misbehaviour, ObservationPort, PolicyPort, ProbeResult, SidecarStats, Target, TrafficPort, WorkloadPort, Workload } from '../ports.js';
 import type { LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
 import { runEmbedded } from '../../load/embedded.js';
@@ -32,16 +34,21 @@ export interface Instance extends Workload {
   sidecarPid: number;
 }
 
-export type { Undo } from '../target.js';
-
 /**
  * The local target: the Bookinfo-shaped app of echo workloads, each behind a reference sidecar in
  * its own process, plus the meshed load client; all in one process group. It plays the control
- * plane too: intents compile to per-sidecar configs, pushed to every sidecar and acknowledged.
+ * plane too: intents compile to per-sidecar configs (the reference mesh's render), pushed to every
+ * sidecar and acknowledged. It has every port; Prometheus runs in its process group.
  */
-export class LocalTarget implements Target {
-  readonly label = 'reference';
-  readonly mesh = { name: 'reference' };
+export class LocalTarget implements Target, PolicyPort, WorkloadPort, TrafficPort, ObservationPort, ControlPlanePort {
+  readonly label = REFERENCE.name;
+  readonly mesh = { name: REFERENCE.name };
+  readonly policy: PolicyPort = this;
+  readonly workloads: WorkloadPort = this;
+  readonly traffic: TrafficPort = this;
+  readonly observations: ObservationPort = this;
+  readonly controlPlane: ControlPlanePort = this;
+  private prom?: Promise<Prometheus>;
   readonly instances: Instance[] = [];
   /** While the control plane is stopped, no config is pushed; sidecars keep the last one. */
   private controlPlaneUp = true;
@@ -53,19 +60,27 @@ export class LocalTarget implements Target {
 
   private constructor(readonly workDir: string, private readonly group: ProcessGroup) {}
 
-  /** Starts the app; `beside` is called once the process group exists, before the app starts (Prometheus). */
-  static async start(ledger: Ledger, log: (msg: string) => void = () => undefined, beside?: (t: LocalTarget) => void): Promise<LocalTarget> {
+  /**
+   * Starts the app. With `warmPrometheus`, Prometheus starts beside the sidecars, so it is ready by the
+   * time a scenario asks (it takes seconds); it learns the sidecars once they listen. A failure to
+   * start it surfaces in the scenario that asks.
+   */
+  static async start(ledger: Ledger, log: (msg: string) => void = () => undefined, o: { warmPrometheus?: boolean } = {}): Promise<LocalTarget> {
     const workDir = mkdtempSync(join(tmpdir(), `meshcheck-${ledger.runId}-`));
     ledger.record({ op: 'directory', path: workDir, what: 'local target certificates and logs' });
     const group = await ProcessGroup.start(ledger, workDir);
     const t = new LocalTarget(workDir, group);
-    beside?.(t);
+    if (o.warmPrometheus) {
+      t.prom = Prometheus.start(t.scraped());
+      t.prom.catch(() => undefined);
+    }
     try {
       await t.boot(log);
     } catch (err) {
       await t.stop();
       throw err;
     }
+    if (t.prom) Prometheus.writeTargets(t.scraped());
     return t;
   }
 
@@ -124,10 +139,10 @@ export class LocalTarget implements Target {
 
   /** The reference sidecar implements every intent (docs/adr/0003). */
   supportAll(intents: readonly Intent[]): Support[] {
-    return intents.map(() => ({ level: 'native', via: 'reference sidecar' }));
+    return REFERENCE.supportAll(intents);
   }
 
-  lacks(_feature: Feature): string | undefined {
+  lacks(_feature: CheckFeature): string | undefined {
     return undefined;
   }
 
@@ -143,7 +158,7 @@ export class LocalTarget implements Target {
       this.intents = before;
       await this.push();
     };
-    return { undo, convergenceMs: await orUndo(this.push(), undo), evidence: [] };
+    return { undo, convergenceMs: await orUndo(() => this.push(), undo), evidence: [] };
   }
 
   /** Restricts a service's endpoints to some versions (the versions "running"). */
@@ -158,7 +173,7 @@ export class LocalTarget implements Target {
       else this.activeVersions.delete(service);
       await this.push();
     };
-    await orUndo(this.push(), undo);
+    await orUndo(() => this.push(), undo);
     return undo;
   }
 
@@ -169,7 +184,7 @@ export class LocalTarget implements Target {
     const undo = async () => {
       await Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', {})));
     };
-    await orUndo(Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', behaviour))), undo);
+    await orUndo(() => Promise.all(instances.map((i) => post(i.appPort!, '/__meshcheck/behaviour', behaviour))), undo);
     return undo;
   }
 
@@ -206,7 +221,7 @@ export class LocalTarget implements Target {
   }
 
   /** A plaintext client outside the mesh connects straight to each instance's sidecar. */
-  async plaintextProbe(service: string): Promise<{ attempts: number; rejected: number; detail: string[] }> {
+  async plaintextProbe(service: string): Promise<ProbeResult> {
     const insts = this.instancesOf(service);
     let rejected = 0;
     const detail: string[] = [];
@@ -242,7 +257,7 @@ export class LocalTarget implements Target {
   }
 
   describe(): Record<string, unknown> {
-    return { mesh: 'reference', convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(2))) };
+    return { mesh: REFERENCE.name, convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(2))) };
   }
 
   /** Pushes the current config to every sidecar and waits for each to acknowledge it; returns ms taken. */
@@ -252,7 +267,7 @@ export class LocalTarget implements Target {
     const endpoints = this.endpoints();
     const start = performance.now();
     await Promise.all(this.instances.map(async (i) => {
-      const cfg = compileConfig(version, i.service, this.intents, endpoints);
+      const cfg = REFERENCE.compile(version, i.service, this.intents, endpoints);
       const ack = (await post(i.adminPort, '/config', cfg, timeouts.convergenceMs)) as { ack?: number };
       if (ack.ack !== version) throw new InfraError(`sidecar ${i.name} acknowledged config ${ack.ack}, expected ${version}`);
     }));
@@ -262,7 +277,18 @@ export class LocalTarget implements Target {
   }
 
   requestsByCode(service: string): { query: string; codeLabel: string } {
-    return { query: requestsByCode(service), codeLabel: ISTIO_REQUESTS.codeLabel };
+    return { query: requestsByCode(service, REFERENCE.requests), codeLabel: REFERENCE.requests.codeLabel };
+  }
+
+  /** meshcheck's own Prometheus in the target's process group, scraping every sidecar twice a second. */
+  prometheus(): Promise<Prometheus> {
+    this.prom ??= Prometheus.start(this.scraped());
+    return this.prom;
+  }
+
+  /** What Prometheus scrapes: every sidecar's admin listener; it runs with the target's processes. */
+  private scraped() {
+    return { dir: this.workDir, targets: () => this.instances.map((i) => `127.0.0.1:${i.adminPort}`), spawn: (name: string, command: string, args: string[]) => this.group.spawn(name, command, args, false) };
   }
 
   async sidecarStats(): Promise<SidecarStats[]> {
@@ -273,18 +299,8 @@ export class LocalTarget implements Target {
   }
 
   /** Process groups whose CPU is meshcheck's own (load health: ours vs the rest of the machine). */
-  processGroups(): number[] {
+  ownProcessGroups(): number[] {
     return [this.group.pgid];
-  }
-
-  /** Scrape targets for Prometheus: every sidecar's admin listener. */
-  metricsTargets(): string[] {
-    return this.instances.map((i) => `127.0.0.1:${i.adminPort}`);
-  }
-
-  /** Spawns another process into the target's process group (Prometheus). */
-  spawnAux(name: string, command: string, args: string[]): Promise<{ pid: number }> {
-    return this.group.spawn(name, command, args, false);
   }
 
   async stop(): Promise<void> {
@@ -324,19 +340,6 @@ function k6Processes(p: LoadProfile): number {
 
 export function sidecarNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env.MESHCHECK_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-}
-
-/**
- * Awaits a mutation; if it fails part-way, runs its undo before rethrowing, because the caller
- * never receives an undo for a mutation that threw.
- */
-async function orUndo<T>(mutation: Promise<T>, undo: Undo): Promise<T> {
-  try {
-    return await mutation;
-  } catch (err) {
-    await undo().catch(() => undefined);
-    throw err;
-  }
 }
 
 async function post(port: number, path: string, body: unknown, timeoutMs = 5000): Promise<unknown> {

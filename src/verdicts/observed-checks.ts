@@ -1,6 +1,7 @@
 import { InfraError } from '../errors.js';
-import type { ScenarioSession } from '../session/scenario.js';
-import { addedOverRounds, usableRounds } from '../overhead/overhead.js';
+import { addedOverRounds, usableRounds, type OverheadRounds, type OverheadSummary } from '../overhead/overhead.js';
+import type { LoadHealth } from '../load/health.js';
+import type { CheckFeature } from '../meshes/types.js';
 import { guardVerdict } from './infrastructure.js';
 import type { Verdict } from './outcome.js';
 import { defaults } from '../config.js';
@@ -8,8 +9,33 @@ import { formatMs } from '../util/duration.js';
 
 const ALPHA = 1 - defaults.confidence;
 
+/** What the mesh's metrics counted of the requests to one service in a scenario, by response code. */
+export interface MeshCounts {
+  byCode: Map<string, number>;
+  /** The window the counts cover, in ms. */
+  windowMs: number;
+  /** The PromQL they came from. */
+  query: string;
+}
+
+/**
+ * What a scenario observed, beside the load client's samples: the checks here decide from it. The
+ * scenario session provides it.
+ */
+export interface Observed {
+  /** Why a step needing this capability cannot be checked here; undefined when it can. */
+  lacks(feature: CheckFeature): string | undefined;
+  readonly probe?: { attempts: number; rejected: number; detail: string[] };
+  readonly overhead?: OverheadSummary;
+  readonly overheadRounds?: OverheadRounds;
+  /** The health of the last load. */
+  readonly lastHealth?: LoadHealth;
+  /** What the mesh's metrics counted for a service in this scenario, over at most the last `windowMs`. */
+  meshCounts(service: string, windowMs: number): Promise<MeshCounts>;
+}
+
 /** The plaintext probe: every instance must answer the same way (reset / 403 vs an HTTP answer). */
-export function checkPlaintext(s: ScenarioSession, expectRejected: boolean): Verdict {
+export function checkPlaintext(s: Observed, expectRejected: boolean): Verdict {
   const p = s.probe;
   if (!p) throw new InfraError('no plaintext call was made before this check; add "When a plaintext client outside the mesh calls ..."');
   const claim = expectRejected ? 'the plaintext call is rejected' : 'the plaintext call succeeds';
@@ -19,50 +45,35 @@ export function checkPlaintext(s: ScenarioSession, expectRejected: boolean): Ver
   return { outcome: ok ? 'PASSED' : 'FAILED', claim, observed, samples: p.attempts, explanation: ok ? 'every instance behaved as claimed' : 'at least one instance did not' };
 }
 
-async function promDelta(s: ScenarioSession, service: string, windowMs: number): Promise<{ byCode: Map<string, number>; windowMs: number; query: string }> {
-  const prom = await s.run.prometheus();
-  if (s.promStartMs === undefined) throw new InfraError('Prometheus was not ready before the load; the scenario must name a Prometheus check so it starts first');
-  const end = Date.now();
-  await prom.scrapedAfter(end);
-  const start = Math.max(s.promStartMs, end - windowMs);
-  const { query, codeLabel } = s.target.requestsByCode(service);
-  const [a, b] = await Promise.all([prom.query(query, start), prom.query(query, Date.now())]);
-  const byCode = new Map<string, number>();
-  const code = (x: { labels: Record<string, string> }) => x.labels[codeLabel] ?? '?';
-  for (const x of b) byCode.set(code(x), x.value);
-  for (const x of a) byCode.set(code(x), (byCode.get(code(x)) ?? 0) - x.value);
-  return { byCode, windowMs: Date.now() - start, query };
-}
-
 /** A claim this data plane cannot be asked: NOT_SUPPORTED with the reason (never PASSED, never FAILED). */
 function notSupported(claim: string, reason: string): Verdict {
   return { outcome: 'NOT_SUPPORTED', claim, observed: 'not checked', samples: 0, explanation: reason };
 }
 
-export async function checkPromSuccessRate(s: ScenarioSession, service: string, min: number, windowMs: number): Promise<Verdict> {
+export async function checkPromSuccessRate(s: Observed, service: string, min: number, windowMs: number): Promise<Verdict> {
   const claim = `the mesh reports a success rate above ${min * 100}% for "${service}" over ${formatMs(windowMs)}`;
   const why = s.lacks('mesh-metrics');
   if (why) return notSupported(claim, why);
-  const { byCode, windowMs: w, query } = await promDelta(s, service, windowMs);
+  const { byCode, windowMs: w, query } = await s.meshCounts(service, windowMs);
   const total = [...byCode.values()].reduce((a, b) => a + b, 0);
   const ok = [...byCode].filter(([c]) => !c.startsWith('5')).reduce((a, [, v]) => a + v, 0);
   const observed = `${ok} of ${total} requests non-5xx in Prometheus over the last ${(w / 1000).toFixed(1)}s (this scenario)`;
   const explanation = `from the increase of ${query} between the scenario start and now`;
   if (total === 0) return { outcome: 'INCONCLUSIVE', claim, observed, samples: 0, explanation: `${explanation}; the mesh reported no requests, zero samples never pass` };
   const v: Verdict = { outcome: ok / total > min ? 'PASSED' : 'FAILED', claim, observed: `${observed} = ${((ok / total) * 100).toFixed(2)}%`, samples: total, explanation };
-  return guardVerdict(v, { kind: 'rate' }, [s.lastLoad?.result.health]);
+  return guardVerdict(v, { kind: 'rate' }, [s.lastHealth]);
 }
 
-export async function checkPromCount(s: ScenarioSession, service: string, code: number, min: number): Promise<Verdict> {
+export async function checkPromCount(s: Observed, service: string, code: number, min: number): Promise<Verdict> {
   const claim = `the mesh reports at least ${min} responses with status ${code} for "${service}"`;
   const why = s.lacks('mesh-metrics');
   if (why) return notSupported(claim, why);
-  const { byCode, query } = await promDelta(s, service, 3_600_000);
+  const { byCode, query } = await s.meshCounts(service, 3_600_000);
   const n = Math.round(byCode.get(String(code)) ?? 0);
   return { outcome: n >= min && n > 0 ? 'PASSED' : 'FAILED', claim, observed: `Prometheus counted ${n} responses with status ${code} in this scenario`, samples: n, explanation: `from the increase of ${query} between the scenario start and now` };
 }
 
-function overheadOf(s: ScenarioSession) {
+function overheadOf(s: Observed) {
   const o = s.overhead;
   if (!o || !s.overheadRounds) throw new InfraError('no overhead run before this check; add "When N rps are sent to ... with and without the mesh"');
   const rounds = usableRounds(s.overheadRounds);
@@ -75,7 +86,7 @@ function overheadOf(s: ScenarioSession) {
  * the pooled and the paired-rounds interval. The baseline's own round-to-round noise must be
  * smaller than the claim's margin (bound minus estimate), or the claim is not decided.
  */
-export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number): Verdict {
+export function checkAddedLatency(s: Observed, q: number, boundMs: number): Verdict {
   const { o, rounds, health, dropped } = overheadOf(s);
   const a = addedOverRounds(rounds.baseline, rounds.mesh, q, 1 - ALPHA);
   const p = `p${Math.round(q * 100)}`;
@@ -99,7 +110,7 @@ export function checkAddedLatency(s: ScenarioSession, q: number, boundMs: number
 }
 
 /** CPU per 1000 rps of each sidecar on the path: PASS when every upper bound (t interval over the rounds) is under the bar. */
-export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Verdict {
+export function checkSidecarCpu(s: Observed, maxVcpuPer1000: number): Verdict {
   const claim = `each sidecar uses less than ${maxVcpuPer1000} vCPU per 1000 rps`;
   const why = s.lacks('sidecar-usage');
   if (why) return notSupported(claim, why);
@@ -121,7 +132,7 @@ export function checkSidecarCpu(s: ScenarioSession, maxVcpuPer1000: number): Ver
   return guardVerdict(verdict(), 'overhead', health);
 }
 
-export function checkSidecarMemory(s: ScenarioSession, maxMb: number): Verdict {
+export function checkSidecarMemory(s: Observed, maxMb: number): Verdict {
   const claim = `each sidecar uses less than ${maxMb} MB of memory`;
   const why = s.lacks('sidecar-usage');
   if (why) return notSupported(claim, why);

@@ -1,7 +1,7 @@
-import { principalOf, spiffeId } from '../app/topology.js';
-import { defaults } from '../config.js';
-import type { Intent } from '../intents/types.js';
-import type { Endpoint, RouteConfig, SidecarConfig } from './config.js';
+import { principalOf, spiffeId } from '../../app/topology.js';
+import { defaults } from '../../config.js';
+import type { Intent } from '../../intents/types.js';
+import type { Endpoint, RouteConfig, SidecarConfig } from '../../dataplane/config.js';
 
 /**
  * Compiles the active intents into one config per sidecar. Pure: the same intents and

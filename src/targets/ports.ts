@@ -5,9 +5,14 @@ import type { LoadProfile, Sample } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
 import type { Prometheus } from '../metrics/prometheus.js';
 import type { Evidence } from '../evidence.js';
+import type { Undo } from '../util/undo.js';
+import type { SampleReading } from '../load/reading.js';
 
-/** Reverts one mutation; each mutation hands back its own. */
-export type Undo = () => Promise<void>;
+/*
+ * What a scenario session may ask of where it runs (DESIGN.md "Targets"), as small ports: a target
+ * implements the ports it has; the session, the steps and the hooks see only these. A step that needs
+ * a port a target lacks is NOT_SUPPORTED with the target's reason (Target.lacks).
+ */
 
 /** One running instance of a service, as the session sees it. */
 export interface Workload {
@@ -34,8 +39,6 @@ export interface SidecarStats {
   rssBytes: number;
 }
 
-export type { Evidence } from '../evidence.js';
-
 export interface Applied {
   undo: Undo;
   /** From the call until the data plane has the policy (the target's own signal: acks, or xDS served). */
@@ -49,14 +52,64 @@ export interface LoadOptions {
   onProgress?: (p: { sent: number; completed: number; errors: number; rps: number }) => void;
 }
 
-/** A capability some steps need beyond intents. */
-export type Feature = CheckFeature;
+export interface ProbeResult {
+  attempts: number;
+  rejected: number;
+  detail: string[];
+}
 
-/**
- * Everything a scenario session may ask of where it runs (DESIGN.md "Targets"): the session, the
- * steps and the hooks see only this. The reference local target and the Istio tier implement it,
- * each in its own folder under src/targets/.
- */
+/** Mesh policy: how each intent is expressed here, what it becomes, and putting it in effect. */
+export interface PolicyPort {
+  /** How the data plane can express each intent of one scenario, in order. */
+  supportAll(intents: readonly Intent[]): Support[];
+  /** The mesh objects a scenario's intents become here (empty for the reference mesh). */
+  render(intents: readonly Intent[]): K8sObject[];
+  /** Puts intents in effect on top of those already in effect. */
+  apply(intents: readonly Intent[]): Promise<Applied>;
+}
+
+/** The application's instances: which run, and how they behave. */
+export interface WorkloadPort {
+  /** Only these versions of a service take traffic. */
+  runVersions(service: string, versions: string[]): Promise<Undo>;
+  instancesOf(service: string): Workload[];
+  setBehaviour(instances: readonly Workload[], b: Misbehaviour): Promise<Undo>;
+  /** How many requests an instance failed on purpose since told to (the efficacy check). */
+  failedCount(instance: Workload): Promise<number>;
+}
+
+/** Requests: through the mesh, around it, and from outside it. */
+export interface TrafficPort {
+  /** Load through the mesh, from the profile's caller (the meshed load client by default). */
+  load(p: LoadProfile, o: LoadOptions): Promise<LoadResult>;
+  /** The same load straight to one instance's workload, outside the mesh (the overhead baseline). */
+  loadDirect(p: LoadProfile, instance: Workload, o: LoadOptions): Promise<LoadResult>;
+  /** The name of the caller's own instance (sidecar) that a load from it passes, if there is one. */
+  callerInstance(caller?: string): string | undefined;
+  /** A plaintext client outside the mesh calls each instance of a service directly. */
+  plaintextProbe(service: string): Promise<ProbeResult>;
+  /** Process groups whose CPU is meshcheck's own during a load (load health). */
+  ownProcessGroups(): number[];
+}
+
+/** What the data plane reports of itself: its sidecars' usage and the mesh's metrics. */
+export interface ObservationPort {
+  sidecarStats(): Promise<SidecarStats[]>;
+  /** The PromQL that counts the requests to a service by response code on this data plane, and the label that holds the code. */
+  requestsByCode(service: string): { query: string; codeLabel: string };
+  /** The Prometheus that scrapes this data plane (meshcheck's own, or a cluster's). */
+  prometheus(): Promise<Prometheus>;
+}
+
+/** The mesh's control plane, stopped and restarted while the data plane keeps its config. */
+export interface ControlPlanePort {
+  /** Stops the mesh control plane; the data plane keeps the config it has. The undo starts it again. */
+  stopControlPlane(): Promise<Undo>;
+  /** Stops the control plane and starts it again, waiting until it serves. */
+  restartControlPlane(): Promise<{ downMs: number; readyMs: number }>;
+}
+
+/** Where a run's scenarios run: the ports it has, and what it says of itself. */
 export interface Target {
   /** Allure parent suite and run-record label: "reference", "istio 1.31 (proxyless)". */
   readonly label: string;
@@ -68,54 +121,20 @@ export interface Target {
   readonly dataPath?: { protocol: string; path: string; dataPlane: string };
   /** The load engine when the data plane needs its own (proxyless gRPC); else the run's --load-engine. */
   readonly engine?: string;
-  /** The run's working folder on this machine (logs, certificates, Prometheus). */
-  readonly workDir: string;
+  /** How its responses are read, when not as HTTP (proxyless gRPC). */
+  readonly reading?: SampleReading;
 
+  readonly policy: PolicyPort;
+  readonly workloads: WorkloadPort;
+  readonly traffic: TrafficPort;
+  /** Absent where the data plane reports nothing meshcheck reads (lacks() says why). */
+  readonly observations?: ObservationPort;
+  readonly controlPlane: ControlPlanePort;
+
+  /** Why a step needing this capability cannot be checked here; undefined when it can. */
+  lacks(feature: CheckFeature): string | undefined;
   /** Called before each runnable scenario, after its capability check (the kube target deploys its workload here). */
   beforeScenario?(): Promise<void>;
-
-  /** How the data plane can express each intent of one scenario, in order. */
-  supportAll(intents: readonly Intent[]): Support[];
-  /** Why a step needing this capability cannot be checked here; undefined when it can. */
-  lacks(feature: Feature): string | undefined;
-  /** The mesh objects a scenario's intents become here (empty for the reference mesh). */
-  render(intents: readonly Intent[]): K8sObject[];
-
-  /** Puts intents in effect on top of those already in effect. */
-  apply(intents: readonly Intent[]): Promise<Applied>;
-  /** Only these versions of a service take traffic. */
-  runVersions(service: string, versions: string[]): Promise<Undo>;
-  instancesOf(service: string): Workload[];
-  setBehaviour(instances: readonly Workload[], b: Misbehaviour): Promise<Undo>;
-  /** How many requests an instance failed on purpose since told to (the efficacy check). */
-  failedCount(instance: Workload): Promise<number>;
-
-  /** Load through the mesh, from the profile's caller (the meshed load client by default). */
-  load(p: LoadProfile, o: LoadOptions): Promise<LoadResult>;
-  /** The same load straight to one instance's workload, outside the mesh (the overhead baseline). */
-  loadDirect(p: LoadProfile, instance: Workload, o: LoadOptions): Promise<LoadResult>;
-  /** The name of the caller's own instance (sidecar) that a load from it passes, if there is one. */
-  callerInstance(caller?: string): string | undefined;
-  /** A plaintext client outside the mesh calls each instance of a service directly. */
-  plaintextProbe(service: string): Promise<{ attempts: number; rejected: number; detail: string[] }>;
-
-  sidecarStats(): Promise<SidecarStats[]>;
-  /** The PromQL that counts the requests to a service by response code on this data plane, and the label that holds the code. */
-  requestsByCode(service: string): { query: string; codeLabel: string };
-  /** A Prometheus that runs already (a cluster's own); without it meshcheck starts its own, scraping metricsTargets(). */
-  prometheus?(): Promise<Prometheus>;
-  /** Scrape targets for Prometheus (host:port of each metrics endpoint). */
-  metricsTargets(): string[];
-  /** Starts a helper process (Prometheus) with the target's processes, so it is stopped with them. */
-  spawnAux(name: string, command: string, args: string[]): Promise<{ pid: number }>;
-  /** Process groups whose CPU is meshcheck's own (load health). */
-  processGroups(): number[];
-
-  /** Stops the mesh control plane; the data plane keeps the config it has. The undo starts it again. */
-  stopControlPlane(): Promise<Undo>;
-  /** Stops the control plane and starts it again, waiting until it serves. */
-  restartControlPlane(): Promise<{ downMs: number; readyMs: number }>;
-
   /** Facts for the run record (versions, convergence). */
   describe(): Record<string, unknown>;
   stop(): Promise<void>;

@@ -1,0 +1,32 @@
+import type { Sample } from './profile.js';
+
+/**
+ * How the responses of a data plane are read: what counts as "status N", how an outcome is put in
+ * words, what a circuit breaker's rejection and an injected fault look like. HTTP by default; a
+ * gRPC data plane (Istio's proxyless gRPC) supplies its own (grpc-status.ts). The target chooses;
+ * checks, efficacy and verdicts ask the reading, never the sample's protocol.
+ */
+export interface SampleReading {
+  /** Whether a response counts as "status N". */
+  hasStatus(s: Sample, status: number): boolean;
+  /** A response's outcome in words: "status 503", "no HTTP response", "gRPC UNAVAILABLE". */
+  statusText(s: Sample): string;
+  /** What a claim about status N counted, in words: "had status 503". */
+  statusClaimText(status: number): string;
+  /** How the circuit breaker's rejections were counted, in words. */
+  readonly overloadedText: string;
+  /** Whether a response shows an injected fault: the sidecar's flag, or what the data plane shows instead. */
+  faultSeen(s: Sample, fault: { flag: string; delayMs?: number }): boolean;
+  /** Whether the data plane answered at all (a missing answer a starved generator can cause by itself). */
+  answered(s: Sample): boolean;
+}
+
+/** Responses over HTTP, through the reference sidecar or Envoy. */
+export const HTTP_READING: SampleReading = {
+  hasStatus: (s, status) => s.status === status,
+  statusText: (s) => (s.status ? `status ${s.status}` : 'no HTTP response'),
+  statusClaimText: (status) => `had status ${status}`,
+  overloadedText: 'were rejected with 503 and x-envoy-overloaded',
+  faultSeen: (s, fault) => s.flags.split(',').includes(fault.flag),
+  answered: (s) => s.status !== 0,
+};

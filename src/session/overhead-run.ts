@@ -1,0 +1,58 @@
+import { InfraError } from '../errors.js';
+import { defaults } from '../config.js';
+import { profile } from '../load/profile.js';
+import { pool, summarizeOverhead, type OverheadRounds, type OverheadSummary } from '../overhead/overhead.js';
+import type { Undo } from '../util/undo.js';
+import type { ScenarioSession } from './scenario.js';
+
+/**
+ * Same rate and shape with and without the mesh: straight to the workload (baseline) and through
+ * two sidecars, in alternating rounds after a trimmed warm-up each way; the rounds are pooled. The
+ * route that pins mesh traffic to the baseline's instance is handed to `remember` as soon as it is
+ * applied, so the scenario's cleanup takes it back whatever happens next.
+ */
+export async function measureOverhead(s: ScenarioSession, service: string, rps: number, durationMs: number, remember: (what: string, undo: Undo) => void): Promise<{ rounds: OverheadRounds; summary: OverheadSummary }> {
+  const target = s.target;
+  const inst = target.workloads.instancesOf(service)[0];
+  if (!inst) throw new InfraError(`no instance of "${service}" is running`);
+  const rounds = Math.max(2, Math.floor(Number(process.env.MESHCHECK_OVERHEAD_ROUNDS) || defaults.overheadRounds));
+  const perRound = Math.max(1, Math.round((rps * durationMs) / 1000 / rounds));
+  const base = profile({ service, rps, requests: perRound });
+  const meshed = profile({ service, rps, requests: perRound, headers: { 'x-meshcheck-overhead': '1' } });
+  // Pin mesh traffic to the instance the baseline calls, so only the sidecars differ.
+  const { undo } = await target.policy.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
+  remember('overhead pinning route', undo);
+  // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do.
+  const warmupRequests = Math.round((rps * defaults.overheadWarmupMs) / 1000);
+  await s.load({ ...base, requests: warmupRequests }, inst);
+  await s.load({ ...meshed, requests: warmupRequests });
+  const onPath = new Set([target.traffic.callerInstance(), inst.name].filter((x) => x !== undefined));
+  const usage = async () => (await target.observations?.sidecarStats()) ?? [];
+  const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
+  const runBaseline = async (i: number) => out.baseline.push(await s.load(base, inst, `baseline ${i + 1}/${rounds}`, undefined, false));
+  const runMesh = async (i: number) => {
+    const before = await usage();
+    const r = await s.load(meshed, undefined, `mesh ${i + 1}/${rounds}`, undefined, false);
+    const after = await usage();
+    out.mesh.push(r);
+    out.usage.push(after.filter((a) => onPath.has(a.instance)).map((a) => ({
+      instance: a.instance, cpuSeconds: a.cpuSeconds - before.find((b) => b.instance === a.instance)!.cpuSeconds, rssBytes: a.rssBytes, requests: r.samples.length,
+    })));
+  };
+  for (let i = 0; i < rounds; i++) {
+    // Alternate the order, so a drift of the machine does not fall on one side only.
+    if (i % 2 === 0) {
+      await runBaseline(i);
+      await runMesh(i);
+    } else {
+      await runMesh(i);
+      await runBaseline(i);
+    }
+  }
+  const sick = [...out.baseline, ...out.mesh].filter((r) => r.health && !r.health.healthy);
+  if (s.run.settings.progress && sick.length) process.stderr.write(`  ${s.name}: ${sick.length} of ${2 * rounds} rounds not healthy, e.g. ${sick[0]!.health!.reasons.join('; ')}\n`);
+  s.loads.push(s.run.addLoad(`${s.name} (baseline)`, pool(out.baseline)), s.run.addLoad(`${s.name} (mesh)`, pool(out.mesh)));
+  const m = target.mesh;
+  const summary = summarizeOverhead(s.name, m.dataPlane ? `${m.name} (${m.dataPlane})` : s.run.settings.mesh, out, undefined, target.dataPath);
+  return { rounds: out, summary };
+}
