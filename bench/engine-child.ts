@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runEmbedded } from '../src/load/embedded.js';
 import { renderK6Script, runK6 } from '../src/load/k6.js';
 import type { LoadProfile } from '../src/load/profile.js';
-import { tool } from '../src/kube/tools.js';
+import { tool } from '../src/util/tools.js';
 
 const [mode, via, json] = process.argv.slice(2);
 const p = JSON.parse(json!) as LoadProfile;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# tools: pilot-discovery meshcheck-proxyless
 # Builds Istio's real control plane (pilot-discovery, the istiod binary) from the Go module proxy into
 # meshcheck's tools cache, and meshcheck's own proxyless gRPC programs (go/proxyless: the echo workload,
 # the load client and the certificate request to istiod's CA), which link grpc-go and istio.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# tools: k6
 # Installs the real k6 load generator (pinned) from the Go module proxy into meshcheck's tools cache.
 # Idempotent: a k6 that already reports the pinned version is kept.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# tools: kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm meshcheck-policy
 # Builds the real Kubernetes control-plane binaries meshcheck's tiers need, from the Go module proxy,
 # into a cache that survives between runs:
 #   kube-apiserver, kube-controller-manager, kube-scheduler

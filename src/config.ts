@@ -17,7 +17,7 @@ export const timeouts = {
 export const defaults = {
   /** Confidence level of every verdict interval. */
   confidence: 0.95,
-  /** SPIFFE trust domain of the local CA (Istio's default). */
+  /** SPIFFE trust domain of the local CA (the usual cluster default). */
   trustDomain: 'cluster.local',
   /** Namespace the local app pretends to live in, for identities and metric labels. */
   namespace: 'default',

@@ -28,7 +28,7 @@ export function spiffeId(trustDomain: string, namespace: string, service: string
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${service}`;
 }
 
-/** Authorization principal: the SPIFFE ID without its scheme, as Istio writes it. */
+/** Authorization principal: the SPIFFE ID without its scheme, as authorization policies write it. */
 export function principalOf(spiffe: string): string {
   return spiffe.replace(/^spiffe:\/\//, '');
 }

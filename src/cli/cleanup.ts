@@ -30,7 +30,7 @@ export async function undoLedger(file: string): Promise<string[]> {
       rmSync(e.path, { recursive: true, force: true });
       done.push(`removed ${e.path} (${e.what})`);
     } else if (e.op === 'kube-object') {
-      // An object in the run's own API server (the Istio tier's) goes with that server's process group.
+      // An object in the run's own API server (a local tier's) goes with that server's process group.
       if (e.ownServer || !existsSync(e.kubeconfig)) continue;
       if (await restoreRecorded({ kubeconfig: e.kubeconfig, context: e.context }, e.object as never, e.prior)) done.push(`${e.prior ? 'restored' : 'deleted'} ${objectName(e)}`);
     } else if (e.op === 'kube-namespace') {

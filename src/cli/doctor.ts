@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { findPrometheus } from '../metrics/prometheus.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { orphanLedgers } from './cleanup.js';
-import { toolsBin } from '../util/tools.js';
+import { builtTools, toolsBin } from '../util/tools.js';
 import { helmTooOld } from '../install/helm-version.js';
 
 interface Row {
@@ -25,25 +25,36 @@ export function doctor(): number {
     { what: 'node', ok: major >= 20, detail: process.versions.node, fix: 'install Node.js 20.18 or newer' },
     { what: 'build', ok: existsSync(join(PACKAGE_ROOT, 'dist', 'steps')), detail: join(PACKAGE_ROOT, 'dist'), fix: 'npm run build' },
     { what: 'prometheus', ok: prom !== undefined, detail: prom ?? 'not found', fix: 'npm run setup (installs the Debian package "prometheus")' },
-    ...['kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'meshcheck-policy', 'k6'].map((t) => ({ what: t, ok: existsSync(join(toolsBin(), t)), detail: join(toolsBin(), t), fix: `bash scripts/${t === 'k6' ? 'build-k6.sh' : 'build-kube-tools.sh'} (builds from the Go module proxy; minutes when cold), or npm run setup` })),
-    // meshcheck install drives these; the user's own on PATH come first.
-    ...['helm', 'kubectl'].map((t) => {
-      const onPath = spawnSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' });
-      const found = onPath.status === 0 ? onPath.stdout.trim() : existsSync(join(toolsBin(), t)) ? join(toolsBin(), t) : undefined;
-      const old = found && t === 'helm' ? helmTooOld(spawnSync(found, ['version', '--short'], { encoding: 'utf8' }).stdout ?? '') : undefined;
-      return { what: t, ok: found !== undefined && !old, detail: old ?? found ?? 'not found (meshcheck install needs it)', fix: `install ${t === 'helm' ? 'Helm 3.14 or later' : t}, or bash scripts/build-kube-tools.sh (builds it from the Go module proxy)` };
-    }),
-    ...['pilot-discovery', 'meshcheck-proxyless'].map((t) => {
-      const bin = join(toolsBin(), t);
-      const v = existsSync(bin) ? spawnSync(bin, t === 'pilot-discovery' ? ['version', '-s'] : ['version'], { encoding: 'utf8' }) : undefined;
-      const version = v?.stdout.trim().split('\n').pop();
-      return { what: t, ok: v?.status === 0, detail: v ? `${bin} (${version || 'no version'})` : `${bin}: not built (the Istio tier, --mesh istio on the local target)`, fix: 'bash scripts/build-istio.sh (istiod from the Go module proxy: about 8 minutes cold), or npm run setup' };
-    }),
+    // meshcheck install drives helm and kubectl: the user's own on PATH come first.
+    ...builtTools().map(({ name, script }) => (PATH_FIRST.includes(name) ? onPathOrBuilt(name, script) : built(name, script))),
     { what: 'java', ok: java !== undefined, detail: java ?? 'not found (needed for the Allure HTML)', fix: 'npm run setup (installs openjdk-17-jre-headless), or use meshcheck report --no-allure' },
     { what: 'allure', ok: existsSync(join(PACKAGE_ROOT, 'node_modules', 'allure-commandline', 'dist', 'bin', 'allure')), detail: 'allure-commandline (npm)', fix: 'npm install' },
     { what: 'chromium', ok: existsSync('/usr/bin/chromium'), detail: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium (browser test of the reports)' : 'not found (the browser test needs it)', fix: 'npm run setup (installs the Debian package "chromium")' },
     { what: 'leftovers', ok: orphans.length === 0, detail: orphans.length ? `${orphans.length} crashed run(s): ${orphans.map((o) => o.runId).join(', ')}` : 'none', fix: 'meshcheck cleanup --orphans' },
   ];
-  for (const r of rows) process.stdout.write(`${r.ok ? 'ok  ' : 'FIX '} ${r.what.padEnd(19)} ${r.detail}${r.ok || !r.fix ? '' : `\n       -> ${r.fix}`}\n`);
+  for (const r of rows) process.stdout.write(`${r.ok ? 'ok  ' : 'FIX '} ${r.what.padEnd(23)} ${r.detail}${r.ok || !r.fix ? '' : `\n       -> ${r.fix}`}\n`);
   return rows.every((r) => r.ok) ? 0 : 3;
+}
+
+/** Tools taken from PATH before the tools cache. */
+const PATH_FIRST = ['helm', 'kubectl'];
+/** How a tool whose version matters says it. */
+const VERSION_ARGS: Record<string, string[]> = { 'pilot-discovery': ['version', '-s'], 'meshcheck-proxyless': ['version'] };
+
+/** A tool of the tools cache: built (with its version, where it says one), or how to build it. */
+function built(name: string, script: string): Row {
+  const bin = join(toolsBin(), name);
+  const args = VERSION_ARGS[name];
+  const v = existsSync(bin) && args ? spawnSync(bin, args, { encoding: 'utf8' }) : undefined;
+  const version = v?.stdout.trim().split('\n').pop();
+  const ok = existsSync(bin) && (!args || v?.status === 0);
+  return { what: name, ok, detail: !existsSync(bin) ? `${bin}: not built` : args ? `${bin} (${version || 'no version'})` : bin, fix: `bash ${script} (builds from the Go module proxy; minutes when cold), or npm run setup` };
+}
+
+/** helm or kubectl: the user's own on PATH, else the one built; a Helm older than install needs is named. */
+function onPathOrBuilt(name: string, script: string): Row {
+  const onPath = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  const found = onPath.status === 0 ? onPath.stdout.trim() : existsSync(join(toolsBin(), name)) ? join(toolsBin(), name) : undefined;
+  const old = found && name === 'helm' ? helmTooOld(spawnSync(found, ['version', '--short'], { encoding: 'utf8' }).stdout ?? '') : undefined;
+  return { what: name, ok: found !== undefined && !old, detail: old ?? found ?? 'not found (meshcheck install needs it)', fix: `install ${name === 'helm' ? 'Helm 3.14 or later' : name}, or bash ${script} (builds it from the Go module proxy)` };
 }

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, describeError } from '../errors.js';
-import { REFERENCE } from '../meshes/registry.js';
+import { MESH_NAMES, REFERENCE } from '../meshes/registry.js';
+import { VERSION_VARIANTS } from '../meshes/examples.js';
 import { TARGETS, TARGET_NAMES, targetOptions } from '../targets/registry.js';
 // Each command's implementation is imported when it runs: together they load cucumber, the
 // Kubernetes client and the report builders, seconds of start-up that `--help` or `plan` never need.
@@ -71,7 +72,7 @@ program.command('compare')
 program.command('plan')
   .description('Show, per scenario, how a mesh would express it (native / emulated / not supported) and the exact manifests; no cluster needed')
   .argument('[paths...]', 'feature files or folders (default: every bundled feature)')
-  .requiredOption('--mesh <mesh>', 'istio, linkerd, consul, osm or none; a version with @, e.g. istio@1.21, linkerd@2.15, consul@1.21+ent')
+  .requiredOption('--mesh <mesh>', `${MESH_NAMES.join(', ')}; a version with @, e.g. ${VERSION_VARIANTS.join(', ')}`)
   .option('--namespace <ns>', 'namespace the manifests are rendered for', 'meshcheck')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'yaml', 'json']).default('text'))
   .option('--no-manifests', 'levels and reasons only')
@@ -101,7 +102,7 @@ program.command('doctor')
 
 program.command('install')
   .description('Install a mesh (and Prometheus) on a cluster from the pinned Helm profiles in clusters/profiles, with helm and kubectl; again = no change')
-  .requiredOption('--mesh <mesh>', 'istio, linkerd, consul or osm (clusters/profiles/<mesh>.yaml)')
+  .requiredOption('--mesh <mesh>', 'a mesh with a profile in clusters/profiles/<mesh>.yaml')
   .option('--context <ctx>', 'kube context to install into, required (never taken implicitly)')
   .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
   .option('--with <profiles>', 'add-on profiles after the mesh, comma-separated: prometheus, metrics-server, or none', 'prometheus')
@@ -112,7 +113,7 @@ program.command('install')
   .action(async (o: { mesh: string; context?: string; kubeconfig?: string; with: string; charts?: string; timeout: string; dryRun?: boolean; uninstall?: boolean }) => {
     if (!o.context) throw new UsageError('install needs --context CTX: meshcheck never uses the current kube context implicitly');
     const { profileNames } = await import('../install/profiles.js');
-    const meshes = ['istio', 'linkerd', 'consul', 'osm'];
+    const meshes = MESH_NAMES.filter((m) => profileNames().includes(m));
     if (!meshes.includes(o.mesh)) throw new UsageError(`--mesh ${o.mesh}: install knows ${meshes.join(', ')} (clusters/profiles); a version is pinned by the profile, not by @`);
     const addOns = o.with === 'none' ? [] : o.with.split(',').map((s) => s.trim()).filter(Boolean);
     const known = profileNames().filter((p) => !meshes.includes(p));

@@ -24,7 +24,7 @@ export function plan(paths: string[], o: PlanOptions): string {
   const scenarios = readScenarios(paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES]);
   const ctx = appContext(o.namespace, version);
   const p = planMesh(adapter, ctx, scenarios);
-  // The mesh's other data planes (Istio's proxyless gRPC): the level of each scenario there too.
+  // The mesh's other data planes (a proxyless one): the level of each scenario there too.
   const others = (OTHER_DATA_PLANES[adapter.name] ?? []).map((a) => ({ dataPlane: a.dataPlane!, plan: planMesh(a, appContext(o.namespace, a.defaultVersion), scenarios) }));
   const workload = o.workload ? adapter.workload(ctx) : undefined;
   if (o.format === 'json') return `${JSON.stringify({ ...p, ...(workload ? { workload } : {}), ...(others.length ? { otherDataPlanes: others } : {}) }, null, 2)}\n`;

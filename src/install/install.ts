@@ -6,7 +6,7 @@ import { $, which, type ProcessOutput } from 'zx';
 import { InfraError, UsageError } from '../errors.js';
 import { toolsBin } from '../util/tools.js';
 import { helmTooOld } from './helm-version.js';
-import { linkerdIdentity } from '../meshes/linkerd/identity.js';
+import { MESHES } from '../meshes/registry.js';
 import { loadProfile, type Profile, type Release } from './profiles.js';
 
 /** The label `meshcheck install` puts on the namespaces it creates, so `uninstall` deletes only those. */
@@ -73,16 +73,11 @@ function tail(p: ProcessOutput): string {
   return `${p.stderr}\n${p.stdout}`.trim().split('\n').slice(-8).join('\n');
 }
 
-/** The values a release is installed with: the profile's, plus what meshcheck generates (Linkerd's identity). */
+/** The values a release is installed with: the profile's, plus what meshcheck generates (a mesh's identity). */
 async function valuesOf(r: Release): Promise<Record<string, unknown>> {
   const values = structuredClone(r.values ?? {});
-  if (r.identity === 'linkerd') {
-    const id = await linkerdIdentity();
-    values.identityTrustAnchorsPEM = id.trustAnchorPem;
-    const identity = (values.identity ??= {}) as Record<string, unknown>;
-    identity.issuer = { ...(identity.issuer as object), tls: { crtPEM: id.issuerCertPem, keyPEM: id.issuerKeyPem } };
-  }
-  return values;
+  const identity = r.identity ? MESHES.find((m) => m.name === r.identity)?.install?.identity : undefined;
+  return identity ? identity(values) : values;
 }
 
 /**
@@ -90,7 +85,7 @@ async function valuesOf(r: Release): Promise<Record<string, unknown>> {
  * and kubectl driven by zx: the pinned chart versions from their repositories (or --charts), a
  * namespace created (and labelled) where missing. A release already deployed at the chart's version
  * (the pinned one, or the --charts folder's) is left as it is, so running it again changes nothing;
- * one at another version is upgraded, keeping the identity it was installed with (Linkerd's trust
+ * one at another version is upgraded, keeping the identity it was installed with (a mesh's trust
  * anchor and issuer).
  */
 export async function install(o: InstallOptions): Promise<string[]> {

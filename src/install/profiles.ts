@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
+import { MESHES } from '../meshes/registry.js';
 
 /** One Helm release of an install profile (clusters/profiles/<name>.yaml). */
 export interface Release {
@@ -14,19 +15,19 @@ export interface Release {
   /** The pinned chart version. */
   version: string;
   values?: Record<string, unknown>;
-  /** Certificates meshcheck generates for the chart ("linkerd": the trust anchor and issuer). */
-  identity?: 'linkerd';
+  /** The mesh whose identity (a trust anchor and an issuer) meshcheck generates for the chart (Mesh.install.identity). */
+  identity?: string;
   /**
    * Values that apply only where the cluster lacks a CRD, or has it from this very release (helm
    * merges them over the others):
-   * a chart that can install CRDs another project owns (linkerd-crds and the Gateway API's) installs
+   * a chart that can install CRDs another project owns (a mesh's CRD chart and the Gateway API's) installs
    * them on a cluster that has none, and leaves alone the ones someone else installed.
    */
   whenCrdMissing?: { crd: string; values: Record<string, unknown> };
 }
 
 export interface Profile {
-  /** The profile's file name without .yaml: a mesh (istio, linkerd, consul, osm) or an add-on (prometheus, metrics-server). */
+  /** The profile's file name without .yaml: a mesh, or an add-on (prometheus, metrics-server). */
   name: string;
   title: string;
   /** The `meshcheck run` flags that match this install. */
@@ -55,7 +56,8 @@ export function loadProfile(name: string, dir = PROFILES_DIR): Profile {
     }
     r.version = String(r.version);
     if (!/^v?\d+\.\d+\.\d+/.test(r.version)) throw new UsageError(`${where(n, 'version')} "${r.version}" is not a pinned version`);
-    if (r.identity !== undefined && r.identity !== 'linkerd') throw new UsageError(`${where(n, 'identity')} "${String(r.identity)}": only "linkerd" is known`);
+    const identities = MESHES.filter((m) => m.install?.identity).map((m) => `"${m.name}"`);
+    if (r.identity !== undefined && !identities.includes(`"${String(r.identity)}"`)) throw new UsageError(`${where(n, 'identity')} "${String(r.identity)}": only ${identities.join(', ')} ${identities.length === 1 ? 'is' : 'are'} known`);
     const w = r.whenCrdMissing;
     if (w !== undefined && (typeof w?.crd !== 'string' || !w.crd.includes('.') || typeof w.values !== 'object' || w.values === null || Array.isArray(w.values))) {
       throw new UsageError(`${where(n, 'whenCrdMissing')} needs crd (a CRD's name, <plural>.<group>) and values (a map)`);

@@ -42,7 +42,7 @@ export interface ApiServer {
 
 /**
  * Starts etcd and kube-apiserver and waits until ready: in a process group of their own (recorded in
- * a ledger of their own), or inside a caller's group and folder (`within`: the Istio tier), whose
+ * a ledger of their own), or inside a caller's group and folder (`within`: a local tier of the run's own), whose
  * owner then stops them with everything else.
  */
 export async function startApiServer(log: (m: string) => void = () => undefined, within?: { group: ProcessGroup; dir: string }): Promise<ApiServer> {

@@ -10,7 +10,7 @@ export type Undo = () => Promise<void>;
 export interface ApiServerRef {
   kubeconfig: string;
   context?: string;
-  /** The API server is the run's own (the Istio tier's): its objects go with its process group. */
+  /** The API server is the run's own (a local tier's): its objects go with its process group. */
   ownServer?: boolean;
 }
 
@@ -36,7 +36,7 @@ function strip(o: KubernetesObject): Record<string, unknown> {
 /**
  * Server-side apply with meshcheck's field manager, each object recorded in the ledger (with what was
  * there before) ahead of the call; the undo deletes what meshcheck created and puts back exactly
- * what it changed. Shared by the Istio tier and the kube target.
+ * what it changed. Shared by the local tier on a real control plane and the kube target.
  */
 export class Applier {
   readonly client: KubernetesObjectApi;
@@ -185,7 +185,7 @@ export async function restoreRecorded(where: ApiServerRef, object: KubernetesObj
     return true;
   } catch (err) {
     const code = (err as { code?: string | number }).code;
-    // The API server that held it is gone (the Istio tier's own, stopped with the run): nothing is left.
+    // The API server that held it is gone (a local tier's own, stopped with the run): nothing is left.
     if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String((err as Error).message))) return false;
     throw err;
   }

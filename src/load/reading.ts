@@ -3,7 +3,7 @@ import type { Sample } from './profile.js';
 /**
  * How the responses of a data plane are read: what counts as "status N", how an outcome is put in
  * words, what a circuit breaker's rejection and an injected fault look like. HTTP by default; a
- * gRPC data plane (Istio's proxyless gRPC) supplies its own (grpc-status.ts). The target chooses;
+ * gRPC data plane (proxyless gRPC) supplies its own (grpc-status.ts). The target chooses;
  * checks, efficacy and verdicts ask the reading, never the sample's protocol.
  */
 export interface SampleReading {

@@ -77,6 +77,11 @@ export interface Mesh {
   readonly optOut: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** The pod annotations that keep this mesh's sidecar off an inbound port (empty without a sidecar). */
   skipInbound(port: number): Record<string, string>;
+  /** What `meshcheck install` generates for this mesh's charts (clusters/profiles/<mesh>.yaml). */
+  readonly install?: {
+    /** Adds an identity the chart needs (a trust anchor and an issuer) to a release's values. */
+    identity?(values: Record<string, unknown>): Promise<Record<string, unknown>>;
+  };
   /** Options of the kube target that only this mesh reads (e.g. where its control plane's debug port is). */
   readonly clusterOptions?: readonly OptionSpec[];
   /** How this mesh's policy is known to be in effect on a cluster: one watch per run of the kube target (loaded when asked: it brings the Kubernetes client). */

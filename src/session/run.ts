@@ -49,7 +49,7 @@ export class Run {
     mkdirSync(settings.out, { recursive: true });
     const ledger = new Ledger(settings.runId);
     ledger.record({ op: 'run', runId: settings.runId, pid: process.pid, startedAt: new Date().toISOString(), out: settings.out });
-    // Until the target is up, an interrupt undoes what its ledger records (the Istio tier takes seconds).
+    // Until the target is up, an interrupt undoes what its ledger records (a target takes seconds to start).
     const entry: OpenRun = { ledger, plugin };
     open.set(settings.runId, entry);
     const target = await plugin.start({ runId: settings.runId, out: settings.out, mesh: settings.mesh, ledger, log, warmPrometheus: settings.warmPrometheus, options: settings.options });

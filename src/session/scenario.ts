@@ -70,7 +70,7 @@ export class ScenarioSession implements Observed {
     return this.run.target;
   }
 
-  /** How the data plane is named in evidence: "istio 1.31 (proxyless gRPC)". */
+  /** How the data plane is named in evidence: the mesh, its version and its data plane ("proxyless gRPC"). */
   private on(): string {
     const m = this.target.mesh;
     return `${m.name}${m.version ? ` ${m.version}` : ''}${m.dataPlane ? ` (${m.dataPlane})` : ''}`;

@@ -32,7 +32,7 @@ export interface TargetCheck {
 export interface TargetPlugin {
   /** --target NAME. */
   readonly target: string;
-  /** What it is, in messages: "local target", "Istio tier", "kube target". */
+  /** What it is, in messages: "local target", "kube target". */
   readonly title: string;
   /** The meshes it runs, in --help and in a refusal: "the reference mesh". */
   readonly runsWhat: string;

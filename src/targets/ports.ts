@@ -111,7 +111,7 @@ export interface ControlPlanePort {
 
 /** Where a run's scenarios run: the ports it has, and what it says of itself. */
 export interface Target {
-  /** Allure parent suite and run-record label: "reference", "istio 1.31 (proxyless)". */
+  /** Allure parent suite and run-record label: the mesh, its version and data plane where they say more. */
   readonly label: string;
   /** The mesh as the run record names it, with its version where there is one. */
   readonly mesh: { name: string; version?: string; dataPlane?: string };

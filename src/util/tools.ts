@@ -1,18 +1,34 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../errors.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
-/** Where scripts/build-kube-tools.sh (and the k6 install) put the binaries they build. */
+/** Where the build scripts (scripts/build-*.sh) put the binaries they build: the tools cache. */
 export function toolsBin(): string {
   const root = process.env.MESHCHECK_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'meshcheck', 'tools');
   return join(root, 'bin');
 }
 
+/** Every tool the build scripts make, each with its script: each script names its tools on a "# tools:" line. */
+export function builtTools(): { name: string; script: string }[] {
+  const dir = join(PACKAGE_ROOT, 'scripts');
+  const out: { name: string; script: string }[] = [];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.sh')).sort()) {
+    const line = /^# tools: (.*)$/m.exec(readFileSync(join(dir, f), 'utf8'));
+    for (const name of line?.[1]!.split(/\s+/).filter(Boolean) ?? []) out.push({ name, script: `scripts/${f}` });
+  }
+  return out;
+}
+
+/** The script that builds a tool. */
+export function buildScriptOf(name: string): string {
+  return builtTools().find((t) => t.name === name)?.script ?? 'scripts/setup.sh';
+}
+
 /** Path of a built tool, or an error that says how to build it. */
 export function tool(name: string): string {
   const p = join(toolsBin(), name);
-  const script = name === 'k6' ? 'scripts/build-k6.sh' : name === 'pilot-discovery' || name === 'meshcheck-proxyless' ? 'scripts/build-istio.sh' : 'scripts/build-kube-tools.sh';
-  if (!existsSync(p)) throw new InfraError(`${name} is not built (looked in ${toolsBin()}); run: bash ${script} (or npm run setup)`);
+  if (!existsSync(p)) throw new InfraError(`${name} is not built (looked in ${toolsBin()}); run: bash ${buildScriptOf(name)} (or npm run setup)`);
   return p;
 }

@@ -39,3 +39,13 @@ export async function linkerdIdentity(now = new Date()): Promise<LinkerdIdentity
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', issuerKeys.privateKey);
   return { trustAnchorPem: root.toString('pem'), issuerCertPem: issuer.toString('pem'), issuerKeyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
 }
+
+/** A release's values with a new identity: the trust anchor, and the issuer's certificate and key. */
+export async function withLinkerdIdentity(v: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const values = structuredClone(v);
+  const id = await linkerdIdentity();
+  values.identityTrustAnchorsPEM = id.trustAnchorPem;
+  const identity = (values.identity ??= {}) as Record<string, unknown>;
+  identity.issuer = { ...(identity.issuer as object), tls: { crtPEM: id.issuerCertPem, keyPEM: id.issuerKeyPem } };
+  return values;
+}

@@ -107,6 +107,8 @@ export const linkerd: Mesh = {
   skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }),
   controlPlane: { namespace: 'linkerd', workloads: ['linkerd-destination', 'linkerd-identity', 'linkerd-proxy-injector'].map((name) => ({ kind: 'Deployment' as const, name })) },
   sidecar: { container: 'linkerd-proxy', quitUrl: 'http://127.0.0.1:4191/shutdown' },
+  // Linkerd's control-plane chart takes its identity from the installer: meshcheck makes one.
+  install: { identity: async (values) => (await import('./identity.js')).withLinkerdIdentity(values) },
   inEffect: async (c) => (await import('./in-effect.js')).linkerdWatch(c),
   // The callers' proxies, outbound; a route's backends (per-version Services, fault backends) carry the service's name.
   requests: { counter: 'response_total', codeLabel: 'status_code', select: (s, ns) => ({ direction: 'outbound', dst_service: { re: serviceAndDerived(s) }, dst_namespace: ns }) },

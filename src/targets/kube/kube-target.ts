@@ -36,10 +36,10 @@ const SIMULATED_NODE = 'kwok.x-k8s.io/node';
 /**
  * The kube target: a user's cluster with a mesh installed. Per run, a namespace of its own (with the
  * mesh's injection setting) and the mesh-shaped workload, waited on until every Deployment is
- * Available. Per scenario, the adapter's objects by server-side apply (field manager meshcheck), each
+ * Available. Per scenario, the mesh's objects by server-side apply (field manager meshcheck), each
  * recorded with its prior state in the local ledger and in a ConfigMap of the run's namespace before
- * the call, then waited on until the mesh has them in effect (Istio: istiod's store and every proxy
- * of the namespace acked; Linkerd and Consul: the status their controllers write, mesh-status.ts).
+ * the call, then waited on until the mesh has them in effect (the mesh's own PolicyWatch, from its
+ * folder under src/meshes/: what its control plane serves, its controllers write or its proxies took).
  * Load runs in the cluster as k6 Jobs meshed as the caller; single instances are reached on the echo
  * workload's direct port by port-forward; metrics come from the cluster's Prometheus and cAdvisor.
  * On nodes kwok simulates no request can pass: a scenario that sends load ends BROKEN saying so,

@@ -17,7 +17,7 @@ export const KUBE_OPTIONS = [
   { name: 'kubeconfig', flag: '--kubeconfig <file>', description: 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)' },
   {
     name: 'allowChangesIn', flag: '--allow-changes-in <namespaces>', check: checkedBy(allowedNamespaces),
-    description: 'kube: namespaces besides the run\'s own where meshcheck may change objects, comma-separated (a mesh\'s global config, e.g. osm-system); never otherwise, kube-system included',
+    description: 'kube: namespaces besides the run\'s own where meshcheck may change objects, comma-separated (where a mesh keeps its global config); never otherwise, kube-system included',
   },
   { name: 'k6Image', flag: '--k6-image <image>', description: 'kube: the k6 image for load in the cluster (default docker.io/grafana/k6:2.2.0; a mirror of it)' },
   {

@@ -28,7 +28,7 @@ export class ClusterPolicy {
   /**
    * What is in effect: the intents applied so far (one scenario's, a step at a time) and the objects
    * applied for them. Before the first apply nothing is, even where the mesh renders objects for no
-   * intent (Istio's routes that turn default retries off).
+   * intent (routes that turn a mesh's default retries off).
    */
   private layer: Layer = { intents: [], objects: [] };
 
