@@ -13,7 +13,13 @@ const ledger = new Ledger(`istio-probe-${process.pid}`);
 ledger.record({ op: 'run', runId: ledger.runId, pid: process.pid, startedAt: new Date().toISOString() });
 const t = await IstioTarget.start(ledger, (m) => process.stderr.write(`probe: ${m}\n`));
 try {
-  const dump = () => Object.fromEntries([...((t as unknown as { watch: { snapshot: Map<string, Record<string, Map<string, unknown>>> } }).watch.snapshot)].map(([n, ty]) => [n, Object.fromEntries(Object.entries(ty).map(([k, m]) => [k, [...m.values()]]))]));
+  const dump = () =>
+    Object.fromEntries(
+      [...(t as unknown as { watch: { snapshot: Map<string, Record<string, Map<string, unknown>>> } }).watch.snapshot].map(([n, ty]) => [
+        n,
+        Object.fromEntries(Object.entries(ty).map(([k, m]) => [k, [...m.values()]])),
+      ]),
+    );
   writeFileSync('/tmp/xds-before.json', JSON.stringify(dump(), null, 1));
   const intents = JSON.parse(process.argv[2] ?? '[]') as Intent[];
   const applied = await t.apply(intents);

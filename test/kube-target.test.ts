@@ -93,7 +93,10 @@ async function namespacesGone(): Promise<void> {
   }, { timeoutMs: 120_000, intervalMs: 500, describe: "meshcheck's namespaces deleted" });
 }
 
-type Record_ = { scenarios: { name: string; outcome: string; error?: string; convergenceMs: number[] }[]; targetInfo: { convergenceMs: number[]; simulatedNodes: string[]; istiod: string } };
+type Record_ = {
+  scenarios: { name: string; outcome: string; error?: string; convergenceMs: number[] }[];
+  targetInfo: { convergenceMs: number[]; simulatedNodes: string[]; istiod: string };
+};
 
 test('a run applies, waits on istiod, undoes, ends BROKEN "no data plane on simulated nodes", and leaves every object as it was', async () => {
   const before = await snapshot();
@@ -324,7 +327,12 @@ test("a k6-operator TestRun's runners are read back like a Job's pods (a stand-i
   const caller = callerPod(istio.workload(ctx), ctx.loadClient);
   const p = profile({ service: 'reviews', requests: 200, rps: 200 });
   const objects = k6TestRun(p, { ctx, name: 'k6-1', url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, parallelism: 2, pod: { ...caller, annotations: { ...caller.annotations, ...istio.skipInbound(K6_REST_PORT) } } });
-  const tr = objects[1] as unknown as { spec: { runner: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } }; starter: { metadata: { annotations: Record<string, string> } } } };
+  const tr = objects[1] as unknown as {
+    spec: {
+      runner: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } };
+      starter: { metadata: { annotations: Record<string, string> } };
+    };
+  };
   // Runners meshed as the caller, the starter able to reach their REST port past the sidecar, the starter outside the mesh.
   expect(tr.spec.runner.metadata.labels).toMatchObject({ app: 'loadclient', 'meshcheck.io/load': 'k6-1' });
   expect(tr.spec.runner.metadata.annotations['traffic.sidecar.istio.io/excludeInboundPorts']).toBe('6565');
@@ -404,7 +412,7 @@ test("OSM: its mesh-wide MeshConfig is changed only with --allow-changes-in osm-
     // server alone writes, moved twice (the change and its restore).
     const afterAllowed = await snapshot();
     const meshConfig = 'MeshConfig osm-system/osm-mesh-config';
-    expect(afterAllowed.get(meshConfig)).toEqual(before.get(meshConfig)!.replace(/^  generation: 1$/m, '  generation: 3'));
+    expect(afterAllowed.get(meshConfig)).toEqual(before.get(meshConfig)!.replace(/^ {2}generation: 1$/m, '  generation: 3'));
     afterAllowed.set(meshConfig, before.get(meshConfig)!);
     expect(differences(before, afterAllowed)).toEqual([]);
 
@@ -415,7 +423,7 @@ test("OSM: its mesh-wide MeshConfig is changed only with --allow-changes-in osm-
     await namespacesGone();
     // The same after the undo that followed the wait that ran out: the MeshConfig's spec back (generation 5).
     const afterNever = await snapshot();
-    expect(afterNever.get(meshConfig)).toEqual(before.get(meshConfig)!.replace(/^  generation: 1$/m, '  generation: 5'));
+    expect(afterNever.get(meshConfig)).toEqual(before.get(meshConfig)!.replace(/^ {2}generation: 1$/m, '  generation: 5'));
     afterNever.set(meshConfig, before.get(meshConfig)!);
     expect(differences(before, afterNever)).toEqual([]);
   } finally {

@@ -4,7 +4,7 @@ import { restoreRecorded, restore } from '../kube/apply.js';
 import { Ledger, type LedgerEntry } from '../ledger/ledger.js';
 import { killGroup, processAlive as alive } from '../process/process-group.js';
 import { deleteNamespace, kubeClient } from '../kube/client.js';
-import { readClusterLedger } from '../targets/kube/cluster-ledger.js';
+import { readClusterLedger } from '../kube/cluster-ledger.js';
 import { MANAGED_BY, RUN_ID_LABEL } from '../kube/objects.js';
 
 type Entry = LedgerEntry & { seq: number };

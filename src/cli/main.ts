@@ -28,23 +28,37 @@ run
   .option('--no-progress', 'no live progress line')
   .option('--report', 'afterwards build the comparative report and the Allure HTML into <out>/report (as meshcheck report does)')
   .option('--history-dir <dir>', 'with --report: where Allure history is kept between runs')
-  .action(async (paths: string[], o: { target: string; mesh: string; tags?: string; loadEngine: string; out?: string; progress: boolean; report?: boolean; historyDir?: string } & Record<string, string | undefined>) => {
-    if (o.historyDir && !o.report) throw new UsageError('--history-dir is used by --report; add --report (or pass it to meshcheck report)');
-    const { lastRunOut, run: runFeatures } = await import('./run.js');
-    const options = Object.fromEntries(targetOptions().map(({ spec }) => [spec.name, o[spec.name]]));
-    const code = await runFeatures(paths, { ...o, options });
-    process.exitCode = code;
-    // A usage error (2) leaves nothing to report on.
-    if (o.report && code !== 2) {
-      try {
-        const { report } = await import('./report.js');
-        await report([lastRunOut()], { historyDir: o.historyDir, allure: true }, log);
-      } catch (err) {
-        process.stderr.write(`meshcheck: report: ${describeError(err)}\n`);
-        if (code === 0) process.exitCode = err instanceof UsageError ? 2 : 3;
+  .action(
+    async (
+      paths: string[],
+      o: {
+        target: string;
+        mesh: string;
+        tags?: string;
+        loadEngine: string;
+        out?: string;
+        progress: boolean;
+        report?: boolean;
+        historyDir?: string;
+      } & Record<string, string | undefined>,
+    ) => {
+      if (o.historyDir && !o.report) throw new UsageError('--history-dir is used by --report; add --report (or pass it to meshcheck report)');
+      const { lastRunOut, run: runFeatures } = await import('./run.js');
+      const options = Object.fromEntries(targetOptions().map(({ spec }) => [spec.name, o[spec.name]]));
+      const code = await runFeatures(paths, { ...o, options });
+      process.exitCode = code;
+      // A usage error (2) leaves nothing to report on.
+      if (o.report && code !== 2) {
+        try {
+          const { report } = await import('./report.js');
+          await report([lastRunOut()], { historyDir: o.historyDir, allure: true }, log);
+        } catch (err) {
+          process.stderr.write(`meshcheck: report: ${describeError(err)}\n`);
+          if (code === 0) process.exitCode = err instanceof UsageError ? 2 : 3;
+        }
       }
-    }
-  });
+    },
+  );
 
 program.command('report')
   .description('Build the comparative overhead report (HTML with charts, Markdown, JSON, SMP export) and the Allure HTML from run folders')

@@ -52,7 +52,9 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   const settings: RunSettings = { runId, out, target: o.target, mesh: o.mesh, engine, progress: o.progress, warmPrometheus: needsPrometheus(features), options: o.options };
   installSignalHandlers(runId);
 
+  // The settings are all here: cucumber.mjs (its profiles, for running cucumber by hand) is not read.
   const { runConfiguration } = await loadConfiguration({
+    file: false,
     provided: {
       paths: features,
       import: [STEPS_GLOB],

@@ -3,13 +3,13 @@ import type * as Prom from 'prom-client';
 import { ISTIO_DURATION_BUCKETS_MS, type Endpoint, type SidecarBoot } from './config.js';
 import { principalOf } from '../app/topology.js';
 
-const LABELS = [
-  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
-  'destination_workload', 'destination_workload_namespace', 'destination_principal', 'destination_app', 'destination_version',
-  'destination_service', 'destination_service_name', 'destination_service_namespace',
-  'request_protocol', 'response_code', 'response_flags', 'connection_security_policy',
-] as const;
-type Labels = Record<(typeof LABELS)[number], string>;
+/** Istio's standard request labels, as the reference sidecar reports them. */
+type Label =
+  | 'reporter' | 'source_workload' | 'source_workload_namespace' | 'source_principal' | 'source_app' | 'source_version'
+  | 'destination_workload' | 'destination_workload_namespace' | 'destination_principal' | 'destination_app' | 'destination_version'
+  | 'destination_service' | 'destination_service_name' | 'destination_service_namespace'
+  | 'request_protocol' | 'response_code' | 'response_flags' | 'connection_security_policy';
+type Labels = Record<Label, string>;
 
 // prom-client's entry point also loads its default process metrics, the push gateway and cluster
 // support: 8 MB of a sidecar's resident memory (budget 70 MB). The sidecar takes only the three

@@ -19,24 +19,52 @@ export const WORKLOAD_STEPS: readonly StepDef[] = [
 /** Load through the meshed load client's sidecar unless a caller is named; the request count is a budget. */
 export const LOAD_STEPS: readonly StepDef[] = [
   {
-    keyword: 'When', expression: '{int} requests are sent to {service} at {int} rps',
-    run: async (s, [n, service, rps], c) => ({ evidence: await s.sendLoad(profile({ service: service as string, requests: n as number, rps: rps as number }), c.upcoming()) }),
+    keyword: 'When',
+    expression: '{int} requests are sent to {service} at {int} rps',
+    run: async (s, [n, service, rps], c) => ({
+      evidence: await s.sendLoad(profile({ service: service as string, requests: n as number, rps: rps as number }), c.upcoming()),
+    }),
   },
   {
-    keyword: 'When', expression: '{service} sends {int} requests to {service} at {int} rps',
-    run: async (s, [caller, n, service, rps], c) => ({ evidence: await s.sendLoad(profile({ service: service as string, caller: caller as string, requests: n as number, rps: rps as number }), c.upcoming()) }),
+    keyword: 'When',
+    expression: '{service} sends {int} requests to {service} at {int} rps',
+    run: async (s, [caller, n, service, rps], c) => ({
+      evidence: await s.sendLoad(
+        profile({ service: service as string, caller: caller as string, requests: n as number, rps: rps as number }),
+        c.upcoming(),
+      ),
+    }),
   },
   {
-    keyword: 'When', expression: '{int} requests with header {string} = {string} are sent to {service} at {int} rps',
-    run: async (s, [n, header, value, service, rps], c) => ({ evidence: await s.sendLoad(profile({ service: service as string, requests: n as number, rps: rps as number, headers: { [(header as string).toLowerCase()]: value as string } }), c.upcoming()) }),
+    keyword: 'When',
+    expression: '{int} requests with header {string} = {string} are sent to {service} at {int} rps',
+    run: async (s, [n, header, value, service, rps], c) => ({
+      evidence: await s.sendLoad(
+        profile({
+          service: service as string,
+          requests: n as number,
+          rps: rps as number,
+          headers: { [(header as string).toLowerCase()]: value as string },
+        }),
+        c.upcoming(),
+      ),
+    }),
   },
   {
-    keyword: 'When', expression: '{int} concurrent requests are sent to {service}',
-    run: async (s, [n, service], c) => ({ evidence: await s.sendLoad(profile({ service: service as string, requests: n as number, maxInFlight: n as number }), c.upcoming()) }),
+    keyword: 'When',
+    expression: '{int} concurrent requests are sent to {service}',
+    run: async (s, [n, service], c) => ({
+      evidence: await s.sendLoad(profile({ service: service as string, requests: n as number, maxInFlight: n as number }), c.upcoming()),
+    }),
   },
-  { keyword: 'When', expression: 'a plaintext client outside the mesh calls {service}', run: async (s, [service]) => ({ evidence: await s.plaintextProbe(service as string) }) },
   {
-    keyword: 'When', expression: '{int} rps are sent to {service} for {duration} with and without the mesh',
+    keyword: 'When',
+    expression: 'a plaintext client outside the mesh calls {service}',
+    run: async (s, [service]) => ({ evidence: await s.plaintextProbe(service as string) }),
+  },
+  {
+    keyword: 'When',
+    expression: '{int} rps are sent to {service} for {duration} with and without the mesh',
     run: async (s, [rps, service, ms]) => ({ evidence: await s.overheadRun(service as string, rps as number, ms as number) }),
   },
 ];
@@ -45,7 +73,10 @@ export const LOAD_STEPS: readonly StepDef[] = [
 export const CONTROL_PLANE_STEPS: readonly StepDef[] = [
   { keyword: 'Given', expression: 'the mesh control plane is stopped', run: (s) => s.stopControlPlane() },
   {
-    keyword: 'When', expression: '{int} requests are sent to {service} at {int} rps while the mesh control plane restarts',
-    run: async (s, [n, service, rps], c) => ({ evidence: await s.sendLoadDuringRestart(profile({ service: service as string, requests: n as number, rps: rps as number }), c.upcoming()) }),
+    keyword: 'When',
+    expression: '{int} requests are sent to {service} at {int} rps while the mesh control plane restarts',
+    run: async (s, [n, service, rps], c) => ({
+      evidence: await s.sendLoadDuringRestart(profile({ service: service as string, requests: n as number, rps: rps as number }), c.upcoming()),
+    }),
   },
 ];

@@ -130,7 +130,20 @@ export async function startApiServer(log: (m: string) => void = () => undefined,
     const kubeconfigFile = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigFile, kc.exportConfig());
     log('kube-apiserver ready');
-    return { url, kubeconfig: kc, kubeconfigFile, dir, client: KubernetesObjectApi.makeApiClient(kc), stop: async () => { await insecure?.close(); await stop(); }, restartApiServer, group, spawn: (name, command, args) => group.spawn(name, command, args, false) };
+    return {
+      url,
+      kubeconfig: kc,
+      kubeconfigFile,
+      dir,
+      client: KubernetesObjectApi.makeApiClient(kc),
+      stop: async () => {
+        await insecure?.close();
+        await stop();
+      },
+      restartApiServer,
+      group,
+      spawn: (name, command, args) => group.spawn(name, command, args, false),
+    };
   } catch (err) {
     await insecure?.close();
     await stop();
@@ -172,7 +185,9 @@ export async function installCrds(api: ApiServer, crds: KubernetesObject[], log:
   log(`created ${crds.length} CRDs; waiting until established`);
   await eventually(async () => {
     for (const crd of crds) {
-      const got = await api.client.read({ apiVersion: crd.apiVersion!, kind: crd.kind!, metadata: { name: crd.metadata!.name! } }) as { status?: { conditions?: { type: string; status: string }[] } };
+      const got = (await api.client.read({ apiVersion: crd.apiVersion!, kind: crd.kind!, metadata: { name: crd.metadata!.name! } })) as {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
       if (!got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) throw new Error(`${crd.metadata!.name} not established`);
     }
     return true;

@@ -80,16 +80,30 @@ const RETRY_FOR_MS = 30_000;
  * refused or reset connection (an API server restarting). A 403 is an RBAC denial: an
  * infrastructure error naming the verb, the kind and the namespace. Anything else is thrown as is.
  */
-export async function apiCall<T>(what: { verb: string; kind?: string; name?: string; namespace?: string }, fn: () => Promise<T>, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+export async function apiCall<T>(
+  what: { verb: string; kind?: string; name?: string; namespace?: string },
+  fn: () => Promise<T>,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<T> {
   const deadline = Date.now() + RETRY_FOR_MS;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       const e = err as { code?: number | string; headers?: Record<string, string>; message?: string };
-      if (e.code === 403) throw new InfraError(`RBAC: not allowed to ${what.verb} ${what.kind ?? 'objects'}${what.name ? ` ${what.name}` : ''}${what.namespace ? ` in namespace ${what.namespace}` : ' (cluster scope)'}: ${apiErrorMessage(err)}`, { cause: err });
-      const transient = (e.code === 409 && !alreadyExists(err)) || e.code === 429 || e.code === 500 || e.code === 503 || e.code === 504
-        || (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code)) || /ECONNREFUSED|ECONNRESET|socket hang up/.test(e.message ?? '');
+      if (e.code === 403)
+        throw new InfraError(
+          `RBAC: not allowed to ${what.verb} ${what.kind ?? 'objects'}${what.name ? ` ${what.name}` : ''}${what.namespace ? ` in namespace ${what.namespace}` : ' (cluster scope)'}: ${apiErrorMessage(err)}`,
+          { cause: err },
+        );
+      const transient =
+        (e.code === 409 && !alreadyExists(err)) ||
+        e.code === 429 ||
+        e.code === 500 ||
+        e.code === 503 ||
+        e.code === 504 ||
+        (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code)) ||
+        /ECONNREFUSED|ECONNRESET|socket hang up/.test(e.message ?? '');
       if (!transient || Date.now() >= deadline) throw err;
       const after = Number(e.headers?.['retry-after']);
       await sleep(after > 0 ? Math.min(after * 1000, 10_000) : Math.min(100 * 2 ** attempt, 2000));

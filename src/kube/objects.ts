@@ -29,17 +29,37 @@ export function labels(ctx: ObjectContext, extra: Record<string, string> = {}): 
 }
 
 /** An object with metadata filled in; `namespaced: false` for cluster-scoped kinds. */
-export function obj(ctx: ObjectContext, apiVersion: string, kind: string, name: string, body: Record<string, unknown>, opts: { namespace?: string | false; annotations?: Record<string, string>; labels?: Record<string, string> } = {}): K8sObject {
-  const ns = opts.namespace === false ? undefined : opts.namespace ?? ctx.namespace;
+export function obj(
+  ctx: ObjectContext,
+  apiVersion: string,
+  kind: string,
+  name: string,
+  body: Record<string, unknown>,
+  opts: { namespace?: string | false; annotations?: Record<string, string>; labels?: Record<string, string> } = {},
+): K8sObject {
+  const ns = opts.namespace === false ? undefined : (opts.namespace ?? ctx.namespace);
   return {
-    apiVersion, kind,
-    metadata: { name, ...(ns ? { namespace: ns } : {}), labels: labels(ctx, opts.labels), ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+    apiVersion,
+    kind,
+    metadata: {
+      name,
+      ...(ns ? { namespace: ns } : {}),
+      labels: labels(ctx, opts.labels),
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    },
     ...body,
   };
 }
 
 /** A few fields of an object that already exists (installed by the mesh or by meshcheck's workload). */
-export function patch(ctx: ObjectContext, apiVersion: string, kind: string, name: string, body: Record<string, unknown>, opts: { namespace?: string | false; annotations?: Record<string, string> } = {}): K8sObject {
+export function patch(
+  ctx: ObjectContext,
+  apiVersion: string,
+  kind: string,
+  name: string,
+  body: Record<string, unknown>,
+  opts: { namespace?: string | false; annotations?: Record<string, string> } = {},
+): K8sObject {
   const o = obj(ctx, apiVersion, kind, name, body, { namespace: opts.namespace, annotations: { ...opts.annotations, [PATCH_ANNOTATION]: 'true' } });
   delete o.metadata.labels;
   return o;

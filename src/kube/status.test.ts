@@ -9,7 +9,13 @@ describe('the Kubernetes objects beside the mesh objects', () => {
   test('a Deployment is in effect once rolled out at its generation', () => {
     const d = obj('apps/v1', 'Deployment');
     expect(read(d, { metadata: { generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1 } })).toEqual({ inEffect: true, how: 'rolled out (1 of 1 ready)' });
-    expect(read(d, { metadata: { generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1 } }).inEffect).toBe(false);
+    expect(
+      read(d, {
+        metadata: { generation: 2 },
+        spec: { replicas: 1 },
+        status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1 },
+      }).inEffect,
+    ).toBe(false);
     expect(read(d, { metadata: { generation: 2 }, spec: { replicas: 2 }, status: { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 1 } })).toEqual({ inEffect: false, why: '1 of 2 replicas ready and updated' });
   });
 });

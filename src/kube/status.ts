@@ -105,25 +105,39 @@ export async function generations(client: KubernetesObjectApi, objects: readonly
  * of `gone` is gone from the API; returns what each object's status said. A wait that runs out names
  * each object still pending and why (a failed sync's own reason).
  */
-export async function untilInEffect(client: KubernetesObjectApi, mesh: string, signalOf: SignalOf, present: readonly K8sObject[], gone: readonly K8sObject[], before: Before, appliedAt: Date, timeoutMs: number): Promise<{ object: string; how: string; status?: unknown }[]> {
+export async function untilInEffect(
+  client: KubernetesObjectApi,
+  mesh: string,
+  signalOf: SignalOf,
+  present: readonly K8sObject[],
+  gone: readonly K8sObject[],
+  before: Before,
+  appliedAt: Date,
+  timeoutMs: number,
+): Promise<{ object: string; how: string; status?: unknown }[]> {
   let pending: string[] = [];
-  return eventually(async () => {
-    const seen: { object: string; how: string; status?: unknown }[] = [];
-    pending = [];
-    for (const o of present) {
-      const live = await readLive(client, o);
-      if (!live) {
-        pending.push(`${keyOf(o)}: not there`);
-        continue;
+  return eventually(
+    async () => {
+      const seen: { object: string; how: string; status?: unknown }[] = [];
+      pending = [];
+      for (const o of present) {
+        const live = await readLive(client, o);
+        if (!live) {
+          pending.push(`${keyOf(o)}: not there`);
+          continue;
+        }
+        const was = before.get(keyOf(o));
+        const r = signalOf(o)!(live, { appliedAt, changed: !was || was.generation !== live.metadata?.generation });
+        if (r.inEffect) seen.push({ object: keyOf(o), how: r.how, ...(live.status ? { status: live.status } : {}) });
+        else pending.push(`${keyOf(o)}: ${r.why}`);
       }
-      const was = before.get(keyOf(o));
-      const r = signalOf(o)!(live, { appliedAt, changed: !was || was.generation !== live.metadata?.generation });
-      if (r.inEffect) seen.push({ object: keyOf(o), how: r.how, ...(live.status ? { status: live.status } : {}) });
-      else pending.push(`${keyOf(o)}: ${r.why}`);
-    }
-    for (const o of gone) if (await readLive(client, o)) pending.push(`${keyOf(o)}: still there (deleted; the mesh's controller holds its finalizer until the mesh has let it go)`);
-    return pending.length ? undefined : seen;
-  }, { timeoutMs, intervalMs: 500, describe: `${mesh} to have the change in effect` }).catch((err: Error) => {
+      for (const o of gone)
+        if (await readLive(client, o))
+          pending.push(`${keyOf(o)}: still there (deleted; the mesh's controller holds its finalizer until the mesh has let it go)`);
+      return pending.length ? undefined : seen;
+    },
+    { timeoutMs, intervalMs: 500, describe: `${mesh} to have the change in effect` },
+  ).catch((err: Error) => {
     throw new InfraError(`${err.message}: ${pending.join('; ')}`);
   });
 }

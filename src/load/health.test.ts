@@ -53,7 +53,10 @@ describe('load health', () => {
   });
 
   it('splits the machine CPU into ours and everyone else', () => {
-    const m = machineLoad({ atMs: 0, busyTicks: 1000, stealTicks: 50, ourTicks: 400, ourWaitNs: 1e9, pressureUs: 0 }, { atMs: 2000, busyTicks: 1300, stealTicks: 90, ourTicks: 500, ourWaitNs: 1.25e9, pressureUs: 500_000 });
+    const m = machineLoad(
+      { atMs: 0, busyTicks: 1000, stealTicks: 50, ourTicks: 400, ourWaitNs: 1e9, pressureUs: 0 },
+      { atMs: 2000, busyTicks: 1300, stealTicks: 90, ourTicks: 500, ourWaitNs: 1.25e9, pressureUs: 500_000 },
+    );
     expect(m).toMatchObject({ otherCpuCores: 1, stealCores: 0.2, meshcheckCpuCores: 0.5, cpuPressure: 0.25, meshcheckCpuWaitMs: 250, measured: true });
   });
 

@@ -1,6 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { cpuSnapshot, machineLoad, type MachineLoad } from './machine-load.js';
-import type { LoadResult } from './result.js';
+import type { MachineLoad } from './machine-load.js';
 
 /**
  * Whether a load ran as asked: the generator's own figures and how busy the machine was. A load
@@ -96,32 +94,6 @@ export function quantiles(xs: ArrayLike<number>): Quantiles | null {
   return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(s[s.length - 1]!) };
 }
 
-const LOOP_RESOLUTION_MS = 10;
-
-/**
- * Runs a load and observes meshcheck around it: the machine's CPU (ours vs everyone else's) and the
- * event loop of this process. `groups` are the process groups whose CPU counts as meshcheck's.
- */
-export async function observeLoad(groups: readonly number[], run: () => Promise<LoadResult>): Promise<LoadResult> {
-  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loop.enable();
-  const before = cpuSnapshot(groups);
-  let result: LoadResult;
-  try {
-    result = await run();
-  } finally {
-    loop.disable();
-  }
-  const machine = machineLoad(before, cpuSnapshot(groups));
-  // The monitor records each timer interval; what exceeds the resolution is the delay.
-  const delay = (p: number) => Math.max(0, loop.percentile(p) / 1e6 - LOOP_RESOLUTION_MS);
-  const eventLoopDelayMs = loop.count > 0 ? { p50: round(delay(50)), p99: round(delay(99)), max: round(Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS)) } : null;
-  const completed = result.samples.length;
-  const cpuWaitMsPerRequest = machine.measured && completed > 0 ? round(machine.meshcheckCpuWaitMs / completed) : null;
-  result.health = classifyHealth({ ...result.generator, eventLoopDelayMs, machine, cpuWaitMsPerRequest });
-  return result;
-}
-
-function round(x: number): number {
+export function round(x: number): number {
   return Number(x.toFixed(3));
 }

@@ -62,13 +62,22 @@ export function cpuSnapshot(groups: readonly number[] = []): CpuSnapshot {
 export function machineLoad(a: CpuSnapshot, b: CpuSnapshot): MachineLoad {
   const cores = availableParallelism();
   const seconds = (b.atMs - a.atMs) / 1000;
-  if (!(seconds > 0) || Number.isNaN(a.busyTicks) || Number.isNaN(b.busyTicks)) return { cores, otherCpuCores: 0, stealCores: 0, meshcheckCpuCores: 0, cpuPressure: null, meshcheckCpuWaitMs: 0, measured: false };
+  if (!(seconds > 0) || Number.isNaN(a.busyTicks) || Number.isNaN(b.busyTicks))
+    return { cores, otherCpuCores: 0, stealCores: 0, meshcheckCpuCores: 0, cpuPressure: null, meshcheckCpuWaitMs: 0, measured: false };
   const busy = (b.busyTicks - a.busyTicks) / USER_HZ / seconds;
   const ours = Math.max(0, (b.ourTicks - a.ourTicks) / USER_HZ / seconds);
   const cpuPressure = a.pressureUs !== undefined && b.pressureUs !== undefined ? Math.min(1, Math.max(0, (b.pressureUs - a.pressureUs) / 1e6 / seconds)) : null;
   const meshcheckCpuWaitMs = round(Math.max(0, b.ourWaitNs - a.ourWaitNs) / 1e6);
   const stealCores = round(Math.max(0, (b.stealTicks - a.stealTicks) / USER_HZ / seconds));
-  return { cores, otherCpuCores: round(Math.max(0, busy - ours)), stealCores, meshcheckCpuCores: round(ours), cpuPressure: cpuPressure === null ? null : round(cpuPressure), meshcheckCpuWaitMs, measured: true };
+  return {
+    cores,
+    otherCpuCores: round(Math.max(0, busy - ours)),
+    stealCores,
+    meshcheckCpuCores: round(ours),
+    cpuPressure: cpuPressure === null ? null : round(cpuPressure),
+    meshcheckCpuWaitMs,
+    measured: true,
+  };
 }
 
 function ourProcesses(groups: readonly number[]): { ticks: number; waitNs: number } {

@@ -44,13 +44,20 @@ export type GeneratorFigures = Pick<LoadHealth, 'askedRps' | 'sentRps' | 'achiev
  * arrivals it was asked for (sent or dropped); `lagUs` the per-request send lag, if the engine knows it (not for a
  * burst, where every request is due at once).
  */
-export function generatorFigures(p: LoadProfile, o: { arrivals: number; dropped: number; completed: number; sendWindowMs: number; durationMs: number; lagUs?: ArrayLike<number> }): GeneratorFigures {
+export function generatorFigures(
+  p: LoadProfile,
+  o: { arrivals: number; dropped: number; completed: number; sendWindowMs: number; durationMs: number; lagUs?: ArrayLike<number> },
+): GeneratorFigures {
   const lag = o.lagUs && p.rps ? quantiles(Array.from(o.lagUs, (x) => x / 1000)) : null;
   // The first arrival is due at 0, so n arrivals span (n - 1) intervals.
   const sentRps = p.rps && o.arrivals > 1 && o.sendWindowMs > 0 ? Number((((o.arrivals - 1) * 1000) / o.sendWindowMs).toFixed(1)) : null;
   return {
-    askedRps: p.rps ?? null, sentRps, achievedRps: o.durationMs > 0 ? Number(((o.completed * 1000) / o.durationMs).toFixed(1)) : 0,
-    sendLagMs: lag, dropped: o.dropped, droppedShare: o.arrivals > 0 ? o.dropped / o.arrivals : 0,
+    askedRps: p.rps ?? null,
+    sentRps,
+    achievedRps: o.durationMs > 0 ? Number(((o.completed * 1000) / o.durationMs).toFixed(1)) : 0,
+    sendLagMs: lag,
+    dropped: o.dropped,
+    droppedShare: o.arrivals > 0 ? o.dropped / o.arrivals : 0,
   };
 }
 

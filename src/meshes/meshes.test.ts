@@ -182,7 +182,19 @@ describe('adapters', () => {
       // productpage, reviews v1-v3, ratings and the load client.
       expect(deployments).toHaveLength(6);
       for (const d of deployments) {
-        const t = specOf<{ template: { metadata: { annotations: Record<string, string> }; spec: { containers: { image: string; command: string[]; env: { name: string; value?: string }[]; readinessProbe: { httpGet: { port: number } } }[] } } }>(d).template;
+        const t = specOf<{
+          template: {
+            metadata: { annotations: Record<string, string> };
+            spec: {
+              containers: {
+                image: string;
+                command: string[];
+                env: { name: string; value?: string }[];
+                readinessProbe: { httpGet: { port: number } };
+              }[];
+            };
+          };
+        }>(d).template;
         const c = t.spec.containers[0]!;
         expect(c.image).toBe(IMAGES.app);
         expect(c.command).toEqual(['node', '/meshcheck/echo.mjs']);

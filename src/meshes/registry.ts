@@ -20,6 +20,13 @@ export const REFERENCE = reference;
 /** A mesh's other data planes, each with its own support levels: Istio's proxyless gRPC (the Istio tier). */
 export const OTHER_DATA_PLANES: Readonly<Record<string, readonly Mesh[]>> = { istio: [istioProxyless] };
 
+/** One of a mesh's other data planes, by its name ("proxyless gRPC"). */
+export function dataPlaneOf(mesh: string, dataPlane: string): Mesh {
+  const found = OTHER_DATA_PLANES[mesh]?.find((m) => m.dataPlane === dataPlane);
+  if (!found) throw new UsageError(`${mesh} has no data plane "${dataPlane}" meshcheck knows`);
+  return found;
+}
+
 /** "istio" or "istio@1.21": the mesh and its version (its default when not given). */
 export function meshFor(spec: string): { mesh: Mesh; version: string } {
   const [name, version] = spec.split('@') as [string, string | undefined];
@@ -35,7 +42,17 @@ export function meshFor(spec: string): { mesh: Mesh; version: string } {
 
 /** The render context for the bundled application in a namespace. */
 export function appContext(namespace: string, meshVersion: string, runId?: string, imageMirror?: string): RenderContext {
-  return { namespace, meshVersion, services: BOOKINFO, loadClient: LOAD_CLIENT, port: 9080, directPort: 9081, trustDomain: DEFAULTS.trustDomain, ...(runId ? { runId } : {}), ...(imageMirror ? { imageMirror } : {}) };
+  return {
+    namespace,
+    meshVersion,
+    services: BOOKINFO,
+    loadClient: LOAD_CLIENT,
+    port: 9080,
+    directPort: 9081,
+    trustDomain: DEFAULTS.trustDomain,
+    ...(runId ? { runId } : {}),
+    ...(imageMirror ? { imageMirror } : {}),
+  };
 }
 
 /** The pod labels and annotations that keep a pod out of every mesh meshcheck knows (no sidecar injected). */

@@ -50,7 +50,10 @@ const same = (a: K8sObject) => (b: K8sObject) => a.kind === b.kind && a.metadata
  * objects, a patched namespace) back and in effect as they were.
  */
 export class StatusPolicyWatch implements PolicyWatch {
-  constructor(private readonly c: ClusterAccess, private readonly hooks: StatusHooks) {}
+  constructor(
+    private readonly c: ClusterAccess,
+    private readonly hooks: StatusHooks,
+  ) {}
 
   private signalOf = (o: Pick<K8sObject, 'apiVersion' | 'kind'>): Signal | undefined => kubernetesSignal(o) ?? this.hooks.signal?.(o);
   private atStart = (o: K8sObject): boolean => this.hooks.readAtPodStart?.(o) ?? false;
@@ -58,14 +61,25 @@ export class StatusPolicyWatch implements PolicyWatch {
 
   async change(before: readonly K8sObject[], after: readonly K8sObject[]): Promise<PendingChange> {
     const mesh = this.hooks.mesh;
-    const blind = withoutSignal(this.signalOf, after.filter((o) => !this.atStart(o) && !this.covered(o)));
+    const blind = withoutSignal(
+      this.signalOf,
+      after.filter((o) => !this.atStart(o) && !this.covered(o)),
+    );
     if (blind.length) {
-      throw new InfraError(`the kube target has no "in effect" signal on ${mesh} for ${blind.join(', ')} (${mesh} writes no status on ${blind.length === 1 ? 'it' : 'them'}), so it does not apply policy it could not wait on; meshcheck plan --mesh ${this.c.meshSpec} shows what it would apply`);
+      throw new InfraError(
+        `the kube target has no "in effect" signal on ${mesh} for ${blind.join(', ')} (${mesh} writes no status on ${blind.length === 1 ? 'it' : 'them'}), so it does not apply policy it could not wait on; meshcheck plan --mesh ${this.c.meshSpec} shows what it would apply`,
+      );
     }
     const gens = await generations(this.c.client, after);
     const readBack = await this.hooks.readBack?.prepare(before, after);
     const restart = [...before, ...after].some(this.atStart);
-    const forward = this.transition(after, before.filter((o) => !after.some(same(o))), gens, restart, readBack);
+    const forward = this.transition(
+      after,
+      before.filter((o) => !after.some(same(o))),
+      gens,
+      restart,
+      readBack,
+    );
     return {
       until: forward,
       back: async () => {
@@ -74,23 +88,56 @@ export class StatusPolicyWatch implements PolicyWatch {
         const restored = added.filter((o) => gens.get(keyOf(o)));
         const present = [...before, ...restored];
         const was = await generations(this.c.client, present);
-        const until = this.transition(present, added.filter((o) => !restored.includes(o)), was, restart, await readBack?.back());
+        const until = this.transition(
+          present,
+          added.filter((o) => !restored.includes(o)),
+          was,
+          restart,
+          await readBack?.back(),
+        );
         return { until, back: () => Promise.reject(new InfraError('a change undone has no way back')) };
       },
     };
   }
 
   /** The wait for one direction of a change: `present` in effect, `gone` gone. */
-  private transition(present: readonly K8sObject[], gone: readonly K8sObject[], gens: Before, restart: boolean, readBack: ReadBackChange | undefined): (appliedAt: Date) => Promise<InEffect> {
+  private transition(
+    present: readonly K8sObject[],
+    gone: readonly K8sObject[],
+    gens: Before,
+    restart: boolean,
+    readBack: ReadBackChange | undefined,
+  ): (appliedAt: Date) => Promise<InEffect> {
     const mesh = this.hooks.mesh;
     return async (appliedAt) => {
-      const seen: Seen[] = await untilInEffect(this.c.client, mesh, this.signalOf, present.filter((o) => !this.atStart(o) && !this.covered(o)), gone, gens, appliedAt, this.c.timeoutMs);
-      if (restart) seen.push(await this.c.restartApp(`${mesh} reads ${present.concat(gone).filter(this.atStart).map((o) => `${o.kind} ${o.metadata.name}`).join(', ')} when a pod starts`));
+      const seen: Seen[] = await untilInEffect(
+        this.c.client,
+        mesh,
+        this.signalOf,
+        present.filter((o) => !this.atStart(o) && !this.covered(o)),
+        gone,
+        gens,
+        appliedAt,
+        this.c.timeoutMs,
+      );
+      if (restart)
+        seen.push(
+          await this.c.restartApp(
+            `${mesh} reads ${present
+              .concat(gone)
+              .filter(this.atStart)
+              .map((o) => `${o.kind} ${o.metadata.name}`)
+              .join(', ')} when a pod starts`,
+          ),
+        );
       // After any restart, so the pods asked about are those that run now.
-      if (readBack) seen.push(...await readBack.until({ present, gone, appliedAt }));
-      const by = `${readBack ? readBack.by(`${mesh}'s controllers reported it in effect`) : `${mesh}'s controllers reported it in effect`}${restart ? ' and the app\'s pods restarted to read it' : ''}`;
+      if (readBack) seen.push(...(await readBack.until({ present, gone, appliedAt })));
+      const by = `${readBack ? readBack.by(`${mesh}'s controllers reported it in effect`) : `${mesh}'s controllers reported it in effect`}${restart ? " and the app's pods restarted to read it" : ''}`;
       const name = `in effect: what ${mesh}'s controllers wrote on each object`;
-      return { by, evidence: [{ name: readBack ? readBack.evidenceName(name) : name, contentType: 'application/json', body: JSON.stringify(seen, null, 2) }] };
+      return {
+        by,
+        evidence: [{ name: readBack ? readBack.evidenceName(name) : name, contentType: 'application/json', body: JSON.stringify(seen, null, 2) }],
+      };
     };
   }
 

@@ -85,7 +85,9 @@ export class Prometheus {
     let seen = 0;
     await eventually(async () => {
       const r = await request(`${this.url}/api/v1/targets?state=active`);
-      const body = (await r.body.json()) as { data: { activeTargets: { lastScrape: string; health: string; labels?: Record<string, string>; discoveredLabels?: Record<string, string> }[] } };
+      const body = (await r.body.json()) as {
+        data: { activeTargets: { lastScrape: string; health: string; labels?: Record<string, string>; discoveredLabels?: Record<string, string> }[] };
+      };
       const ts = body.data.activeTargets.filter((t) => !scope || t.labels?.namespace === scope.namespace || t.discoveredLabels?.__meta_kubernetes_namespace === scope.namespace);
       seen = ts.length;
       return ts.length > 0 && ts.every((t) => t.health === 'up' && Date.parse(t.lastScrape) > time);

@@ -9,7 +9,13 @@ function run(latenciesUs: number[], headers: Record<string, string> = {}): LoadR
   const samples: Sample[] = latenciesUs.map((latencyUs) => ({ status: 200, version: 'v1', latencyUs, overloaded: false, flags: '-' }));
   for (const s of samples) histogram.recordValue(s.latencyUs);
   const p = profile({ service: 'reviews', rps: 500, requests: latenciesUs.length, headers });
-  const generator = generatorFigures(p, { arrivals: samples.length, dropped: 0, completed: samples.length, sendWindowMs: (samples.length - 1) * 2, durationMs: samples.length * 2 });
+  const generator = generatorFigures(p, {
+    arrivals: samples.length,
+    dropped: 0,
+    completed: samples.length,
+    sendWindowMs: (samples.length - 1) * 2,
+    durationMs: samples.length * 2,
+  });
   return { engine: 'embedded', profile: p, startedAt: 0, durationMs: latenciesUs.length * 2, sent: latenciesUs.length, dropped: 0, stoppedEarly: false, samples, histogram, timeline: [], generator };
 }
 
@@ -69,7 +75,16 @@ describe('overhead', () => {
   });
 
   it('leaves out pairs of rounds with a load that was not healthy, while at least half remain', () => {
-    const sick = (r: LoadResult): LoadResult => ({ ...r, health: classifyHealth({ ...r.generator, sendLagMs: { p50: 20, p99: 40, max: 50 }, eventLoopDelayMs: null, machine: { cores: 2, otherCpuCores: 0, stealCores: 0, meshcheckCpuCores: 1, cpuPressure: 0.2, meshcheckCpuWaitMs: 0, measured: true }, cpuWaitMsPerRequest: 0 }) });
+    const sick = (r: LoadResult): LoadResult => ({
+      ...r,
+      health: classifyHealth({
+        ...r.generator,
+        sendLagMs: { p50: 20, p99: 40, max: 50 },
+        eventLoopDelayMs: null,
+        machine: { cores: 2, otherCpuCores: 0, stealCores: 0, meshcheckCpuCores: 1, cpuPressure: 0.2, meshcheckCpuWaitMs: 0, measured: true },
+        cpuWaitMsPerRequest: 0,
+      }),
+    });
     const rounds = (bad: number) => ({
       service: 'reviews', rps: 500, warmupRequests: 0,
       baseline: Array.from({ length: 10 }, () => run(base())),

@@ -63,7 +63,18 @@ export interface OverheadSummary {
   baseline: 'none';
   engine: string;
   /** `rounds`: the pairs used; `droppedRounds`: pairs left out because a load in them was not healthy. */
-  conditions: { rps: number; payloadBytes: number; connections: number; rounds: number; droppedRounds?: number; requestsPerRound: number; warmupRequests: number; protocol: string; mtls: boolean; path?: string };
+  conditions: {
+    rps: number;
+    payloadBytes: number;
+    connections: number;
+    rounds: number;
+    droppedRounds?: number;
+    requestsPerRound: number;
+    warmupRequests: number;
+    protocol: string;
+    mtls: boolean;
+    path?: string;
+  };
   /** Set when the mesh's data plane is not sidecars (proxyless gRPC): vendors' sidecar figures do not apply. */
   dataPlane?: string;
   confidence: number;
@@ -118,12 +129,19 @@ function joinTimelines(runs: readonly LoadResult[]): LoadResult['timeline'] {
 }
 
 /** Added latency at quantile q: mesh minus baseline, bounds from each side's interval at alpha/2. */
-export function addedLatency(baselineUs: readonly number[], meshUs: readonly number[], q: number, confidence: number = defaults.confidence): Estimate & { mesh: number; baseline: number } {
+export function addedLatency(
+  baselineUs: readonly number[],
+  meshUs: readonly number[],
+  q: number,
+  confidence: number = defaults.confidence,
+): Estimate & { mesh: number; baseline: number } {
   const z = zFor((1 - confidence) / 2);
   const m = quantileInterval(sortedMs(meshUs), q, z);
   const b = quantileInterval(sortedMs(baselineUs), q, z);
   return {
-    estimate: m.estimate - b.estimate, mesh: m.estimate, baseline: b.estimate,
+    estimate: m.estimate - b.estimate,
+    mesh: m.estimate,
+    baseline: b.estimate,
     lo: m.lo !== undefined && b.hi !== undefined ? m.lo - b.hi : null,
     hi: m.hi !== undefined && b.lo !== undefined ? m.hi - b.lo : null,
   };
@@ -193,7 +211,9 @@ export function summarizeOverhead(scenario: string, mesh: string, all: OverheadR
   const meshed = pool(r.mesh);
   const lat = (x: LoadResult) => Object.fromEntries(QUANTILES.map((q) => [key(q), Number((x.histogram.getValueAtPercentile(q * 100) / 1000).toFixed(3))]));
   const added = QUANTILES.map((q) => [key(q), addedOverRounds(r.baseline, r.mesh, q, confidence)] as const);
-  const addedMs = Object.fromEntries(added.map(([k, a]) => [k, { estimate: round3(a.estimate), lo: a.lo === null ? null : round3(a.lo), hi: a.hi === null ? null : round3(a.hi) }]));
+  const addedMs = Object.fromEntries(
+    added.map(([k, a]) => [k, { estimate: round3(a.estimate), lo: a.lo === null ? null : round3(a.lo), hi: a.hi === null ? null : round3(a.hi) }]),
+  );
   const noiseMs = Object.fromEntries(added.map(([k, a]) => [k, a.noise === null ? null : round3(a.noise)]));
   const instances = [...new Set(r.usage.flat().map((u) => u.instance))];
   const sidecars = instances.map((instance) => {

@@ -1,6 +1,6 @@
 import type { Intent } from '../intents/types.js';
 import type { K8sObject } from '../kube/objects.js';
-import type { Mesh, RenderContext, Support, SupportLevel } from '../meshes/types.js';
+import type { Mesh, RenderContext, Support } from '../meshes/types.js';
 import type { PlannedScenario } from './features.js';
 import { describeIntent } from '../intents/describe.js';
 import { describeSupport, scenarioLevel, type ScenarioLevel } from '../meshes/support.js';

@@ -126,7 +126,19 @@ export function percentilePoints(h: { totalCount: number; getValueAtPercentile(p
 }
 
 /** The SVG opening, background, title, horizontal grid with its labels and the y-axis unit. */
-function frame(f: { title: string; id?: string; unit: string; H: number; left: number; plotW: number; y0: number; plotH: number; top: number; step: number; y: (v: number) => number }): string[] {
+function frame(f: {
+  title: string;
+  id?: string;
+  unit: string;
+  H: number;
+  left: number;
+  plotW: number;
+  y0: number;
+  plotH: number;
+  top: number;
+  step: number;
+  y: (v: number) => number;
+}): string[] {
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${f.H}" width="${W}" height="${f.H}" role="img" aria-label="${esc(f.title)}"${f.id ? ` id="${esc(f.id)}"` : ''} ${FONT}>`,
     `<rect width="${W}" height="${f.H}" fill="#fff"/>`,

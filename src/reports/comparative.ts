@@ -64,7 +64,10 @@ function figuresFor(mesh: string, all: DocumentedFigure[]): DocumentedFigure[] {
 
 function measuredFor(row: MeasuredRow, metric: Metric): { value: Estimate; how: string } | undefined {
   const added = (k: string) => row.addedMs?.[k];
-  const worstCpu = row.sidecars?.reduce((a, s) => ((s.vcpuPer1000Rps.hi ?? s.vcpuPer1000Rps.estimate) > (a.vcpuPer1000Rps.hi ?? a.vcpuPer1000Rps.estimate) ? s : a), row.sidecars[0]!);
+  const worstCpu = row.sidecars?.reduce(
+    (a, s) => ((s.vcpuPer1000Rps.hi ?? s.vcpuPer1000Rps.estimate) > (a.vcpuPer1000Rps.hi ?? a.vcpuPer1000Rps.estimate) ? s : a),
+    row.sidecars[0]!,
+  );
   const worstMem = row.sidecars?.reduce((a, s) => (s.memoryMb > a.memoryMb ? s : a), row.sidecars[0]!);
   switch (metric) {
     case 'added_latency_p50': return added('p50') && { value: added('p50')!, how: 'added p50, two sidecar hops' };
@@ -115,7 +118,17 @@ export function buildComparative(runs: RunRecord[], figures: DocumentedFigure[],
     for (const o of run.overhead ?? []) {
       const common = { scenario: o.scenario, service: o.service, runId: run.runId, engine: o.engine, conditions: o.conditions };
       rows.push({ ...common, mesh: 'none', latencyMs: o.latencyMs.baseline, throughputRps: o.achievedRps.baseline, errors: o.errors.baseline, samples: o.samples.baseline, histogram: o.histograms.baseline });
-      const row: MeasuredRow = { ...common, mesh: o.mesh, latencyMs: o.latencyMs.mesh, throughputRps: o.achievedRps.mesh, errors: o.errors.mesh, samples: o.samples.mesh, addedMs: o.addedMs, sidecars: o.sidecars, histogram: o.histograms.mesh };
+      const row: MeasuredRow = {
+        ...common,
+        mesh: o.mesh,
+        latencyMs: o.latencyMs.mesh,
+        throughputRps: o.achievedRps.mesh,
+        errors: o.errors.mesh,
+        samples: o.samples.mesh,
+        addedMs: o.addedMs,
+        sidecars: o.sidecars,
+        histogram: o.histograms.mesh,
+      };
       rows.push(row);
       // Vendors document sidecar (and ambient) data planes; a proxyless gRPC measurement is not set beside them.
       for (const f of o.dataPlane ? [] : figuresFor(o.mesh, figures)) {
@@ -208,8 +221,13 @@ export function charts(r: ComparativeReport): { id: string; svg: string }[] {
     out.push({
       id: `chart-cpu-${out.length}`,
       svg: barChart({
-        id: `chart-cpu-${out.length}`, title: `Sidecar CPU per 1000 rps, ${tag}`, unit: 'vCPU per 1000 rps',
-        groups: (row.sidecars ?? []).map((s) => ({ label: s.instance, bars: [{ label: row.mesh, value: s.vcpuPer1000Rps.estimate, lo: s.vcpuPer1000Rps.lo, hi: s.vcpuPer1000Rps.hi }] })),
+        id: `chart-cpu-${out.length}`,
+        title: `Sidecar CPU per 1000 rps, ${tag}`,
+        unit: 'vCPU per 1000 rps',
+        groups: (row.sidecars ?? []).map((s) => ({
+          label: s.instance,
+          bars: [{ label: row.mesh, value: s.vcpuPer1000Rps.estimate, lo: s.vcpuPer1000Rps.lo, hi: s.vcpuPer1000Rps.hi }],
+        })),
         bands: bandsFor(row.mesh, 'sidecar_cpu_per_1000rps'),
       }),
     });
@@ -234,8 +252,34 @@ export function charts(r: ComparativeReport): { id: string; svg: string }[] {
 export function renderHtml(r: ComparativeReport): string {
   const verdictCell = (v: FigureVerdict) => `<span class="verdict ${v}">${v}</span>`;
   const measured = table(
-    ['mesh', 'scenario', 'rate (rps)', 'achieved rps', 'p50 ms', 'p90 ms', 'p99 ms', 'added p50 ms', 'added p90 ms', 'added p99 ms', 'vCPU per 1000 rps', 'memory MB'],
-    r.rows.map((x) => [esc(x.mesh), esc(x.scenario), String(x.conditions.rps), fmt(x.throughputRps, 1), fmt(x.latencyMs.p50), fmt(x.latencyMs.p90), fmt(x.latencyMs.p99), est(x.addedMs?.p50), est(x.addedMs?.p90), est(x.addedMs?.p99), esc(worstCpu(x)), esc(mem(x))]),
+    [
+      'mesh',
+      'scenario',
+      'rate (rps)',
+      'achieved rps',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'added p50 ms',
+      'added p90 ms',
+      'added p99 ms',
+      'vCPU per 1000 rps',
+      'memory MB',
+    ],
+    r.rows.map((x) => [
+      esc(x.mesh),
+      esc(x.scenario),
+      String(x.conditions.rps),
+      fmt(x.throughputRps, 1),
+      fmt(x.latencyMs.p50),
+      fmt(x.latencyMs.p90),
+      fmt(x.latencyMs.p99),
+      est(x.addedMs?.p50),
+      est(x.addedMs?.p90),
+      est(x.addedMs?.p99),
+      esc(worstCpu(x)),
+      esc(mem(x)),
+    ]),
     'measured',
   );
   const beside = table(

@@ -74,9 +74,15 @@ export function compareRuns(baseline: RunRecord, candidate: RunRecord, threshold
   }
   const outcomes = new Map(baseline.scenarios.map((s) => [s.name, s.outcome]));
   return {
-    threshold, confidence, loads, regressions: loads.filter((l) => l.regression),
-    onlyInBaseline: [...a.keys()].filter((k) => !b.has(k)), onlyInCandidate: [...b.keys()].filter((k) => !a.has(k)),
-    outcomeChanges: candidate.scenarios.filter((s) => outcomes.has(s.name) && outcomes.get(s.name) !== s.outcome).map((s) => ({ scenario: s.name, baseline: outcomes.get(s.name)!, candidate: s.outcome })),
+    threshold,
+    confidence,
+    loads,
+    regressions: loads.filter((l) => l.regression),
+    onlyInBaseline: [...a.keys()].filter((k) => !b.has(k)),
+    onlyInCandidate: [...b.keys()].filter((k) => !a.has(k)),
+    outcomeChanges: candidate.scenarios
+      .filter((s) => outcomes.has(s.name) && outcomes.get(s.name) !== s.outcome)
+      .map((s) => ({ scenario: s.name, baseline: outcomes.get(s.name)!, candidate: s.outcome })),
   };
 }
 

@@ -18,7 +18,18 @@ describe('conformance report', () => {
   const plan = planMesh(adapter, appContext('meshcheck', version), readScenarios([join(process.cwd(), 'features')]));
 
   test('from a plan: unsupported scenarios are NOT_SUPPORTED (skipped) with reasons, the rest not run', () => {
-    const r = conformanceReport(adapter, plan, undefined, new Date(0)) as { kind: string; mode: string; profiles: { name: string; result: string; statistics: Record<string, number>; unsupportedFeatures: string[]; notes?: { kind: string; why: string }[]; tests: { outcome: string }[] }[] };
+    const r = conformanceReport(adapter, plan, undefined, new Date(0)) as {
+      kind: string;
+      mode: string;
+      profiles: {
+        name: string;
+        result: string;
+        statistics: Record<string, number>;
+        unsupportedFeatures: string[];
+        notes?: { kind: string; why: string }[];
+        tests: { outcome: string }[];
+      }[];
+    };
     expect(r.kind).toBe('ConformanceReport');
     expect(r.mode).toBe('plan');
     const shifting = r.profiles.find((p) => p.name === 'traffic-shifting')!;

@@ -68,7 +68,12 @@ describe('comparative report', () => {
     const html = renderHtml(report);
     expect(html).not.toMatch(/<script|<link|src="http/);
     expect(charts(report).map((c) => c.id)).toEqual(['chart-latency', 'chart-added-1', 'chart-cpu-2', 'chart-memory-3', 'chart-distribution']);
-    const smp = renderSmp(report) as { tests: { performanceTestResult: { latenciesMs: { p99: number }; actualQPS: number }; serviceMeshConfig: { mtlsEnabled: boolean; sidecar?: { cpuMCores: number } } }[] };
+    const smp = renderSmp(report) as {
+      tests: {
+        performanceTestResult: { latenciesMs: { p99: number }; actualQPS: number };
+        serviceMeshConfig: { mtlsEnabled: boolean; sidecar?: { cpuMCores: number } };
+      }[];
+    };
     expect(smp.tests).toHaveLength(2);
     expect(smp.tests[1]!.performanceTestResult).toMatchObject({ latenciesMs: { p99: 3.1 }, actualQPS: 499.7 });
     expect(smp.tests[1]!.serviceMeshConfig).toMatchObject({ mtlsEnabled: true, sidecar: { cpuMCores: 130 } });

@@ -3,7 +3,19 @@ import { defaults } from '../config.js';
 import { profile } from '../load/profile.js';
 import { pool, summarizeOverhead, type OverheadRounds, type OverheadSummary } from '../overhead/overhead.js';
 import type { Undo } from '../util/undo.js';
-import type { ScenarioSession } from './scenario.js';
+import type { LoadProfile } from '../load/profile.js';
+import type { LoadResult } from '../load/result.js';
+import type { Target, Workload } from '../targets/ports.js';
+import type { Run } from './run.js';
+
+/** The scenario an overhead run belongs to: its target and run, its loads, and how it sends one. */
+export interface OverheadHost {
+  readonly name: string;
+  readonly run: Run;
+  readonly target: Target;
+  readonly loads: Record<string, unknown>[];
+  load(p: LoadProfile, direct?: Workload, label?: string, shouldStop?: undefined, announceHealth?: boolean): Promise<LoadResult>;
+}
 
 /**
  * Same rate and shape with and without the mesh: straight to the workload (baseline) and through
@@ -11,7 +23,13 @@ import type { ScenarioSession } from './scenario.js';
  * route that pins mesh traffic to the baseline's instance is handed to `remember` as soon as it is
  * applied, so the scenario's cleanup takes it back whatever happens next.
  */
-export async function measureOverhead(s: ScenarioSession, service: string, rps: number, durationMs: number, remember: (what: string, undo: Undo) => void): Promise<{ rounds: OverheadRounds; summary: OverheadSummary }> {
+export async function measureOverhead(
+  s: OverheadHost,
+  service: string,
+  rps: number,
+  durationMs: number,
+  remember: (what: string, undo: Undo) => void,
+): Promise<{ rounds: OverheadRounds; summary: OverheadSummary }> {
   const target = s.target;
   const inst = target.workloads.instancesOf(service)[0];
   if (!inst) throw new InfraError(`no instance of "${service}" is running`);
@@ -35,9 +53,16 @@ export async function measureOverhead(s: ScenarioSession, service: string, rps: 
     const r = await s.load(meshed, undefined, `mesh ${i + 1}/${rounds}`, undefined, false);
     const after = await usage();
     out.mesh.push(r);
-    out.usage.push(after.filter((a) => onPath.has(a.instance)).map((a) => ({
-      instance: a.instance, cpuSeconds: a.cpuSeconds - before.find((b) => b.instance === a.instance)!.cpuSeconds, rssBytes: a.rssBytes, requests: r.samples.length,
-    })));
+    out.usage.push(
+      after
+        .filter((a) => onPath.has(a.instance))
+        .map((a) => ({
+          instance: a.instance,
+          cpuSeconds: a.cpuSeconds - before.find((b) => b.instance === a.instance)!.cpuSeconds,
+          rssBytes: a.rssBytes,
+          requests: r.samples.length,
+        })),
+    );
   };
   for (let i = 0; i < rounds; i++) {
     // Alternate the order, so a drift of the machine does not fall on one side only.
@@ -50,7 +75,8 @@ export async function measureOverhead(s: ScenarioSession, service: string, rps: 
     }
   }
   const sick = [...out.baseline, ...out.mesh].filter((r) => r.health && !r.health.healthy);
-  if (s.run.settings.progress && sick.length) process.stderr.write(`  ${s.name}: ${sick.length} of ${2 * rounds} rounds not healthy, e.g. ${sick[0]!.health!.reasons.join('; ')}\n`);
+  if (s.run.settings.progress && sick.length)
+    process.stderr.write(`  ${s.name}: ${sick.length} of ${2 * rounds} rounds not healthy, e.g. ${sick[0]!.health!.reasons.join('; ')}\n`);
   s.loads.push(s.run.addLoad(`${s.name} (baseline)`, pool(out.baseline)), s.run.addLoad(`${s.name} (mesh)`, pool(out.mesh)));
   const m = target.mesh;
   const summary = summarizeOverhead(s.name, m.dataPlane ? `${m.name} (${m.dataPlane})` : s.run.settings.mesh, out, undefined, target.dataPath);

@@ -1,8 +1,16 @@
 import { basename } from 'node:path';
 import { describeError, UsageError } from '../errors.js';
 import type { ScenarioRecord } from '../reports/run-record.js';
-import { VerdictAssertionError, worst } from '../verdicts/outcome.js';
-import type { ScenarioSession } from './scenario.js';
+import { VerdictAssertionError, worst, type Verdict } from '../verdicts/outcome.js';
+
+/** What a scenario leaves for its record. */
+export interface ScenarioState {
+  name: string;
+  notSupported?: string[];
+  verdicts: Verdict[];
+  loads: Record<string, unknown>[];
+  convergenceMs: number[];
+}
 
 /** How the runner ended a scenario: its steps' result and the error a step or hook threw. */
 export interface StepsResult {
@@ -23,7 +31,7 @@ export const capabilityOf = (feature: string): string => basename(feature).repla
  * that left problems is BROKEN; a scenario that states no verdict checked nothing, so it cannot pass
  * (INCONCLUSIVE). Gives the record and the error to raise, if any.
  */
-export function rollUp(s: ScenarioSession, r: StepsResult, problems: readonly string[]): { record: ScenarioRecord; raise?: string } {
+export function rollUp(s: ScenarioState, r: StepsResult, problems: readonly string[]): { record: ScenarioRecord; raise?: string } {
   const base = { name: s.name, feature: r.feature, capability: capabilityOf(r.feature) };
   if (s.notSupported) return { record: { ...base, outcome: 'NOT_SUPPORTED', verdicts: [], loads: [], convergenceMs: [], notSupported: s.notSupported } };
   const harness = r.status === 'failed' && !(r.error instanceof VerdictAssertionError);

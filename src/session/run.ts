@@ -52,7 +52,15 @@ export class Run {
     // Until the target is up, an interrupt undoes what its ledger records (a target takes seconds to start).
     const entry: OpenRun = { ledger, plugin };
     open.set(settings.runId, entry);
-    const target = await plugin.start({ runId: settings.runId, out: settings.out, mesh: settings.mesh, ledger, log, warmPrometheus: settings.warmPrometheus, options: settings.options });
+    const target = await plugin.start({
+      runId: settings.runId,
+      out: settings.out,
+      mesh: settings.mesh,
+      ledger,
+      log,
+      warmPrometheus: settings.warmPrometheus,
+      options: settings.options,
+    });
     entry.run = new Run(settings, ledger, target);
     return entry.run;
   }

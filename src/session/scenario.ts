@@ -9,7 +9,7 @@ import type { Target, Workload } from '../targets/ports.js';
 import type { LoadProfile, Sample } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
 import { HTTP_READING, type SampleReading } from '../load/reading.js';
-import { observeLoad } from '../load/health.js';
+import { observeLoad } from '../load/observe.js';
 import { SequentialPlan, type SampleCheck } from '../verdicts/sample-checks.js';
 import type { Verdict } from '../verdicts/outcome.js';
 import { guardVerdict } from '../verdicts/infrastructure.js';

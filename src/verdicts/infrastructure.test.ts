@@ -5,8 +5,15 @@ import type { Sample } from '../load/profile.js';
 import type { Verdict } from './outcome.js';
 
 const figures: HealthFigures = {
-  askedRps: 1000, sentRps: 999, achievedRps: 990, sendLagMs: { p50: 0.1, p99: 1, max: 2 }, dropped: 0, droppedShare: 0,
-  eventLoopDelayMs: { p50: 0.1, p99: 1, max: 2 }, machine: { cores: 2, otherCpuCores: 0, stealCores: 0, meshcheckCpuCores: 0.5, cpuPressure: 0.05, meshcheckCpuWaitMs: 10, measured: true }, cpuWaitMsPerRequest: 0.01,
+  askedRps: 1000,
+  sentRps: 999,
+  achievedRps: 990,
+  sendLagMs: { p50: 0.1, p99: 1, max: 2 },
+  dropped: 0,
+  droppedShare: 0,
+  eventLoopDelayMs: { p50: 0.1, p99: 1, max: 2 },
+  machine: { cores: 2, otherCpuCores: 0, stealCores: 0, meshcheckCpuCores: 0.5, cpuPressure: 0.05, meshcheckCpuWaitMs: 10, measured: true },
+  cpuWaitMsPerRequest: 0.01,
 };
 const healthy = classifyHealth(figures);
 const behind = classifyHealth({ ...figures, sentRps: 296, dropped: 1867, droppedShare: 0.62 });

@@ -123,7 +123,11 @@ export function meanInterval(xs: readonly number[], alpha: number): { estimate: 
  * The quantile interval of `quantileInterval`, read from an HDR histogram (values are exact to the
  * histogram's 3 significant digits): the order statistics at the same ranks.
  */
-export function histogramQuantileInterval(h: { totalCount: number; getValueAtPercentile(p: number): number }, q: number, z: number): { estimate: number; lo?: number; hi?: number } {
+export function histogramQuantileInterval(
+  h: { totalCount: number; getValueAtPercentile(p: number): number },
+  q: number,
+  z: number,
+): { estimate: number; lo?: number; hi?: number } {
   const n = h.totalCount;
   if (n === 0) return { estimate: NaN };
   const sd = Math.sqrt(n * q * (1 - q));

@@ -56,7 +56,11 @@ BeforeStep(function (this: MeshWorld, { pickle, pickleStep, gherkinDocument }) {
   const astId = pickleStep.astNodeIds[0];
   let line: number | undefined;
   for (const child of gherkinDocument.feature?.children ?? []) {
-    const steps = [...(child.scenario?.steps ?? []), ...(child.background?.steps ?? []), ...(child.rule?.children.flatMap((c) => [...(c.scenario?.steps ?? []), ...(c.background?.steps ?? [])]) ?? [])];
+    const steps = [
+      ...(child.scenario?.steps ?? []),
+      ...(child.background?.steps ?? []),
+      ...(child.rule?.children.flatMap((c) => [...(c.scenario?.steps ?? []), ...(c.background?.steps ?? [])]) ?? []),
+    ];
     const hit = steps.find((s) => s.id === astId);
     if (hit) line = hit.location.line;
   }

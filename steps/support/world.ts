@@ -4,8 +4,10 @@ import type { SourceRef } from '../../src/errors.js';
 import type { Evidence } from '../../src/evidence.js';
 import type { ScenarioSession } from '../../src/session/scenario.js';
 import { checksAhead, type StepText } from '../../src/gherkin/catalogue.js';
-import { parameterCount, type StepDef } from '../../src/gherkin/step-def.js';
-import type { SampleCheck } from '../../src/verdicts/sample-checks.js';
+import { parameterCount, type StepCall, type StepDef } from '../../src/gherkin/step-def.js';
+
+/** A check built ahead of the load it judges. */
+type SampleCheck = NonNullable<StepCall['prebuilt']>;
 
 export interface PickleStepLite extends StepText {
   id: string;

@@ -8,7 +8,11 @@ import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kuber
  * Synced False with the reason consul-k8s gives when Consul refuses the write. It tests meshcheck's
  * wait on that status; it is not Consul and shows nothing about Consul itself.
  */
-export function consulStandIn(kc: KubeConfig, kinds: { plural: string; version: string }[], fail: Record<string, string> = {}): { stop: () => Promise<void>; synced: string[]; lastGeneration: Map<string, number> } {
+export function consulStandIn(
+  kc: KubeConfig,
+  kinds: { plural: string; version: string }[],
+  fail: Record<string, string> = {},
+): { stop: () => Promise<void>; synced: string[]; lastGeneration: Map<string, number> } {
   const api = kc.makeApiClient(CustomObjectsApi);
   const written = new Map<string, number>();
   const synced: string[] = [];
@@ -18,16 +22,43 @@ export function consulStandIn(kc: KubeConfig, kinds: { plural: string; version: 
   const loop = (async () => {
     while (running) {
       for (const { plural, version } of kinds) {
-        const list = await api.listClusterCustomObject({ group: 'consul.hashicorp.com', version, plural, labelSelector: 'app.kubernetes.io/managed-by=meshcheck' }).catch(() => ({ items: [] }));
+        const list = await api
+          .listClusterCustomObject({ group: 'consul.hashicorp.com', version, plural, labelSelector: 'app.kubernetes.io/managed-by=meshcheck' })
+          .catch(() => ({ items: [] }));
         for (const o of (list as { items: (KubernetesObject & { status?: unknown })[] }).items) {
           const m = o.metadata!;
           if (written.get(m.uid!) === m.generation) continue;
           const reason = fail[o.kind!];
           const status = reason
-            ? { conditions: [{ type: 'Synced', status: 'False', reason: 'ConsulAgentError', message: reason, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] }
-            : { conditions: [{ type: 'Synced', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }], lastSyncedTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+            ? {
+                conditions: [
+                  {
+                    type: 'Synced',
+                    status: 'False',
+                    reason: 'ConsulAgentError',
+                    message: reason,
+                    lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+                  },
+                ],
+              }
+            : {
+                conditions: [{ type: 'Synced', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+                lastSyncedTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+              };
           // A conflict (the object changed meanwhile) is taken up on the next round.
-          const ok = await api.replaceNamespacedCustomObjectStatus({ group: 'consul.hashicorp.com', version, namespace: m.namespace!, plural, name: m.name!, body: { ...o, status } }).then(() => true, () => false);
+          const ok = await api
+            .replaceNamespacedCustomObjectStatus({
+              group: 'consul.hashicorp.com',
+              version,
+              namespace: m.namespace!,
+              plural,
+              name: m.name!,
+              body: { ...o, status },
+            })
+            .then(
+              () => true,
+              () => false,
+            );
           if (ok) {
             written.set(m.uid!, m.generation!);
             synced.push(`${o.kind} ${m.name} ${reason ? 'False' : 'True'}`);
@@ -39,7 +70,8 @@ export function consulStandIn(kc: KubeConfig, kinds: { plural: string; version: 
     }
   })();
   return {
-    synced, lastGeneration,
+    synced,
+    lastGeneration,
     stop: async () => {
       running = false;
       await loop;

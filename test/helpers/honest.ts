@@ -71,7 +71,9 @@ export function busyLoop(): ChildProcess {
  * Runs the bundled suite through the CLI and checks it against honestSuite(): the problems found (none
  * expected), the exit code (0 when every scenario passed, else 1), the record and the run folder.
  */
-export async function runHonestSuite(extra: string[] = []): Promise<{ problems: string[]; stderr: string; code: number | null; expectedCode: number; record: SuiteRecord; out: string }> {
+export async function runHonestSuite(
+  extra: string[] = [],
+): Promise<{ problems: string[]; stderr: string; code: number | null; expectedCode: number; record: SuiteRecord; out: string }> {
   const out = tmpOut();
   const run = startCli(['run', '--out', out, '--no-progress', ...extra]);
   const code = await run.done;

@@ -68,14 +68,29 @@ export async function linkerdStandIn(kc: KubeConfig, client: KubernetesObjectApi
             continue;
           }
           const name = server.metadata!.name!;
-          const authorizations = policies.filter((p) => p.metadata!.namespace === ns && (p.spec!.targetRef as { kind: string; name: string }).name === name && !leaveOut.includes(p.metadata!.name!)).flatMap((p) => {
-            const ref = (p.spec!.requiredAuthenticationRefs as { kind: string; name: string }[]).find((r) => r.kind === 'MeshTLSAuthentication');
-            const mta = ref && mtas.find((m) => m.metadata!.namespace === ns && m.metadata!.name === ref.name);
-            if (ref && !mta) return [];
-            const ids = ((mta?.spec?.identityRefs as { name: string }[] | undefined) ?? []).map((r) => ({ name: `${r.name}.${ns}.serviceaccount.identity.linkerd.cluster.local` }));
-            const resource = { group: 'policy.linkerd.io', kind: 'authorizationpolicy', name: p.metadata!.name };
-            return [{ labels: { group: resource.group, kind: resource.kind, name: resource.name }, metadata: { resource }, authentication: mta ? { meshTLS: { identities: { identities: ids } } } : { unauthenticated: {} } }];
-          });
+          const authorizations = policies
+            .filter(
+              (p) =>
+                p.metadata!.namespace === ns &&
+                (p.spec!.targetRef as { kind: string; name: string }).name === name &&
+                !leaveOut.includes(p.metadata!.name!),
+            )
+            .flatMap((p) => {
+              const ref = (p.spec!.requiredAuthenticationRefs as { kind: string; name: string }[]).find((r) => r.kind === 'MeshTLSAuthentication');
+              const mta = ref && mtas.find((m) => m.metadata!.namespace === ns && m.metadata!.name === ref.name);
+              if (ref && !mta) return [];
+              const ids = ((mta?.spec?.identityRefs as { name: string }[] | undefined) ?? []).map((r) => ({
+                name: `${r.name}.${ns}.serviceaccount.identity.linkerd.cluster.local`,
+              }));
+              const resource = { group: 'policy.linkerd.io', kind: 'authorizationpolicy', name: p.metadata!.name };
+              return [
+                {
+                  labels: { group: resource.group, kind: resource.kind, name: resource.name },
+                  metadata: { resource },
+                  authentication: mta ? { meshTLS: { identities: { identities: ids } } } : { unauthenticated: {} },
+                },
+              ];
+            });
           const access = server.spec!.accessPolicy as string | undefined;
           if (access && access !== 'deny') authorizations.push({ labels: { group: '', kind: 'default', name: access }, metadata: { default: access } as never, authentication: { unauthenticated: {} } });
           answers[key] = { labels: { group: 'policy.linkerd.io', kind: 'server', name }, authorizations };

@@ -105,8 +105,25 @@ export const consul: Mesh = {
           const overrides = (d.upstreamConfig as { overrides: unknown[] } | undefined)?.overrides ?? [];
           overrides.push({
             name: p.service,
-            ...(p.pool ? { limits: { maxConnections: p.pool.maxConnections, maxPendingRequests: p.pool.maxPendingRequests, ...(p.pool.maxRequests !== undefined ? { maxConcurrentRequests: p.pool.maxRequests } : {}) } } : {}),
-            ...(p.outlier ? { passiveHealthCheck: { interval: goDuration(p.outlier.intervalMs), maxFailures: p.outlier.consecutive5xx, baseEjectionTime: goDuration(p.outlier.baseEjectionMs), maxEjectionPercent: ejectionCap(ctx, p.outlier) } } : {}),
+            ...(p.pool
+              ? {
+                  limits: {
+                    maxConnections: p.pool.maxConnections,
+                    maxPendingRequests: p.pool.maxPendingRequests,
+                    ...(p.pool.maxRequests !== undefined ? { maxConcurrentRequests: p.pool.maxRequests } : {}),
+                  },
+                }
+              : {}),
+            ...(p.outlier
+              ? {
+                  passiveHealthCheck: {
+                    interval: goDuration(p.outlier.intervalMs),
+                    maxFailures: p.outlier.consecutive5xx,
+                    baseEjectionTime: goDuration(p.outlier.baseEjectionMs),
+                    maxEjectionPercent: ejectionCap(ctx, p.outlier),
+                  },
+                }
+              : {}),
           });
           d.upstreamConfig = { overrides };
         }
@@ -181,7 +198,11 @@ function chain(ctx: RenderContext, p: ServicePolicy, nativeFaults: boolean, sd: 
   const routes: Record<string, unknown>[] = [];
   // The delay backend marks its forwarded call; this route sends it past the splitter to every instance.
   if (emulated && p.delay) routes.push({ match: { http: { header: [{ name: BYPASS, exact: 'true' }] } }, destination: { serviceSubset: 'all', ...destination } });
-  if (p.header) routes.push({ match: { http: { header: [{ name: p.header.header.toLowerCase(), exact: p.header.value }] } }, destination: { serviceSubset: p.header.version, ...destination } });
+  if (p.header)
+    routes.push({
+      match: { http: { header: [{ name: p.header.header.toLowerCase(), exact: p.header.value }] } },
+      destination: { serviceSubset: p.header.version, ...destination },
+    });
   if (p.timeout || p.retry) routes.push({ match: { http: { pathPrefix: '/' } }, destination });
   if (routes.length) out.push(obj(ctx, API, 'ServiceRouter', p.service, { spec: { routes } }));
   if (emulated) {

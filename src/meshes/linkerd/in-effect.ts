@@ -68,7 +68,15 @@ class ServedByController implements ReadBack {
     // The default the controller serves the app's pods before the change: what the way back returns to.
     const previous = defaults ? await (await this.connect()).servedDefault(this.c.kc, this.c.namespace) : undefined;
     const change = (to: readonly K8sObject[], from: readonly K8sObject[]): ReadBackChange => ({
-      until: async ({ present, gone }) => (await this.connect()).until(this.c.kc, this.c.namespace, present.filter(isLinkerdServed), gone.filter(isLinkerdServed), this.c.timeoutMs, defaults ? namespaceDefault(to) ?? previous : undefined),
+      until: async ({ present, gone }) =>
+        (await this.connect()).until(
+          this.c.kc,
+          this.c.namespace,
+          present.filter(isLinkerdServed),
+          gone.filter(isLinkerdServed),
+          this.c.timeoutMs,
+          defaults ? (namespaceDefault(to) ?? previous) : undefined,
+        ),
       back: async () => change(from, to),
       by: (status) => `${status} and its policy controller serves it`,
       evidenceName: (status) => `${status} and what its policy controller serves`,

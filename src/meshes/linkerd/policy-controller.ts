@@ -113,7 +113,10 @@ const targets = (ap: K8sObject, server: string) => {
   return t?.kind === 'Server' && t.name === server;
 };
 
-/** The identity prefixes a MeshTLSAuthentication names: "SA.NAMESPACE.serviceaccount.identity." per ServiceAccount, or its literal identities; undefined where it matches by wildcard. */
+/**
+ * The identity prefixes a MeshTLSAuthentication names: "SA.NAMESPACE.serviceaccount.identity." per
+ * ServiceAccount, or its literal identities; undefined where it matches by wildcard.
+ */
 function identitiesOf(mta: K8sObject | undefined, namespace: string): string[] | undefined {
   if (!mta) return undefined;
   const s = spec(mta);
@@ -283,14 +286,25 @@ const podPorts = (p: V1Pod): PodPorts => ({
 export class LinkerdPolicyView {
   private destination?: Forwarded;
 
-  private constructor(readonly via: string, private readonly forwarded: Forwarded, private readonly kc: KubeConfig, private readonly pod: { namespace: string; name: string }) {}
+  private constructor(
+    readonly via: string,
+    private readonly forwarded: Forwarded,
+    private readonly kc: KubeConfig,
+    private readonly pod: { namespace: string; name: string },
+  ) {}
 
   static async connect(kc: KubeConfig, controlPlaneNamespace: string): Promise<LinkerdPolicyView> {
     const pod = (await runningPods(kc, controlPlaneNamespace, DESTINATION)).find(ready);
-    if (!pod?.metadata?.name) throw new InfraError(`no ready Linkerd destination pod (${DESTINATION} in ${controlPlaneNamespace}), whose policy controller says what is in effect: is Linkerd installed on this cluster?`);
+    if (!pod?.metadata?.name)
+      throw new InfraError(
+        `no ready Linkerd destination pod (${DESTINATION} in ${controlPlaneNamespace}), whose policy controller says what is in effect: is Linkerd installed on this cluster?`,
+      );
     tool('meshcheck-policy'); // built, or an error that says how, before any wait
     const forwarded = await forwardPort(kc, controlPlaneNamespace, pod.metadata.name, LINKERD_POLICY_PORT);
-    return new LinkerdPolicyView(`port-forward to pod ${controlPlaneNamespace}/${pod.metadata.name}:${LINKERD_POLICY_PORT}`, forwarded, kc, { namespace: controlPlaneNamespace, name: pod.metadata.name });
+    return new LinkerdPolicyView(`port-forward to pod ${controlPlaneNamespace}/${pod.metadata.name}:${LINKERD_POLICY_PORT}`, forwarded, kc, {
+      namespace: controlPlaneNamespace,
+      name: pod.metadata.name,
+    });
   }
 
   /** GetPort for each port, in one call of meshcheck-policy. */
@@ -301,14 +315,24 @@ export class LinkerdPolicyView {
   /** GetProfile for each HOST:PORT, as a proxy of `namespace` asks, through a port-forward to the destination controller. */
   async profiles(paths: readonly string[], namespace: string): Promise<ServedProfile[]> {
     this.destination ??= await forwardPort(this.kc, this.pod.namespace, this.pod.name, LINKERD_DESTINATION_PORT);
-    return this.ask<ServedProfile>('linkerd-profile', this.destination, { paths, contextToken: JSON.stringify({ ns: namespace }) }, `Linkerd's destination controller (port-forward to pod ${this.pod.namespace}/${this.pod.name}:${LINKERD_DESTINATION_PORT})`);
+    return this.ask<ServedProfile>(
+      'linkerd-profile',
+      this.destination,
+      { paths, contextToken: JSON.stringify({ ns: namespace }) },
+      `Linkerd's destination controller (port-forward to pod ${this.pod.namespace}/${this.pod.name}:${LINKERD_DESTINATION_PORT})`,
+    );
   }
 
   private async ask<T>(program: string, f: Forwarded, config: Record<string, unknown>, what: string): Promise<T[]> {
     const addr = f.url.replace(/^http:\/\//, '');
     try {
-      const { stdout } = await promisify(execFile)(tool('meshcheck-policy'), [program, JSON.stringify({ addr, ...config, timeoutMs: 5000 })], { timeout: 30_000 });
-      return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+      const { stdout } = await promisify(execFile)(tool('meshcheck-policy'), [program, JSON.stringify({ addr, ...config, timeoutMs: 5000 })], {
+        timeout: 30_000,
+      });
+      return stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as T);
     } catch (err) {
       throw new InfraError(`asking ${what}: ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
     }
@@ -319,47 +343,86 @@ export class LinkerdPolicyView {
    * (expectations()); returns what it served. Pods are listed on each look, so pods that restart
    * meanwhile are followed. A wait that runs out names each port and what it was served with.
    */
-  async until(kc: KubeConfig, namespace: string, present: readonly K8sObject[], gone: readonly K8sObject[], timeoutMs: number, defaultPolicy?: string): Promise<{ object: string; how: string }[]> {
+  async until(
+    kc: KubeConfig,
+    namespace: string,
+    present: readonly K8sObject[],
+    gone: readonly K8sObject[],
+    timeoutMs: number,
+    defaultPolicy?: string,
+  ): Promise<{ object: string; how: string }[]> {
     const core = kc.makeApiClient(CoreV1Api);
     // A ServiceProfile is named HOST; a proxy asks for HOST:PORT of the Service's port.
     const profiles: ProfileExpectation[] = [];
-    for (const name of new Set(present.concat(gone).filter(isLinkerdProfile).map((o) => o.metadata.name))) {
+    for (const name of new Set(
+      present
+        .concat(gone)
+        .filter(isLinkerdProfile)
+        .map((o) => o.metadata.name),
+    )) {
       const sp = { metadata: { name } };
       const service = name.split('.')[0]!;
-      const svc = await apiCall({ verb: 'get', kind: 'Service', name: service, namespace }, () => core.readNamespacedService({ name: service, namespace }));
-      profiles.push(...profileExpectations(present.filter((o) => o.metadata.name === sp.metadata.name), gone.filter((o) => o.metadata.name === sp.metadata.name), svc.spec!.ports![0]!.port));
+      const svc = await apiCall({ verb: 'get', kind: 'Service', name: service, namespace }, () =>
+        core.readNamespacedService({ name: service, namespace }),
+      );
+      profiles.push(
+        ...profileExpectations(
+          present.filter((o) => o.metadata.name === sp.metadata.name),
+          gone.filter((o) => o.metadata.name === sp.metadata.name),
+          svc.spec!.ports![0]!.port,
+        ),
+      );
     }
     let pending: string[] = [];
-    return eventually(async () => {
-      const pods = (await runningPods(kc, namespace)).map(podPorts);
-      const want = expectations(namespace, present, gone, pods, defaultPolicy);
-      let got: ServedPort[];
-      let gotProfiles: ServedProfile[];
-      try {
-        got = want.length ? await this.served(want.map((e) => ({ workload: e.workload, port: e.port }))) : [];
-        gotProfiles = profiles.length ? await this.profiles(profiles.map((e) => e.path), namespace) : [];
-      } catch (err) {
-        // Asked again on the next look; the last failure is what a wait that runs out reports.
-        pending = [(err as Error).message];
-        return undefined;
-      }
-      const seen: { object: string; how: string }[] = [];
-      pending = [];
-      for (const e of want) {
-        const r = judge(e, got.find((g) => g.workload === e.workload && g.port === e.port));
-        if (r.ok) seen.push({ object: `${e.workload}:${e.port}`, how: `Linkerd's policy controller: ${r.how}` });
-        else pending.push(r.why);
-      }
-      for (const e of profiles) {
-        const r = judgeProfile(e, gotProfiles.find((g) => g.path === e.path));
-        if (r.ok) seen.push({ object: e.path, how: `Linkerd's destination controller: ${r.how}` });
-        else pending.push(r.why);
-      }
-      const servers = present.concat(gone).filter((o) => o.kind === 'Server');
-      if (!want.length && servers.length) pending.push(`no running pod of ${namespace} is selected by Server ${servers.map((s) => s.metadata.name).join(', ')}`);
-      if (!want.length && defaultPolicy) pending.push(`no running pod of ${namespace} has a port named ${HTTP_PORT}`);
-      return pending.length ? undefined : seen;
-    }, { timeoutMs, intervalMs: 500, describe: `Linkerd's ${profiles.length ? 'controllers' : 'policy controller'} to serve the change (${this.via})` }).catch((err: Error) => {
+    return eventually(
+      async () => {
+        const pods = (await runningPods(kc, namespace)).map(podPorts);
+        const want = expectations(namespace, present, gone, pods, defaultPolicy);
+        let got: ServedPort[];
+        let gotProfiles: ServedProfile[];
+        try {
+          got = want.length ? await this.served(want.map((e) => ({ workload: e.workload, port: e.port }))) : [];
+          gotProfiles = profiles.length
+            ? await this.profiles(
+                profiles.map((e) => e.path),
+                namespace,
+              )
+            : [];
+        } catch (err) {
+          // Asked again on the next look; the last failure is what a wait that runs out reports.
+          pending = [(err as Error).message];
+          return undefined;
+        }
+        const seen: { object: string; how: string }[] = [];
+        pending = [];
+        for (const e of want) {
+          const r = judge(
+            e,
+            got.find((g) => g.workload === e.workload && g.port === e.port),
+          );
+          if (r.ok) seen.push({ object: `${e.workload}:${e.port}`, how: `Linkerd's policy controller: ${r.how}` });
+          else pending.push(r.why);
+        }
+        for (const e of profiles) {
+          const r = judgeProfile(
+            e,
+            gotProfiles.find((g) => g.path === e.path),
+          );
+          if (r.ok) seen.push({ object: e.path, how: `Linkerd's destination controller: ${r.how}` });
+          else pending.push(r.why);
+        }
+        const servers = present.concat(gone).filter((o) => o.kind === 'Server');
+        if (!want.length && servers.length)
+          pending.push(`no running pod of ${namespace} is selected by Server ${servers.map((s) => s.metadata.name).join(', ')}`);
+        if (!want.length && defaultPolicy) pending.push(`no running pod of ${namespace} has a port named ${HTTP_PORT}`);
+        return pending.length ? undefined : seen;
+      },
+      {
+        timeoutMs,
+        intervalMs: 500,
+        describe: `Linkerd's ${profiles.length ? 'controllers' : 'policy controller'} to serve the change (${this.via})`,
+      },
+    ).catch((err: Error) => {
       throw new InfraError(`${err.message}: ${pending.join('; ')}`);
     });
   }

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { BOOKINFO, LOAD_CLIENT } from '../../app/topology.js';
-import { istioProxyless } from '../../meshes/istio/mesh.js';
-import { appContext } from '../../meshes/registry.js';
+import { appContext, dataPlaneOf } from '../../meshes/registry.js';
+
+/** The Istio mesh with its proxyless gRPC data plane: what the tier runs. */
+const istioProxyless = dataPlaneOf('istio', 'proxyless gRPC');
 import type { K8sObject } from '../../kube/objects.js';
 import type { RenderContext, Support } from '../../meshes/types.js';
 import { toYaml } from '../../util/yaml.js';
@@ -47,7 +49,11 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
   readonly engine = 'proxyless-grpc';
   /** Responses are gRPC statuses: a status claim counts the code a caller gets for it. */
   readonly reading = GRPC_READING;
-  readonly dataPath = { protocol: 'gRPC (HTTP/2)', path: 'mTLS in the gRPC client and server (xDS credentials), no sidecar; baseline: plain gRPC to the same workload', dataPlane: 'proxyless gRPC' };
+  readonly dataPath = {
+    protocol: 'gRPC (HTTP/2)',
+    path: 'mTLS in the gRPC client and server (xDS credentials), no sidecar; baseline: plain gRPC to the same workload',
+    dataPlane: 'proxyless gRPC',
+  };
   readonly label: string;
   readonly mesh: { name: string; version: string; dataPlane: string };
   private readonly instances: Running[] = [];
@@ -63,7 +69,13 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
   /** While the control plane is stopped: the clients that were running before, one per caller. */
   private agents?: Map<string, ProxylessAgent>;
 
-  private constructor(readonly workDir: string, private readonly group: ProcessGroup, private readonly ledger: Ledger, private readonly cp: IstioControlPlane, private readonly block: string) {
+  private constructor(
+    readonly workDir: string,
+    private readonly group: ProcessGroup,
+    private readonly ledger: Ledger,
+    private readonly cp: IstioControlPlane,
+    private readonly block: string,
+  ) {
     this.ctx = appContext(NAMESPACE, cp.minor);
     this.label = `istio ${cp.minor} (proxyless)`;
     this.mesh = { name: 'istio', version: cp.minor, dataPlane: 'proxyless gRPC' };
@@ -97,7 +109,16 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
 
   private async boot(log: (m: string) => void): Promise<void> {
     this.applier = new Applier(this.cp.api.kubeconfig, this.ledger, { kubeconfig: this.cp.api.kubeconfigFile, ownServer: true });
-    const up = await bringUp({ cp: this.cp, group: this.group, applier: this.applier, workDir: this.workDir, ctx: this.ctx, block: this.block, baseline: this.render([]), log });
+    const up = await bringUp({
+      cp: this.cp,
+      group: this.group,
+      applier: this.applier,
+      workDir: this.workDir,
+      ctx: this.ctx,
+      block: this.block,
+      baseline: this.render([]),
+      log,
+    });
     this.instances.push(...up.instances);
     for (const [k, v] of up.callerBootstraps) this.callerBootstraps.set(k, v);
     this.watch = up.watch;
@@ -111,8 +132,12 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
   /** Every service's default cluster in EDS holds exactly the addresses of its running versions. */
   private endpointsServed(): boolean {
     return BOOKINFO.every((s) => {
-      const want = this.instancesOf(s.name).map((i) => (i as Running).address).sort();
-      const cla = this.watch!.of(CLIENT_NODE, 'eds').find((r) => r.clusterName === `outbound|${this.ctx.port}||${s.name}.${NAMESPACE}.svc.cluster.local`);
+      const want = this.instancesOf(s.name)
+        .map((i) => (i as Running).address)
+        .sort();
+      const cla = this.watch!.of(CLIENT_NODE, 'eds').find(
+        (r) => r.clusterName === `outbound|${this.ctx.port}||${s.name}.${NAMESPACE}.svc.cluster.local`,
+      );
       return JSON.stringify(endpointAddresses(cla).sort()) === JSON.stringify(want);
     });
   }
@@ -124,7 +149,6 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
   lacks(feature: CheckFeature): string | undefined {
     return istioProxyless.lacks?.(feature);
   }
-
 
   render(intents: readonly Intent[]): K8sObject[] {
     return istioProxyless.render(intents, { ...this.ctx, runId: this.ledger.runId }).objects;
@@ -150,13 +174,43 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
       // Undone once istiod serves what it served before the apply.
       await this.watch!.until(() => servedState(this.watch!) === before, 'the config from before the scenario again');
     };
-    const checks = appliedPredicates(objects, { namespace: NAMESPACE, port: this.ctx.port, instancesOf: (s) => this.instancesOf(s).map((i) => i.name), client: CLIENT_NODE });
-    await orUndo(() => this.watch!.until(() => checks.every((c) => c.holds(this.watch!)), `the applied policy (${checks.filter((c) => !c.holds(this.watch!)).map((c) => c.what).join('; ') || 'all'})`), undo);
+    const checks = appliedPredicates(objects, {
+      namespace: NAMESPACE,
+      port: this.ctx.port,
+      instancesOf: (s) => this.instancesOf(s).map((i) => i.name),
+      client: CLIENT_NODE,
+    });
+    await orUndo(
+      () =>
+        this.watch!.until(
+          () => checks.every((c) => c.holds(this.watch!)),
+          `the applied policy (${
+            checks
+              .filter((c) => !c.holds(this.watch!))
+              .map((c) => c.what)
+              .join('; ') || 'all'
+          })`,
+        ),
+      undo,
+    );
     const convergenceMs = performance.now() - start;
     this.convergenceMs.push(convergenceMs);
     const evidence: Evidence[] = [
       { name: 'applied manifests (server-side apply, field manager meshcheck)', contentType: 'application/yaml', body: toYaml(objects) },
-      { name: 'xDS istiod served (the parts carrying the policy)', contentType: 'application/json', body: JSON.stringify(servedEvidence(this.watch!, intents, { namespace: NAMESPACE, port: this.ctx.port, client: CLIENT_NODE, instancesOf: (s) => this.instancesOf(s).map((i) => i.name) }), null, 2) },
+      {
+        name: 'xDS istiod served (the parts carrying the policy)',
+        contentType: 'application/json',
+        body: JSON.stringify(
+          servedEvidence(this.watch!, intents, {
+            namespace: NAMESPACE,
+            port: this.ctx.port,
+            client: CLIENT_NODE,
+            instancesOf: (s) => this.instancesOf(s).map((i) => i.name),
+          }),
+          null,
+          2,
+        ),
+      },
     ];
     return { undo, convergenceMs, evidence };
   }
@@ -165,10 +219,15 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
     this.assertControlPlane('a change of endpoints');
     const all = this.instances.filter((i) => i.service === service);
     const missing = versions.filter((v) => !all.some((i) => i.version === v));
-    if (missing.length) throw new UsageError(`the Istio tier's app has no version ${missing.join(', ')} of "${service}"; it runs ${all.map((i) => i.version).join(', ')}`);
+    if (missing.length)
+      throw new UsageError(
+        `the Istio tier's app has no version ${missing.join(', ')} of "${service}"; it runs ${all.map((i) => i.version).join(', ')}`,
+      );
     const gone = all.filter((i) => !versions.includes(i.version));
     const before = this.activeVersions.get(service);
-    const entries = gone.map((i) => ({ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: i.name, namespace: NAMESPACE } }) as K8sObject);
+    const entries = gone.map(
+      (i) => ({ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: i.name, namespace: NAMESPACE } }) as K8sObject,
+    );
     const restore = await this.applier.remove(entries);
     this.activeVersions.set(service, versions);
     const undo: Undo = async () => {
@@ -285,12 +344,17 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
     const since = Date.now();
     await start();
     const want = [...this.instances.map((i) => `${i.name}.${NAMESPACE}`), `${LOAD_CLIENT}-watch.${NAMESPACE}`];
-    await eventually(async () => {
-      const r = await request(`http://127.0.0.1:${this.cp.ports.http}/debug/connections`, { signal: AbortSignal.timeout(2000) });
-      const body = (await r.body.json()) as { clients?: { connectionId: string; connectedAt: string }[] };
-      const connected = new Set((body.clients ?? []).filter((c) => Date.parse(c.connectedAt) >= since - 1000).map((c) => c.connectionId.replace(/-\d+$/, '')));
-      return want.every((w) => connected.has(w));
-    }, { timeoutMs: 60_000, intervalMs: 100, describe: 'every proxyless workload connected to istiod again' });
+    await eventually(
+      async () => {
+        const r = await request(`http://127.0.0.1:${this.cp.ports.http}/debug/connections`, { signal: AbortSignal.timeout(2000) });
+        const body = (await r.body.json()) as { clients?: { connectionId: string; connectedAt: string }[] };
+        const connected = new Set(
+          (body.clients ?? []).filter((c) => Date.parse(c.connectedAt) >= since - 1000).map((c) => c.connectionId.replace(/-\d+$/, '')),
+        );
+        return want.every((w) => connected.has(w));
+      },
+      { timeoutMs: 60_000, intervalMs: 100, describe: 'every proxyless workload connected to istiod again' },
+    );
   }
 
   private assertControlPlane(what: string): void {
@@ -299,8 +363,13 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
 
   describe(): Record<string, unknown> {
     return {
-      mesh: 'istio', istiod: this.cp.version, istioModule: 'istio.io/istio@v0.0.0-20260827124520-eed52ebb66ad', dataPlane: 'proxyless gRPC (grpc-go xDS)',
-      bringUpMs: Math.round(this.bringUpMs), convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(1))), controlPlaneRestarts: this.outages,
+      mesh: 'istio',
+      istiod: this.cp.version,
+      istioModule: 'istio.io/istio@v0.0.0-20260827124520-eed52ebb66ad',
+      dataPlane: 'proxyless gRPC (grpc-go xDS)',
+      bringUpMs: Math.round(this.bringUpMs),
+      convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(1))),
+      controlPlaneRestarts: this.outages,
     };
   }
 

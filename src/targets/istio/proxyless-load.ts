@@ -94,7 +94,14 @@ class Collector {
   result(): LoadResult {
     if (this.progress) clearInterval(this.progress);
     const d = this.done!;
-    const generator = generatorFigures(this.p, { arrivals: this.order.arrived, dropped: this.dropped, completed: this.completed, sendWindowMs: d.sendMs, durationMs: d.totalMs, lagUs: this.lags });
+    const generator = generatorFigures(this.p, {
+      arrivals: this.order.arrived,
+      dropped: this.dropped,
+      completed: this.completed,
+      sendWindowMs: d.sendMs,
+      durationMs: d.totalMs,
+      lagUs: this.lags,
+    });
     return { engine: 'proxyless-grpc', profile: this.p, startedAt: this.startedAt, durationMs: d.totalMs, sent: this.sent, dropped: this.dropped, stoppedEarly: d.stoppedEarly, samples: this.order.prefix, histogram: this.histogram, timeline: this.timeline, generator };
   }
 

@@ -20,12 +20,23 @@ export class ClusterLoad {
   private loads = 0;
   private hasTestRun?: Promise<boolean>;
 
-  constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: Mesh, private readonly ctx: () => RenderContext, private readonly k6Image: string | undefined, private readonly log: (m: string) => void) {}
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly applier: Applier,
+    private readonly adapter: Mesh,
+    private readonly ctx: () => RenderContext,
+    private readonly k6Image: string | undefined,
+    private readonly log: (m: string) => void,
+  ) {}
 
   /** Through the mesh, as the profile's caller (the load client by default): its Deployment's labels, annotations and ServiceAccount. */
   load(p: LoadProfile): Promise<LoadResult> {
     const ctx = this.ctx();
-    return this.k6(p, { url: `http://${p.service}:${ctx.port}`, pod: callerPod(this.adapter.workload(ctx), p.caller ?? ctx.loadClient), quitUrl: this.adapter.sidecar?.quitUrl });
+    return this.k6(p, {
+      url: `http://${p.service}:${ctx.port}`,
+      pod: callerPod(this.adapter.workload(ctx), p.caller ?? ctx.loadClient),
+      quitUrl: this.adapter.sidecar?.quitUrl,
+    });
   }
 
   /** The overhead baseline: from a pod outside the mesh straight to the instance's direct port, which its sidecar does not intercept. */
@@ -35,10 +46,16 @@ export class ClusterLoad {
 
   /** Whether k6-operator's TestRun kind is served (its CRD installed); asked once per run. */
   private testRunInstalled(): Promise<boolean> {
-    this.hasTestRun ??= this.kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: 'testruns.k6.io' }).then(() => true, (err: { code?: number }) => {
-      if (err.code !== 404) this.log(`kube: cannot tell whether k6-operator is installed (${apiErrorMessage(err)}); load runs as Jobs`);
-      return false;
-    });
+    this.hasTestRun ??= this.kc
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: 'testruns.k6.io' })
+      .then(
+        () => true,
+        (err: { code?: number }) => {
+          if (err.code !== 404) this.log(`kube: cannot tell whether k6-operator is installed (${apiErrorMessage(err)}); load runs as Jobs`);
+          return false;
+        },
+      );
     return this.hasTestRun;
   }
 
@@ -59,7 +76,14 @@ export class ClusterLoad {
     const t0 = performance.now();
     const undo = await this.applier.apply(objects);
     try {
-      const outputs = await k6JobOutputs(this.kc, ctx.namespace, name, (p.rps ? (p.requests * 1000) / p.rps : 60_000) + 180_000, pods, testRun ? testRunFailure(this.kc, ctx.namespace, name) : undefined);
+      const outputs = await k6JobOutputs(
+        this.kc,
+        ctx.namespace,
+        name,
+        (p.rps ? (p.requests * 1000) / p.rps : 60_000) + 180_000,
+        pods,
+        testRun ? testRunFailure(this.kc, ctx.namespace, name) : undefined,
+      );
       return mergeK6(p, outputs, startedAt, performance.now() - t0);
     } finally {
       await undo();
@@ -79,7 +103,10 @@ export class ClusterLoad {
     try {
       const [pod] = await jobPodLogs(this.kc, ctx.namespace, name, 'probe', 120_000);
       const r = probeResult(pod?.log ?? '');
-      if (r.attempts !== targets.length) throw new InfraError(`the plaintext probe reported ${r.attempts} of ${targets.length} instances of ${service}; its log ends: ${(pod?.log ?? '').trim().split('\n').slice(-5).join(' | ')}`);
+      if (r.attempts !== targets.length)
+        throw new InfraError(
+          `the plaintext probe reported ${r.attempts} of ${targets.length} instances of ${service}; its log ends: ${(pod?.log ?? '').trim().split('\n').slice(-5).join(' | ')}`,
+        );
       return r;
     } finally {
       await undo();

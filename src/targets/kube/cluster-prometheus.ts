@@ -3,7 +3,7 @@ import { InfraError, UsageError } from '../../errors.js';
 import { Prometheus } from '../../metrics/prometheus.js';
 import { apiErrorMessage } from '../../kube/client.js';
 import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
-import { parsePrometheusService } from './plugin.js';
+import { parsePrometheusService } from './options.js';
 
 /**
  * The cluster's own Prometheus: at a URL the user gives, or behind a Service, reached by a

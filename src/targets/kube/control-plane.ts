@@ -15,7 +15,14 @@ import { rolledOut, type Rollable } from './rollout.js';
  * `--allow-changes-in` its namespace.
  */
 export class ClusterControlPlane {
-  constructor(private readonly kc: KubeConfig, private readonly applier: Applier, private readonly adapter: Mesh, private readonly ctx: () => RenderContext, private readonly guard: (objects: readonly K8sObject[]) => void, private readonly log: (m: string) => void) {}
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly applier: Applier,
+    private readonly adapter: Mesh,
+    private readonly ctx: () => RenderContext,
+    private readonly guard: (objects: readonly K8sObject[]) => void,
+    private readonly log: (m: string) => void,
+  ) {}
 
   private workloads(): Rollable[] {
     const cp = this.adapter.controlPlane;
@@ -29,8 +36,13 @@ export class ClusterControlPlane {
     const patches = workloads.map((w) => patch(this.ctx(), 'apps/v1', w.kind, w.name, { spec: { replicas: 0 } }, { namespace: w.namespace }));
     this.guard(patches);
     for (const w of workloads) {
-      await apiCall({ verb: 'get', kind: w.kind, name: w.name, namespace: w.namespace }, () => this.applier.client.read({ apiVersion: 'apps/v1', kind: w.kind, metadata: { name: w.name, namespace: w.namespace } })).catch((err: { code?: number }) => {
-        if (err.code === 404) throw new InfraError(`the ${this.adapter.name} control plane was not found: no ${w.kind} ${w.namespace}/${w.name} (meshcheck knows the mesh as clusters/profiles/${this.adapter.name}.yaml installs it)`);
+      await apiCall({ verb: 'get', kind: w.kind, name: w.name, namespace: w.namespace }, () =>
+        this.applier.client.read({ apiVersion: 'apps/v1', kind: w.kind, metadata: { name: w.name, namespace: w.namespace } }),
+      ).catch((err: { code?: number }) => {
+        if (err.code === 404)
+          throw new InfraError(
+            `the ${this.adapter.name} control plane was not found: no ${w.kind} ${w.namespace}/${w.name} (meshcheck knows the mesh as clusters/profiles/${this.adapter.name}.yaml installs it)`,
+          );
         throw err;
       });
     }

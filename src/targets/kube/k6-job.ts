@@ -151,22 +151,40 @@ const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', '
  * deleted afterwards. A load that failed (`failure`: the Job's conditions by default), or a
  * container that cannot start, is an infrastructure error.
  */
-export async function jobPodLogs(kc: KubeConfig, namespace: string, name: string, container: string, timeoutMs: number, count = 1, failure = jobFailure(kc, namespace, name)): Promise<JobPodLog[]> {
+export async function jobPodLogs(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  container: string,
+  timeoutMs: number,
+  count = 1,
+  failure = jobFailure(kc, namespace, name),
+): Promise<JobPodLog[]> {
   const core = kc.makeApiClient(CoreV1Api);
   type End = { failed: string } | { pods: V1Pod[] };
   // The wait retries what it throws (an API server away for a moment), so a failure is its answer.
-  const end = await eventually(async (): Promise<End | undefined> => {
-    const pods = (await core.listNamespacedPod({ namespace, labelSelector: `${LOAD_LABEL}=${name}` })).items;
-    const status = (p: V1Pod) => p.status?.containerStatuses?.find((c) => c.name === container);
-    const ended = pods.filter((p) => status(p)?.state?.terminated);
-    if (ended.length >= count) return { pods: ended };
-    for (const p of pods) {
-      const waiting = status(p)?.state?.waiting;
-      if (waiting?.reason && STUCK.has(waiting.reason)) return { failed: `container ${container} of pod ${p.metadata?.name} cannot start: ${waiting.reason}: ${waiting.message ?? ''} (image ${p.spec?.containers.find((c) => c.name === container)?.image}; --image-mirror names a registry that mirrors it)` };
-    }
-    const failed = await failure();
-    return failed ? { failed } : undefined;
-  }, { timeoutMs, intervalMs: 1000, describe: `container ${container} of ${count} pod${count === 1 ? '' : 's'} of the load ${name} in ${namespace} to end` });
+  const end = await eventually(
+    async (): Promise<End | undefined> => {
+      const pods = (await core.listNamespacedPod({ namespace, labelSelector: `${LOAD_LABEL}=${name}` })).items;
+      const status = (p: V1Pod) => p.status?.containerStatuses?.find((c) => c.name === container);
+      const ended = pods.filter((p) => status(p)?.state?.terminated);
+      if (ended.length >= count) return { pods: ended };
+      for (const p of pods) {
+        const waiting = status(p)?.state?.waiting;
+        if (waiting?.reason && STUCK.has(waiting.reason))
+          return {
+            failed: `container ${container} of pod ${p.metadata?.name} cannot start: ${waiting.reason}: ${waiting.message ?? ''} (image ${p.spec?.containers.find((c) => c.name === container)?.image}; --image-mirror names a registry that mirrors it)`,
+          };
+      }
+      const failed = await failure();
+      return failed ? { failed } : undefined;
+    },
+    {
+      timeoutMs,
+      intervalMs: 1000,
+      describe: `container ${container} of ${count} pod${count === 1 ? '' : 's'} of the load ${name} in ${namespace} to end`,
+    },
+  );
   if ('failed' in end) throw new InfraError(end.failed);
   const out: JobPodLog[] = [];
   for (const pod of end.pods) {

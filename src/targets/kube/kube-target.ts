@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, VersionApi, type KubernetesObject } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../../errors.js';
 import { allowedNamespaces, refusedChanges } from './guard.js';
-import type { KubeTargetSettings } from './plugin.js';
+import type { KubeTargetSettings } from './options.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { type K8sObject, patch } from '../../kube/objects.js';
 import type { Mesh, Support } from '../../meshes/types.js';
@@ -17,7 +17,7 @@ import { orUndo, type Undo } from '../../util/undo.js';
 import { eventually } from '../../util/eventually.js';
 import { undoLedger } from '../../cli/cleanup.js';
 import { apiErrorMessage, kubeClient, kubeconfigPath, serverSideApply } from '../../kube/client.js';
-import { startClusterLedger } from './cluster-ledger.js';
+import { startClusterLedger } from '../../kube/cluster-ledger.js';
 import { PodInstances } from './instances.js';
 import { sidecarUsage, throughNodeProxy } from './usage.js';
 import { clusterPrometheus } from './cluster-prometheus.js';
@@ -68,7 +68,14 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   private instances?: PodInstances;
   private promForward?: Forwarded;
 
-  private constructor(readonly settings: KubeTargetSettings, private readonly kc: KubeConfig, private readonly ledger: Ledger, readonly namespace: string, private readonly runId: string, private readonly log: (m: string) => void) {
+  private constructor(
+    readonly settings: KubeTargetSettings,
+    private readonly kc: KubeConfig,
+    private readonly ledger: Ledger,
+    readonly namespace: string,
+    private readonly runId: string,
+    private readonly log: (m: string) => void,
+  ) {
     const { mesh: adapter, version } = meshFor(settings.mesh);
     this.allowed = allowedNamespaces(settings.allowChangesIn);
     this.adapter = adapter;
@@ -81,8 +88,13 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   /** The mesh's own "in effect" wait (from its folder), under the policy of every scenario. */
   private async watchPolicy(): Promise<void> {
     const watch = await this.adapter.inEffect({
-      kc: this.kc, client: this.applier.client, namespace: this.namespace, meshSpec: this.settings.mesh, options: this.settings.meshOptions,
-      timeoutMs: Number(process.env.MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS ?? 120_000), restartApp: (why) => this.restartApp(why),
+      kc: this.kc,
+      client: this.applier.client,
+      namespace: this.namespace,
+      meshSpec: this.settings.mesh,
+      options: this.settings.meshOptions,
+      timeoutMs: Number(process.env.MESHCHECK_KUBE_IN_EFFECT_TIMEOUT_MS ?? 120_000),
+      restartApp: (why) => this.restartApp(why),
     });
     this.clusterPolicy = new ClusterPolicy(this.applier, watch, { render: (i) => this.render(i), guard: (o) => this.guard(o) });
   }
@@ -95,7 +107,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     } catch (err) {
       throw new InfraError(`kube context ${settings.context}: API server not reachable: ${apiErrorMessage(err)}`);
     }
-    for (const ns of allowedNamespaces(settings.allowChangesIn)) if (ns === 'kube-system') log('kube: --allow-changes-in kube-system: meshcheck may change objects in kube-system');
+    for (const ns of allowedNamespaces(settings.allowChangesIn))
+      if (ns === 'kube-system') log('kube: --allow-changes-in kube-system: meshcheck may change objects in kube-system');
     const ns = `meshcheck-${runId.replace(/[^a-z0-9]/g, '').slice(-20)}`;
     const t = new KubeTarget(settings, kc, ledger, ns, runId, log);
     await t.watchPolicy();
@@ -107,8 +120,10 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   }
 
   lacks(feature: CheckFeature): string | undefined {
-    if (feature === 'sidecar-usage' && !this.adapter.sidecar) return `${this.adapter.title} has no sidecar: there is no sidecar CPU or memory to measure`;
-    if (feature === 'mesh-metrics' && !this.adapter.requests) return `${this.adapter.title} has no proxies that count requests: there are no mesh metrics to query`;
+    if (feature === 'sidecar-usage' && !this.adapter.sidecar)
+      return `${this.adapter.title} has no sidecar: there is no sidecar CPU or memory to measure`;
+    if (feature === 'mesh-metrics' && !this.adapter.requests)
+      return `${this.adapter.title} has no proxies that count requests: there are no mesh metrics to query`;
     return undefined;
   }
 
@@ -126,11 +141,18 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     if (this.prepared) return;
     const [namespace, ...objects] = this.adapter.workload(this.ctx());
     if (namespace?.kind !== 'Namespace') throw new InfraError(`the ${this.adapter.name} workload does not start with its Namespace`);
-    const seq = this.ledger.record({ op: 'kube-namespace', context: this.settings.context, kubeconfig: kubeconfigPath(this.settings.kubeconfig), name: this.namespace });
+    const seq = this.ledger.record({
+      op: 'kube-namespace',
+      context: this.settings.context,
+      kubeconfig: kubeconfigPath(this.settings.kubeconfig),
+      name: this.namespace,
+    });
     this.createdNamespace = true;
     this.log(`kube: creating namespace ${this.namespace} and the ${this.adapter.name} workload (${objects.length} objects)`);
     try {
-      await apiCall({ verb: 'create', kind: 'Namespace', name: this.namespace }, () => serverSideApply(this.applier.client, namespace as KubernetesObject));
+      await apiCall({ verb: 'create', kind: 'Namespace', name: this.namespace }, () =>
+        serverSideApply(this.applier.client, namespace as KubernetesObject),
+      );
     } catch (err) {
       // Refused (RBAC, admission): there is no namespace to delete.
       if (err instanceof InfraError || (err as { code?: number }).code !== undefined) {
@@ -143,19 +165,28 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     await this.applier.apply(objects);
     const apps = this.kc.makeApiClient(AppsV1Api);
     const timeoutMs = Number(process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS ?? 180_000);
-    await eventually(async () => {
-      const list = await apps.listNamespacedDeployment({ namespace: this.namespace });
-      const waiting = list.items.filter((d) => !d.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True'));
-      if (waiting.length) throw new Error(`not available: ${waiting.map((d) => d.metadata?.name).join(', ')}`);
-      return true;
-    }, { timeoutMs, intervalMs: 1000, describe: `the workload in namespace ${this.namespace} to become available (are there schedulable nodes, and is ${this.adapter.name} installed?)` }).catch(async (err: Error) => {
+    await eventually(
+      async () => {
+        const list = await apps.listNamespacedDeployment({ namespace: this.namespace });
+        const waiting = list.items.filter((d) => !d.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True'));
+        if (waiting.length) throw new Error(`not available: ${waiting.map((d) => d.metadata?.name).join(', ')}`);
+        return true;
+      },
+      {
+        timeoutMs,
+        intervalMs: 1000,
+        describe: `the workload in namespace ${this.namespace} to become available (are there schedulable nodes, and is ${this.adapter.name} installed?)`,
+      },
+    ).catch(async (err: Error) => {
       const why = await notReady(this.kc, this.namespace).catch(() => []);
       throw new InfraError(`${err.message}${why.length ? `; pods not ready: ${why.join('; ')}` : ''}`, { cause: err.cause });
     });
     this.simulated = await this.simulatedNodes();
     this.instances = new PodInstances(this.kc, this.ctx());
     await this.instances.refresh();
-    this.log(`kube: workload available in ${this.namespace}${this.simulated.length ? ` (on simulated nodes ${this.simulated.join(', ')}: no container runs there)` : ''}`);
+    this.log(
+      `kube: workload available in ${this.namespace}${this.simulated.length ? ` (on simulated nodes ${this.simulated.join(', ')}: no container runs there)` : ''}`,
+    );
     this.prepared = true;
   }
 
@@ -195,10 +226,16 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     const names = (await apps.listNamespacedDeployment({ namespace: this.namespace })).items.map((d) => d.metadata!.name!);
     const at = new Date().toISOString();
     for (const name of names) {
-      await apiCall({ verb: 'patch', kind: 'Deployment', name, namespace: this.namespace }, () => apps.patchNamespacedDeployment(
-        { name, namespace: this.namespace, body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-      ));
+      await apiCall({ verb: 'patch', kind: 'Deployment', name, namespace: this.namespace }, () =>
+        apps.patchNamespacedDeployment(
+          {
+            name,
+            namespace: this.namespace,
+            body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        ),
+      );
     }
     this.log(`kube: restarting the app's pods: ${why}`);
     await this.rolledOut(names, `the app's pods restarted (${why})`);
@@ -209,7 +246,9 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   /** Why no request can be sent on simulated nodes, and what became of the scenario's policy. */
   private noLoad(): InfraError {
     const applied = this.inEffectBy ? `; the scenario's policy was applied, ${this.inEffectBy}, and it is undone` : '';
-    return new InfraError(`no data plane on simulated nodes: the workload of ${this.namespace} is scheduled on ${this.simulated?.join(', ')}, which kwok simulates (no container runs there), so no request can pass${applied}`);
+    return new InfraError(
+      `no data plane on simulated nodes: the workload of ${this.namespace} is scheduled on ${this.simulated?.join(', ')}, which kwok simulates (no container runs there), so no request can pass${applied}`,
+    );
   }
 
   /** Load through the mesh from the cluster, as the profile's caller (cluster-load.ts). */
@@ -249,7 +288,11 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   /** Waits until each Deployment has exactly the replicas its spec asks for, updated and ready. */
   /** Waits until the named Deployments of the run's namespace have rolled out. */
   private rolledOut(names: readonly string[], what: string): Promise<void> {
-    return rolledOut(this.kc, names.map((name) => ({ kind: 'Deployment', name, namespace: this.namespace })), what);
+    return rolledOut(
+      this.kc,
+      names.map((name) => ({ kind: 'Deployment', name, namespace: this.namespace })),
+      what,
+    );
   }
 
   private pods(): PodInstances {
@@ -302,7 +345,10 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   /** The cluster's own Prometheus (--prometheus-url or --prometheus-service); meshcheck starts none here. */
   async prometheus(): Promise<Prometheus> {
     if (this.simulated?.length) throw this.noLoad();
-    const { prometheus, forwarded } = await clusterPrometheus(this.kc, this.namespace, { url: this.settings.prometheusUrl, service: this.settings.prometheusService });
+    const { prometheus, forwarded } = await clusterPrometheus(this.kc, this.namespace, {
+      url: this.settings.prometheusUrl,
+      service: this.settings.prometheusService,
+    });
     this.promForward = forwarded;
     return prometheus;
   }
@@ -313,7 +359,14 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   }
 
   private clusterControlPlane(): ClusterControlPlane {
-    return new ClusterControlPlane(this.kc, this.applier, this.adapter, () => this.ctx(), (objects) => this.guard(objects), this.log);
+    return new ClusterControlPlane(
+      this.kc,
+      this.applier,
+      this.adapter,
+      () => this.ctx(),
+      (objects) => this.guard(objects),
+      this.log,
+    );
   }
 
   /** The mesh's control plane scaled to zero (outside the run's namespace: --allow-changes-in); the undo scales it back. */
@@ -340,8 +393,12 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
 
   describe(): Record<string, unknown> {
     return {
-      mesh: this.adapter.name, version: this.mesh.version, context: this.settings.context, namespace: this.namespace,
-      ...this.clusterPolicy.describe(), ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
+      mesh: this.adapter.name,
+      version: this.mesh.version,
+      context: this.settings.context,
+      namespace: this.namespace,
+      ...this.clusterPolicy.describe(),
+      ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
       convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(1))),
     };
   }
@@ -356,14 +413,21 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     for (const line of await undoLedger(this.ledger.file)) this.log(`kube: ${line}`);
     if (!this.createdNamespace) return;
     const core = this.kc.makeApiClient(CoreV1Api);
-    await eventually(async () => {
-      try {
-        await core.readNamespace({ name: this.namespace });
-        return false;
-      } catch (err) {
-        return (err as { code?: number }).code === 404;
-      }
-    }, { timeoutMs: Number(process.env.MESHCHECK_KUBE_DELETE_TIMEOUT_MS ?? 120_000), intervalMs: 500, describe: `namespace ${this.namespace} to be deleted (its finalizers: the cluster's namespace controller)` });
+    await eventually(
+      async () => {
+        try {
+          await core.readNamespace({ name: this.namespace });
+          return false;
+        } catch (err) {
+          return (err as { code?: number }).code === 404;
+        }
+      },
+      {
+        timeoutMs: Number(process.env.MESHCHECK_KUBE_DELETE_TIMEOUT_MS ?? 120_000),
+        intervalMs: 500,
+        describe: `namespace ${this.namespace} to be deleted (its finalizers: the cluster's namespace controller)`,
+      },
+    );
     this.log(`kube: namespace ${this.namespace} deleted`);
   }
 }

@@ -20,21 +20,36 @@ async function read(apps: AppsV1Api, w: Rollable) {
  * latest generation (zero replicas: every pod gone). A wait that runs out names what each one lacks
  * and why its pods are not ready.
  */
-export async function rolledOut(kc: KubeConfig, workloads: readonly Rollable[], what: string, timeoutMs = Number(process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS ?? 150_000)): Promise<void> {
+export async function rolledOut(
+  kc: KubeConfig,
+  workloads: readonly Rollable[],
+  what: string,
+  timeoutMs = Number(process.env.MESHCHECK_KUBE_READY_TIMEOUT_MS ?? 150_000),
+): Promise<void> {
   const apps = kc.makeApiClient(AppsV1Api);
   let pending: string[] = [];
-  await eventually(async () => {
-    pending = [];
-    for (const w of workloads) {
-      const d = await read(apps, w);
-      const want = d.spec?.replicas ?? 1;
-      const st = (d.status ?? {}) as { observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number };
-      if ((st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) || (st.replicas ?? 0) !== want || (st.readyReplicas ?? 0) !== want || (st.updatedReplicas ?? 0) !== want) {
-        pending.push(`${label(w)} (${st.updatedReplicas ?? 0} updated, ${st.readyReplicas ?? 0} ready, ${st.replicas ?? 0} in all, of ${want}; generation ${st.observedGeneration ?? 0} seen of ${d.metadata?.generation ?? 0})`);
+  await eventually(
+    async () => {
+      pending = [];
+      for (const w of workloads) {
+        const d = await read(apps, w);
+        const want = d.spec?.replicas ?? 1;
+        const st = (d.status ?? {}) as { observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number };
+        if (
+          (st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) ||
+          (st.replicas ?? 0) !== want ||
+          (st.readyReplicas ?? 0) !== want ||
+          (st.updatedReplicas ?? 0) !== want
+        ) {
+          pending.push(
+            `${label(w)} (${st.updatedReplicas ?? 0} updated, ${st.readyReplicas ?? 0} ready, ${st.replicas ?? 0} in all, of ${want}; generation ${st.observedGeneration ?? 0} seen of ${d.metadata?.generation ?? 0})`,
+          );
+        }
       }
-    }
-    return pending.length === 0;
-  }, { timeoutMs, intervalMs: 500, describe: what }).catch(async (err: Error) => {
+      return pending.length === 0;
+    },
+    { timeoutMs, intervalMs: 500, describe: what },
+  ).catch(async (err: Error) => {
     const why = (await Promise.all([...new Set(workloads.map((w) => w.namespace))].map((ns) => notReady(kc, ns).catch(() => [])))).flat();
     throw new InfraError(`${err.message}: ${pending.join('; ')}${why.length ? `; pods not ready: ${why.join('; ')}` : ''}`);
   });

@@ -46,14 +46,24 @@ export function throughNodeProxy(kc: KubeConfig): CadvisorReader {
  * Each sidecar's CPU-seconds so far and working-set memory, from cAdvisor on the nodes that run the
  * pods: cumulative CPU, so the usage of a load is the difference of two reads, as on the local target.
  */
-export async function sidecarUsage(read: CadvisorReader, namespace: string, container: string, pods: readonly { name: string; node: string; service: string }[]): Promise<SidecarStats[]> {
+export async function sidecarUsage(
+  read: CadvisorReader,
+  namespace: string,
+  container: string,
+  pods: readonly { name: string; node: string; service: string }[],
+): Promise<SidecarStats[]> {
   const out: SidecarStats[] = [];
   for (const node of [...new Set(pods.map((p) => p.node))]) {
-    const samples = samplesOf(await read(node), ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes']).filter((s) => s.labels.namespace === namespace && s.labels.container === container);
+    const samples = samplesOf(await read(node), ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes']).filter(
+      (s) => s.labels.namespace === namespace && s.labels.container === container,
+    );
     for (const p of pods.filter((x) => x.node === node)) {
       const cpu = samples.find((s) => s.name === 'container_cpu_usage_seconds_total' && s.labels.pod === p.name);
       const mem = samples.find((s) => s.name === 'container_memory_working_set_bytes' && s.labels.pod === p.name);
-      if (!cpu || !mem) throw new InfraError(`sidecar CPU and memory: cAdvisor on node ${node} has no ${!cpu ? 'container_cpu_usage_seconds_total' : 'container_memory_working_set_bytes'} for container ${container} of pod ${namespace}/${p.name}`);
+      if (!cpu || !mem)
+        throw new InfraError(
+          `sidecar CPU and memory: cAdvisor on node ${node} has no ${!cpu ? 'container_cpu_usage_seconds_total' : 'container_memory_working_set_bytes'} for container ${container} of pod ${namespace}/${p.name}`,
+        );
       out.push({ instance: p.name, service: p.service, pid: 0, cpuSeconds: cpu.value, rssBytes: mem.value });
     }
   }

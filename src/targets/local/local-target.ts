@@ -107,9 +107,32 @@ export class LocalTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
         const boot: WorkloadBoot = { service, version, instance: name, port: 0, upstream };
         appPort = (await this.group.spawn(`${name}-app`, process.execPath, [MAIN, 'workload', JSON.stringify(boot)])).port as number;
       }
-      const sboot: SidecarBoot = { service, version, instance: name, namespace: defaults.namespace, identity, inboundPort: 0, outboundPort: 0, adminPort: 0, appPort, certFile, keyFile, caFile };
+      const sboot: SidecarBoot = {
+        service,
+        version,
+        instance: name,
+        namespace: defaults.namespace,
+        identity,
+        inboundPort: 0,
+        outboundPort: 0,
+        adminPort: 0,
+        appPort,
+        certFile,
+        keyFile,
+        caFile,
+      };
       const r = await this.group.spawn(`${name}-sidecar`, process.execPath, [...sidecarNodeArgs(), MAIN, 'sidecar', JSON.stringify(sboot)]);
-      const inst: Instance = { service, version, name, identity, appPort, inboundPort: r.inboundPort as number, outboundPort: r.outboundPort as number, adminPort: r.adminPort as number, sidecarPid: r.pid };
+      const inst: Instance = {
+        service,
+        version,
+        name,
+        identity,
+        appPort,
+        inboundPort: r.inboundPort as number,
+        outboundPort: r.outboundPort as number,
+        adminPort: r.adminPort as number,
+        sidecarPid: r.pid,
+      };
       if (appPort) await post(appPort, '/__meshcheck/wire', { outboundPort: inst.outboundPort });
       this.instances.push(inst);
     }));

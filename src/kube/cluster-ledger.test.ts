@@ -1,6 +1,6 @@
 import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { LEDGER_CONFIGMAP, startClusterLedger } from './cluster-ledger.js';
-import { RUN_ID_LABEL } from '../../kube/objects.js';
+import { RUN_ID_LABEL } from './objects.js';
 
 const exists = () => Object.assign(new Error('HTTP 409'), { code: 409, body: JSON.stringify({ kind: 'Status', reason: 'AlreadyExists', code: 409 }) });
 

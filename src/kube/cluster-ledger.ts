@@ -1,8 +1,8 @@
 import { PatchStrategy, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
-import { MANAGED_BY, RUN_ID_LABEL } from '../../kube/objects.js';
-import type { LedgerEntry } from '../../ledger/ledger.js';
-import { alreadyExists, apiCall } from '../../kube/client.js';
-import { InfraError } from '../../errors.js';
+import { MANAGED_BY, RUN_ID_LABEL } from './objects.js';
+import type { LedgerEntry } from '../ledger/ledger.js';
+import { alreadyExists, apiCall } from './client.js';
+import { InfraError } from '../errors.js';
 
 /**
  * The copy of a run's ledger kept in the cluster: a ConfigMap in the run's namespace, one key per
