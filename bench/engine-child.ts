@@ -2,15 +2,15 @@
  * One engine run in its own process, so that the benchmark can charge it every CPU-second it
  * uses (its own and its children's, k6 included). Prints one JSON line with what it achieved.
  *   node dist/bench/engine-child.js embedded|k6|k6-raw VIA PROFILE_JSON
- * k6-raw runs the same rendered script with the real k6 but without per-request output: k6 at
+ * k6-raw runs the same script (load/requests.js) with the real k6 but without per-request output: k6 at
  * its cheapest, the fairest yardstick for requests per CPU-second.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEmbedded } from '../src/load/embedded.js';
-import { renderK6Script, runK6 } from '../src/load/k6.js';
+import { k6Env, K6_SCRIPTS, runK6 } from '../src/load/k6.js';
 import type { LoadProfile } from '../src/load/profile.js';
 import { tool } from '../src/util/tools.js';
 
@@ -20,8 +20,8 @@ const ms = (us: number) => Number((us / 1000).toFixed(3));
 if (mode === 'k6-raw') {
   const dir = mkdtempSync(join(tmpdir(), 'meshcheck-bench-k6-'));
   const summaryFile = join(dir, 'summary.json');
-  writeFileSync(join(dir, 'load.js'), renderK6Script(p, { url: `http://${via}`, summaryFile }));
-  const r = spawnSync(tool('k6'), ['run', '--quiet', '--no-color', '--address', '', join(dir, 'load.js')], { env: { ...process.env, K6_NO_USAGE_REPORT: 'true' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const env = { ...process.env, K6_NO_USAGE_REPORT: 'true', ...k6Env(p, { url: `http://${via}`, summary: summaryFile }) };
+  const r = spawnSync(tool('k6'), ['run', '--quiet', '--no-color', '--address', '', K6_SCRIPTS.requests], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as { metrics: Record<string, { values: Record<string, number> }> };
   rmSync(dir, { recursive: true, force: true });
   const lat = s.metrics.meshcheck_latency!.values;

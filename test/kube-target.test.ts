@@ -338,7 +338,11 @@ test("a k6-operator TestRun's runners are read back like a Job's pods (a stand-i
   expect(tr.spec.runner.metadata.annotations['traffic.sidecar.istio.io/excludeInboundPorts']).toBe('6565');
   expect(tr.spec.starter.metadata.annotations['linkerd.io/inject']).toBe('disabled');
   // The pods' log: the real k6 running the TestRun's script here.
-  const [log] = await runK6PodsHere([objects[0]!, { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'k6-1' }, spec: { completions: 1, template: { spec: { containers: [{ name: 'k6', command: ['sh', '-c', 'k6 run --quiet --no-color --out json=- /scripts/load.js'] }], volumes: [{ name: 'scripts', configMap: { name: 'k6-1-script' } }] } } } }]);
+  const runner = (objects[1] as unknown as { spec: { runner: { env: { name: string; value: string }[] } } }).spec.runner;
+  const [log] = await runK6PodsHere([
+    objects[0]!,
+    { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'k6-1' }, spec: { completions: 1, template: { spec: { containers: [{ name: 'k6', command: ['sh', '-c', 'k6 run --quiet --no-color --out json=- /scripts/requests.js'], env: runner.env }], volumes: [{ name: 'scripts', configMap: { name: 'k6-1-script' } }] } } } },
+  ]);
   server.close();
   const at = new Date().toISOString();
   writeFileSync(cluster.k6LogFile, log!.split('\n').filter(Boolean).map((l) => `${at} stdout F ${l}\n`).join(''));

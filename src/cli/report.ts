@@ -3,7 +3,10 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readRunRecord } from '../reports/run-record.js';
 import { loadFigures } from '../reports/figures.js';
-import { buildComparative, renderHtml, renderMarkdown, renderSmp } from '../reports/comparative.js';
+import { buildComparative } from '../reports/comparative.js';
+import { renderHtml } from '../reports/comparative-html.js';
+import { renderMarkdown } from '../reports/comparative-markdown.js';
+import { renderSmp } from '../reports/smp.js';
 import { generateAllure } from '../reports/allure.js';
 import { compareRuns, formatCompare } from '../reports/compare.js';
 

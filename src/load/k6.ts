@@ -1,18 +1,19 @@
 /**
- * The k6 engine: a LoadProfile rendered to a k6 script (constant-arrival-rate or a concurrent burst,
- * tags, thresholds, handleSummary JSON), run by the real k6 binary, and turned into the same
+ * The k6 engine: a LoadProfile as the settings of load/requests.js (constant-arrival-rate or a
+ * concurrent burst, tags, thresholds, handleSummary JSON), run by the real k6 binary, and turned into the same
  * LoadResult as the embedded engine. Every request is recorded by the script as one point of a custom
  * metric in k6's JSON output, so results from several k6 processes are merged exactly, request by
  * request, never by averaging their percentiles.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { InfraError } from '../errors.js';
 import { tool } from '../util/tools.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import type { LoadProfile, Sample } from './profile.js';
 import { generatorFigures, newHistogram, type LoadResult } from './result.js';
 
@@ -40,75 +41,21 @@ export function k6ExitMeaning(code: number | null): { outcome: 'ok' | 'threshold
   }
 }
 
+/** The k6 scripts meshcheck runs, as real files (load/): each takes its settings from the environment. */
+export const K6_SCRIPTS = { requests: join(PACKAGE_ROOT, 'load', 'requests.js'), plaintextProbe: join(PACKAGE_ROOT, 'load', 'plaintext-probe.js') } as const;
+
 /**
- * The k6 script for one process's share of a profile. Pure: the same input gives the same script.
- * `summaryFile` "stdout" prints the summary as one marked line (in a pod, beside the JSON output).
+ * The environment load/requests.js reads for one k6 process's share of a profile. Pure: the same
+ * share gives the same settings. `summary` "stdout" prints the end-of-test summary as one marked line
+ * (in a pod's log, beside the JSON output); else the file it goes to.
  */
-export function renderK6Script(p: LoadProfile, o: { url: string; summaryFile: string; thresholds?: Record<string, string[]> }): string {
-  // Arrivals start at 0, 1/rate, 2/rate, ...; whether k6 starts one more at the window's end depends on
-  // timing, so the script skips every arrival past the budget. k6 needs a window of at least 1s: a
-  // shorter budget is spread over 1s (a lower rate than asked).
-  const windowMs = p.rps ? Math.ceil((p.requests * 1000) / p.rps) : 0;
-  const scenario = p.rps
-    ? {
-      executor: 'constant-arrival-rate',
-      ...(windowMs >= 1000 ? { rate: p.rps, timeUnit: '1s', duration: `${windowMs}ms` } : { rate: p.requests, timeUnit: '1001ms', duration: '1s' }),
-      // VUs for 100 ms of arrivals, each with its own keep-alive connection: enough at loopback latencies
-      // and for injected delays of that order; k6 adds more (up to maxInFlight) when responses slow down,
-      // but a VU started mid-run comes too late for the arrivals that needed it (they are dropped).
-      preAllocatedVUs: Math.min(p.maxInFlight, Math.max(5, Math.ceil(p.rps / 10))), maxVUs: p.maxInFlight, gracefulStop: '30s',
-    }
-    : { executor: 'shared-iterations', vus: Math.max(1, Math.min(p.requests, p.maxInFlight)), iterations: p.requests, maxDuration: '5m' };
-  const options = {
-    scenarios: { load: scenario },
-    thresholds: o.thresholds ?? {},
-    summaryTrendStats: ['min', 'med', 'p(90)', 'p(99)', 'max', 'count'],
-    tags: { meshcheck_service: p.service },
-    // Only what meshcheck reads: fewer system tags keep the per-request output small.
-    systemTags: ['status', 'error'],
+export function k6Env(p: LoadProfile, o: { url: string; summary: string; thresholds?: Record<string, string[]> }): Record<string, string> {
+  return {
+    MESHCHECK_URL: o.url, MESHCHECK_SERVICE: p.service, MESHCHECK_REQUESTS: String(p.requests), MESHCHECK_RPS: String(p.rps ?? 0),
+    MESHCHECK_MAX_IN_FLIGHT: String(p.maxInFlight), MESHCHECK_METHOD: p.method, MESHCHECK_PATH: p.path,
+    MESHCHECK_HEADERS: JSON.stringify(p.headers), MESHCHECK_PAYLOAD_BYTES: String(p.payloadBytes),
+    MESHCHECK_THRESHOLDS: JSON.stringify(o.thresholds ?? {}), MESHCHECK_SUMMARY: o.summary,
   };
-  const params = { headers: { ...p.headers, Host: p.service }, responseType: 'text', timeout: '60s' };
-  return `// Rendered by meshcheck from a LoadProfile; do not edit.
-import http from 'k6/http';
-import exec from 'k6/execution';
-import { Trend } from 'k6/metrics';
-
-export const options = ${JSON.stringify(options, null, 2)};
-
-// One point per request: its latency and what meshcheck needs to judge it.
-const latency = new Trend(${JSON.stringify(K6_METRIC)}, true);
-const params = ${JSON.stringify(params)};
-const body = ${p.payloadBytes > 0 ? `'x'.repeat(${p.payloadBytes})` : 'null'};
-
-function versionOf(res) {
-  const h = res.headers['X-Meshcheck-Version'];
-  if (h) return h;
-  if (typeof res.body === 'string' && res.body.startsWith('{')) {
-    try { return JSON.parse(res.body).version || ''; } catch (e) { return ''; }
-  }
-  return '';
-}
-
-export default function () {
-  if (exec.scenario.iterationInTest >= ${p.requests}) return; // past the budget
-  const sentAt = Date.now();
-  const res = http.request(${JSON.stringify(p.method)}, ${JSON.stringify(o.url + p.path)}, body, params);
-  const t = res.timings;
-  // Waiting for a connection (blocked) and connecting count, as they do in the embedded engine.
-  latency.add(t.blocked + t.connecting + t.duration, {
-    status: String(res.status),
-    version: versionOf(res),
-    overloaded: String(res.headers['X-Envoy-Overloaded'] === 'true'),
-    flags: res.headers['X-Meshcheck-Response-Flags'] || (res.status === 0 ? 'NC' : '-'),
-    // When the request left, so meshcheck can put responses in send order.
-    sent: String(sentAt),
-  });
-}
-
-export function handleSummary(data) {
-  return { ${o.summaryFile === 'stdout' ? `stdout: ${JSON.stringify(`${K6_SUMMARY_MARK} `)} + JSON.stringify(data) + '\\n'` : `${JSON.stringify(o.summaryFile)}: JSON.stringify(data)`} };
-}
-`;
 }
 
 /** What one k6 process gave: its requests, its dropped arrivals, its exit code and its output. */
@@ -146,12 +93,10 @@ export async function runK6(p: LoadProfile, o: K6Options): Promise<LoadResult> {
 }
 
 async function runOne(k6: string, p: LoadProfile, i: number, dir: string, o: K6Options): Promise<K6Output> {
-  const script = join(dir, `load-${i}.js`);
   const summaryFile = join(dir, `summary-${i}.json`);
   const points = join(dir, `points-${i}.json`);
-  writeFileSync(script, renderK6Script(p, { url: `http://${o.via}`, summaryFile, thresholds: o.thresholds }));
-  const env = { ...process.env, K6_NO_USAGE_REPORT: 'true', K6_AUTO_EXTENSION_RESOLUTION: 'false' };
-  const child = spawn(k6, ['run', '--quiet', '--no-color', '--address', '', '--out', `json=${points}`, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, K6_NO_USAGE_REPORT: 'true', K6_AUTO_EXTENSION_RESOLUTION: 'false', ...k6Env(p, { url: `http://${o.via}`, summary: summaryFile, thresholds: o.thresholds }) };
+  const child = spawn(k6, ['run', '--quiet', '--no-color', '--address', '', '--out', `json=${points}`, K6_SCRIPTS.requests], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));

@@ -55,6 +55,11 @@ export function appContext(namespace: string, meshVersion: string, runId?: strin
   };
 }
 
+/** A measured mesh's type in the Service Mesh Performance spec, where the spec names it. */
+export function smpMeshType(mesh: string): string | undefined {
+  return MESHES.find((m) => m.name === mesh)?.smpType;
+}
+
 /** The pod labels and annotations that keep a pod out of every mesh meshcheck knows (no sidecar injected). */
 export function outsideEveryMesh(): { labels: Record<string, string>; annotations: Record<string, string> } {
   return {

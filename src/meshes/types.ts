@@ -77,6 +77,8 @@ export interface Mesh {
   readonly optOut: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** The pod annotations that keep this mesh's sidecar off an inbound port (empty without a sidecar). */
   skipInbound(port: number): Record<string, string>;
+  /** The mesh's name in the Service Mesh Performance spec's ServiceMesh type, where it has one. */
+  readonly smpType?: string;
   /** What `meshcheck install` generates for this mesh's charts (clusters/profiles/<mesh>.yaml). */
   readonly install?: {
     /** Adds an identity the chart needs (a trust anchor and an issuer) to a release's values. */

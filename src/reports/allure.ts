@@ -6,30 +6,21 @@ import { InfraError, UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { toolsBin } from '../util/tools.js';
 
-import { INFRASTRUCTURE_CATEGORY, INFRASTRUCTURE_MARKER } from '../verdicts/infrastructure.js';
-
 /**
  * Allure files meshcheck writes beside the results, and the Allure HTML build.
  *
- * Allure categories for meshcheck's outcomes: NOT_SUPPORTED results are skipped ("Not supported by
- * mesh"), INCONCLUSIVE ones are failed with that word in the message (those meshcheck's own load
- * could not support have their own category), BROKEN ones are broken.
+ * The categories for meshcheck's outcomes are in reports/allure-categories.json: NOT_SUPPORTED results
+ * are skipped ("Not supported by mesh"), INCONCLUSIVE ones are failed with that word in the message
+ * (those meshcheck's own load could not support, marked with INFRASTRUCTURE_MARKER, in a category of
+ * their own, listed first: a result belongs to the first category it matches), BROKEN ones are broken.
  */
-export const ALLURE_CATEGORIES = [
-  { name: 'Not supported by mesh', matchedStatuses: ['skipped'] },
-  // Before "Inconclusive": a result belongs to the first category it matches.
-  { name: INFRASTRUCTURE_CATEGORY, matchedStatuses: ['failed'], messageRegex: `(?s).*INCONCLUSIVE.*${INFRASTRUCTURE_MARKER}.*` },
-  { name: 'Inconclusive', matchedStatuses: ['failed'], messageRegex: '.*INCONCLUSIVE.*' },
-  { name: 'Failed verdicts', matchedStatuses: ['failed'], messageRegex: '.*FAILED.*' },
-  { name: 'Infrastructure', matchedStatuses: ['broken'] },
-];
+export const ALLURE_CATEGORIES_FILE = join(PACKAGE_ROOT, 'reports', 'allure-categories.json');
 
 export function writeAllureCategories(resultsDir: string): void {
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'categories.json'), `${JSON.stringify(ALLURE_CATEGORIES, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'categories.json'), readFileSync(ALLURE_CATEGORIES_FILE, 'utf8'));
 }
 
-/** environment.properties: what the run ran against, shown on the report's overview. */
 export function writeAllureEnvironment(resultsDir: string, env: Record<string, string | number | undefined>): void {
   mkdirSync(resultsDir, { recursive: true });
   // Java properties: escape backslashes, and ":" "=" in keys; one entry per line.

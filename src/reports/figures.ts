@@ -3,20 +3,22 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { parseDocument, LineCounter } from 'yaml';
 import { UsageError } from '../errors.js';
+import { MESHES } from '../meshes/registry.js';
 
-/** The catalogue of documented overhead figures (data/documented-figures.yaml; field meanings are in its header). */
+/** The catalogue of documented overhead figures (reports/documented-figures.yaml; field meanings are in its header). */
 export const METRICS = {
   added_latency_p50: 'ms', added_latency_p90: 'ms', added_latency_p99: 'ms', added_latency_typical: 'ms',
   sidecar_cpu_per_1000rps: 'vCPU per 1000 rps', sidecar_cpu: 'vCPU', sidecar_memory: 'MB', memory_per_pod: 'MB',
 } as const;
 export type Metric = keyof typeof METRICS;
-export const FIGURE_MESHES = ['istio', 'linkerd', 'consul', 'osm', 'general'] as const;
+/** Whose figures the catalogue may hold: a mesh meshcheck knows (not the no-mesh baseline), or the general literature. */
+export const FIGURE_MESHES: readonly string[] = [...MESHES.filter((m) => m.name !== 'none').map((m) => m.name), 'general'];
 
 type Range = number | [number, number] | null;
 
 export interface DocumentedFigure {
   id: string;
-  mesh: (typeof FIGURE_MESHES)[number];
+  mesh: string;
   version: string;
   metric: Metric;
   value: number | [number, number];
@@ -27,7 +29,7 @@ export interface DocumentedFigure {
   note?: string;
 }
 
-export const FIGURES_FILE = join(PACKAGE_ROOT, 'data', 'documented-figures.yaml');
+export const FIGURES_FILE = join(PACKAGE_ROOT, 'reports', 'documented-figures.yaml');
 
 /** Reads and checks the catalogue; a bad entry is a usage error naming the file, line and field. */
 export function loadFigures(file = FIGURES_FILE): DocumentedFigure[] {

@@ -2,7 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFigures, METRICS, FIGURES_FILE } from './figures.js';
-import { buildComparative, charts, figureVerdict, renderHtml, renderMarkdown, renderSmp } from './comparative.js';
+import { buildComparative, figureVerdict } from './comparative.js';
+import { charts, renderHtml } from './comparative-html.js';
+import { renderMarkdown } from './comparative-markdown.js';
+import { renderSmp } from './smp.js';
 import { compareRuns } from './compare.js';
 import { hdr, latencies, record } from '../../test/helpers/records.js';
 import type { OverheadSummary } from '../overhead/overhead.js';
@@ -25,7 +28,7 @@ describe('documented figures', () => {
     for (const f of figures) expect(f.unit).toBe(METRICS[f.metric]);
     expect(new Set(figures.map((f) => f.mesh))).toEqual(new Set(['general', 'istio', 'linkerd', 'consul', 'osm']));
     expect(figures.find((f) => f.id === 'istio-1.24-sidecar-cpu')).toMatchObject({ value: 0.2, version: '1.24', conditions: { rps: 1000, payloadBytes: 1024, mtls: true } });
-    expect(FIGURES_FILE).toMatch(/data\/documented-figures\.yaml$/);
+    expect(FIGURES_FILE).toMatch(/reports\/documented-figures\.yaml$/);
   });
 
   it('names the file and line of a bad entry', () => {
@@ -131,3 +134,16 @@ describe('a measurement on a data plane without sidecars', () => {
   });
 });
 
+
+describe('Allure categories (reports/allure-categories.json)', () => {
+  test("a verdict meshcheck's own load could not support has its category, matched by the marker in its message, before Inconclusive", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ALLURE_CATEGORIES_FILE } = await import('./allure.js');
+    const { INFRASTRUCTURE_MARKER } = await import('../verdicts/infrastructure.js');
+    const categories = JSON.parse(readFileSync(ALLURE_CATEGORIES_FILE, 'utf8')) as { name: string; messageRegex?: string }[];
+    const infra = categories.findIndex((c) => c.messageRegex?.includes(INFRASTRUCTURE_MARKER));
+    expect(categories[infra]!.name).toBe(`Infrastructure: ${INFRASTRUCTURE_MARKER}`);
+    expect(new RegExp(categories[infra]!.messageRegex!.replace('(?s)', ''), 's').test(`INCONCLUSIVE: a claim\n  observed: x\n  ${INFRASTRUCTURE_MARKER} (busy)`)).toBe(true);
+    expect(infra).toBeLessThan(categories.findIndex((c) => c.name === 'Inconclusive'));
+  });
+});

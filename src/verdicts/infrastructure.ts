@@ -3,9 +3,10 @@ import type { Sample } from '../load/profile.js';
 import type { SampleCheck } from './sample-checks.js';
 import type { Verdict } from './outcome.js';
 
-/** The Allure category and run-record tag of a verdict that meshcheck's own load could not support. */
-export const INFRASTRUCTURE_CATEGORY = 'Infrastructure: load generator behind / machine busy';
-/** The marker in the step's error message that Allure's category matches. */
+/**
+ * The marker in the step's error message of a verdict that meshcheck's own load could not support:
+ * its Allure category (reports/allure-categories.json) matches it.
+ */
 export const INFRASTRUCTURE_MARKER = 'load generator behind / machine busy';
 
 /**

@@ -150,6 +150,7 @@ export const consul: Mesh = {
   skipInbound: (port) => ({ 'consul.hashicorp.com/transparent-proxy-exclude-inbound-ports': String(port) }),
   controlPlane: { namespace: 'consul', workloads: [{ kind: 'StatefulSet', name: 'consul-server' }, { kind: 'Deployment', name: 'consul-connect-injector' }] },
   sidecar: { container: 'consul-dataplane' },
+  smpType: 'consul',
   inEffect: async (c) => (await import('./in-effect.js')).consulWatch(c),
   // Envoy's upstream counter in the callers' proxies; Consul's stats tags name the destination service.
   // `namespace` is the scraped pod's, as the usual kubernetes-pods scrape job labels it.

@@ -50,6 +50,7 @@ export const istio: Mesh = {
   controlPlane: { namespace: 'istio-system', workloads: [{ kind: 'Deployment', name: 'istiod' }] },
   sidecar: { container: 'istio-proxy', quitUrl: 'http://127.0.0.1:15020/quitquitquit' },
   clusterOptions: [ISTIOD_URL],
+  smpType: 'istio',
   inEffect: async (c) => (await import('./in-effect.js')).istioWatch(c),
   requests: ISTIO_REQUESTS,
 };

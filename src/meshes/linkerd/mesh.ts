@@ -107,6 +107,7 @@ export const linkerd: Mesh = {
   skipInbound: (port) => ({ 'config.linkerd.io/skip-inbound-ports': String(port) }),
   controlPlane: { namespace: 'linkerd', workloads: ['linkerd-destination', 'linkerd-identity', 'linkerd-proxy-injector'].map((name) => ({ kind: 'Deployment' as const, name })) },
   sidecar: { container: 'linkerd-proxy', quitUrl: 'http://127.0.0.1:4191/shutdown' },
+  smpType: 'linkerd',
   // Linkerd's control-plane chart takes its identity from the installer: meshcheck makes one.
   install: { identity: async (values) => (await import('./identity.js')).withLinkerdIdentity(values) },
   inEffect: async (c) => (await import('./in-effect.js')).linkerdWatch(c),

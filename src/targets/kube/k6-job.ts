@@ -1,5 +1,5 @@
 /**
- * Load in the cluster: the k6 script meshcheck renders for the local engine, in a ConfigMap, run by
+ * Load in the cluster: the k6 script the local engine runs (load/requests.js), in a ConfigMap, run by
  * the stock k6 image as a Job in the run's namespace (meshed like the load client: its
  * ServiceAccount, the namespace's injection), or as a k6-operator TestRun when that CRD is installed.
  * Each k6 process writes its JSON output (one point per request) and a marked summary line to
@@ -12,7 +12,8 @@ import type { RenderContext } from '../../meshes/types.js';
 import { imageRef } from '../../kube/images.js';
 import { outsideEveryMesh } from '../../meshes/registry.js';
 import { InfraError } from '../../errors.js';
-import { k6ExitMeaning, k6OutputOfLog, renderK6Script, splitProfile, type K6Output } from '../../load/k6.js';
+import { readFileSync } from 'node:fs';
+import { k6Env, k6ExitMeaning, k6OutputOfLog, K6_SCRIPTS, splitProfile, type K6Output } from '../../load/k6.js';
 import type { LoadProfile } from '../../load/profile.js';
 import { eventually } from '../../util/eventually.js';
 
@@ -58,14 +59,25 @@ export function callerPod(workload: readonly K8sObject[], caller: string): LoadP
 /** A load pod outside the mesh: no sidecar in any of the four meshes. */
 export const OUTSIDE: LoadPod = { labels: { app: 'outside-the-mesh', ...outsideEveryMesh().labels }, annotations: { ...outsideEveryMesh().annotations } };
 
-/** The ConfigMap with one script per k6 process and an Indexed Job whose pod N runs script N. */
+/** A value as a POSIX shell word: single-quoted. */
+const shellWord = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
+
+/** The settings of one k6 process's share as a file the pod's shell reads (one assignment per line). */
+function envFile(env: Record<string, string>): string {
+  return Object.entries(env).map(([k, v]) => `${k}=${shellWord(v)}\n`).join('');
+}
+
+/** The script and one settings file per k6 process, and an Indexed Job whose pod N runs the script with settings N. */
 export function k6Job(p: LoadProfile, o: K6JobOptions): K8sObject[] {
   const shares = splitProfile(p, o.parallelism ?? 1);
-  const scripts = Object.fromEntries(shares.map((share, i) => [`load-${i}.js`, renderK6Script(share, { url: o.url, summaryFile: 'stdout' })]));
-  const run = `k6 ${ARGS.map((a) => (a === '' ? "''" : a)).join(' ')} /scripts/load-$JOB_COMPLETION_INDEX.js; code=$?`;
+  const data = {
+    'requests.js': readFileSync(K6_SCRIPTS.requests, 'utf8'),
+    ...Object.fromEntries(shares.map((share, i) => [`share-${i}.env`, envFile(k6Env(share, { url: o.url, summary: 'stdout' }))])),
+  };
+  const run = `set -a; . /scripts/share-$JOB_COMPLETION_INDEX.env; set +a; k6 ${ARGS.map((a) => (a === '' ? "''" : a)).join(' ')} /scripts/requests.js; code=$?`;
   const quit = o.quitUrl ? `; wget -q -O- --post-data '' ${o.quitUrl} >/dev/null 2>&1 || true` : '';
   return [
-    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data: scripts }),
+    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data }),
     obj(o.ctx, 'batch/v1', 'Job', o.name, {
       spec: {
         completionMode: 'Indexed', completions: shares.length, parallelism: shares.length, backoffLimit: 0,
@@ -94,17 +106,17 @@ export function k6Job(p: LoadProfile, o: K6JobOptions): K8sObject[] {
  */
 export function k6TestRun(p: LoadProfile, o: K6JobOptions): K8sObject[] {
   return [
-    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data: { 'load.js': renderK6Script(p, { url: o.url, summaryFile: 'stdout' }) } }),
+    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data: { 'requests.js': readFileSync(K6_SCRIPTS.requests, 'utf8') } }),
     obj(o.ctx, 'k6.io/v1alpha1', 'TestRun', o.name, {
       spec: {
         parallelism: Math.max(1, o.parallelism ?? 1),
-        script: { configMap: { name: `${o.name}-script`, file: 'load.js' } },
+        script: { configMap: { name: `${o.name}-script`, file: 'requests.js' } },
         arguments: ARGS.slice(1).filter((a) => a !== '' && a !== '--address').join(' '),
         quiet: 'true',
         runner: {
           image: imageRef(o.image ?? K6_IMAGE, o.ctx.imageMirror), ...(o.pod.serviceAccountName ? { serviceAccountName: o.pod.serviceAccountName } : {}),
           metadata: { labels: { ...o.pod.labels, [LOAD_LABEL]: o.name }, ...(o.pod.annotations ? { annotations: o.pod.annotations } : {}) },
-          env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],
+          env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }, ...Object.entries(k6Env(p, { url: o.url, summary: 'stdout' })).map(([name, value]) => ({ name, value }))],
         },
         initializer: { image: imageRef(o.image ?? K6_IMAGE, o.ctx.imageMirror), metadata: { labels: { ...OUTSIDE.labels }, annotations: { ...OUTSIDE.annotations } } },
         starter: { metadata: { labels: { ...OUTSIDE.labels }, annotations: { ...OUTSIDE.annotations } } },
@@ -214,24 +226,8 @@ export const PROBE_MARK = 'MESHCHECK_PROBE';
  * when no HTTP response came back (a sidecar under STRICT mTLS refuses the plaintext connection).
  */
 export function plaintextProbeJob(o: { ctx: RenderContext; name: string; service: string; targets: { instance: string; address: string }[]; image?: string }): K8sObject[] {
-  const script = `// Rendered by meshcheck: the plaintext probe; do not edit.
-import http from 'k6/http';
-
-export const options = { vus: 1, iterations: 1 };
-const targets = ${JSON.stringify(o.targets)};
-
-export default function () {
-  for (const t of targets) {
-    const res = http.get('http://' + t.address + '/', { headers: { Host: ${JSON.stringify(o.service)} }, timeout: '5s', responseType: 'text' });
-    console.log('${PROBE_MARK} ' + JSON.stringify({ instance: t.instance, status: res.status, error: res.error || '' }));
-  }
-}
-
-// No end-of-test summary: the log holds only the marked lines.
-export function handleSummary() { return {}; }
-`;
   return [
-    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data: { 'probe.js': script } }),
+    obj(o.ctx, 'v1', 'ConfigMap', `${o.name}-script`, { data: { 'plaintext-probe.js': readFileSync(K6_SCRIPTS.plaintextProbe, 'utf8') } }),
     obj(o.ctx, 'batch/v1', 'Job', o.name, {
       spec: {
         completions: 1, parallelism: 1, backoffLimit: 0,
@@ -242,8 +238,8 @@ export function handleSummary() { return {}; }
             containers: [{
               name: 'probe', image: imageRef(o.image ?? K6_IMAGE, o.ctx.imageMirror),
               // k6's console output, raw (the message alone, one per line), on stderr: the pod's log.
-              command: ['sh', '-c', "k6 run --quiet --no-color --address '' --log-format raw /scripts/probe.js 2>&1"],
-              env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }],
+              command: ['sh', '-c', "k6 run --quiet --no-color --address '' --log-format raw /scripts/plaintext-probe.js 2>&1"],
+              env: [{ name: 'K6_NO_USAGE_REPORT', value: 'true' }, { name: 'MESHCHECK_SERVICE', value: o.service }, { name: 'MESHCHECK_TARGETS', value: JSON.stringify(o.targets) }],
               volumeMounts: [{ name: 'scripts', mountPath: '/scripts' }],
             }],
             volumes: [{ name: 'scripts', configMap: { name: `${o.name}-script` } }],
