@@ -101,7 +101,7 @@ program.command('conformance')
   .argument('[paths...]', 'feature files or folders (default: every bundled feature)')
   .option('--mesh <mesh>', 'mesh (and version with @) to report on')
   .option('--run <dir>', 'a run folder whose run-record.json gives the outcomes (else only NOT_SUPPORTED is known)')
-  .option('--matrix', 'print the capability x mesh matrix (Markdown), as in README.md')
+  .option('--matrix', 'print the capability x mesh matrix (Markdown), as in docs/meshes.md')
   .action(async (paths: string[], o: { mesh?: string; run?: string; matrix?: boolean }) => {
     const { conformance } = await import('./plan.js');
     process.stdout.write(conformance(paths, o));

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MESHES, meshFor, appContext } from './registry.js';
-import { istioProxyless } from './istio/mesh.js';
+import { istioProxyless } from './istio/proxyless.js';
 import { EXAMPLE_COMBINATIONS, EXAMPLE_INTENTS, VERSION_VARIANTS } from './examples.js';
 import { describeIntent } from '../intents/describe.js';
 import { describeSupport } from './support.js';

@@ -2,9 +2,7 @@ import type { Intent } from '../intents/types.js';
 import type { K8sObject } from '../kube/objects.js';
 import type { Mesh, RenderContext, Support } from '../meshes/types.js';
 import type { PlannedScenario } from './features.js';
-import { describeIntent } from '../intents/describe.js';
-import { describeSupport, scenarioLevel, type ScenarioLevel } from '../meshes/support.js';
-import { toYaml } from '../util/yaml.js';
+import { scenarioLevel, type ScenarioLevel } from '../meshes/support.js';
 
 export interface ScenarioPlan {
   scenario: Omit<PlannedScenario, 'intents'>;
@@ -51,42 +49,4 @@ export function planMesh(adapter: Mesh, ctx: RenderContext, scenarios: PlannedSc
     return { capability, native: n('native'), emulated: n('emulated'), unsupported: n('unsupported'), policyFree: n('policy-free') };
   });
   return { mesh: adapter.name, version: ctx.meshVersion, namespace: ctx.namespace, scenarios: plans, summary };
-}
-
-/** The human-readable plan: per scenario its level, intents and manifests; then the capability summary. */
-export function formatPlan(p: MeshPlan, o: { manifests: boolean; others?: { dataPlane: string; plan: MeshPlan }[] } = { manifests: true }): string {
-  const others = o.others ?? [];
-  const out: string[] = [`# meshcheck plan: ${p.mesh} ${p.version}, namespace ${p.namespace}${others.length ? ` (sidecars; ${others.map((x) => `${x.dataPlane} ${x.plan.version}`).join(', ')} below each scenario)` : ''}`, ''];
-  for (const [n, s] of p.scenarios.entries()) {
-    const label = s.outcome ? `NOT_SUPPORTED (${s.level})` : s.level;
-    out.push(`## ${s.scenario.file}:${s.scenario.line}  ${s.scenario.name}`, `level: ${label}`);
-    for (const x of others) {
-      const t = x.plan.scenarios[n]!;
-      const why = [
-        ...t.intents.filter((i) => i.support.level === 'unsupported').map((i) => `${describeIntent(i.intent)} — ${(i.support as { reason: string }).reason}`),
-        ...t.notChecked.map((c) => `line ${c.line} "${c.text}" — ${c.reason}`),
-      ];
-      out.push(`level on ${x.dataPlane} ${x.plan.version}: ${t.outcome ? `NOT_SUPPORTED (${why.join('; ')})` : t.level}`);
-    }
-    if (s.intents.length === 0) out.push('intents: none (needs only the sidecars)');
-    for (const i of s.intents) out.push(`- line ${i.line}: ${describeIntent(i.intent)} — ${describeSupport(i.support)}`);
-    if (o.manifests && s.objects.length) out.push('manifests:', toYaml(s.objects).trimEnd());
-    else if (o.manifests && !s.outcome && s.intents.length) out.push('manifests: none needed');
-    out.push('');
-  }
-  out.push('# capability summary', '', '| capability | native | emulated | not supported | policy-free |', '| --- | --- | --- | --- | --- |');
-  for (const c of p.summary) out.push(`| ${c.capability} | ${c.native} | ${c.emulated} | ${c.unsupported} | ${c.policyFree} |`);
-  for (const x of others) {
-    out.push('', `# capability summary on ${x.dataPlane} ${x.plan.version}`, '', '| capability | native | emulated | not supported | policy-free |', '| --- | --- | --- | --- | --- |');
-    for (const c of x.plan.summary) out.push(`| ${c.capability} | ${c.native} | ${c.emulated} | ${c.unsupported} | ${c.policyFree} |`);
-  }
-  const unsupported = p.scenarios.filter((s) => s.outcome);
-  if (unsupported.length) {
-    out.push('', 'NOT_SUPPORTED on this mesh:');
-    for (const s of unsupported) {
-      for (const i of s.intents.filter((x) => x.support.level === 'unsupported')) out.push(`- ${s.scenario.name}: ${describeIntent(i.intent)} — ${(i.support as { reason: string }).reason}`);
-      for (const c of s.notChecked) out.push(`- ${s.scenario.name}: line ${c.line} "${c.text}" — ${c.reason}`);
-    }
-  }
-  return `${out.join('\n')}\n`;
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { istioProxyless } from '../../meshes/istio/mesh.js';
-import { appContext } from '../../meshes/registry.js';
+import { appContext, dataPlaneOf } from '../../meshes/registry.js';
 import type { Intent } from '../../intents/types.js';
 import { appliedPredicates, servedEvidence, servedState, type ServedContext } from './served.js';
+
+const istioProxyless = dataPlaneOf('istio', 'proxyless gRPC');
 import type { Resource, XdsType, XdsWatch } from './xds-watch.js';
 
 /*

@@ -25,13 +25,12 @@ import type { Forwarded } from '../../kube/port-forward.js';
 import type { Prometheus } from '../../metrics/prometheus.js';
 import { requestsByCode } from '../../metrics/promql.js';
 import { notReady, rolledOut } from './rollout.js';
+import { noDataPlane, simulatedNodes } from './simulated-nodes.js';
 import { ClusterControlPlane } from './control-plane.js';
 import { ClusterLoad } from './cluster-load.js';
 import { ClusterPolicy } from './policy.js';
 
 
-/** The annotation kwok puts on the nodes it simulates: no container runs there. */
-const SIMULATED_NODE = 'kwok.x-k8s.io/node';
 
 /**
  * The kube target: a user's cluster with a mesh installed. Per run, a namespace of its own (with the
@@ -181,26 +180,13 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       const why = await notReady(this.kc, this.namespace).catch(() => []);
       throw new InfraError(`${err.message}${why.length ? `; pods not ready: ${why.join('; ')}` : ''}`, { cause: err.cause });
     });
-    this.simulated = await this.simulatedNodes();
+    this.simulated = await simulatedNodes(this.kc, this.namespace);
     this.instances = new PodInstances(this.kc, this.ctx());
     await this.instances.refresh();
     this.log(
       `kube: workload available in ${this.namespace}${this.simulated.length ? ` (on simulated nodes ${this.simulated.join(', ')}: no container runs there)` : ''}`,
     );
     this.prepared = true;
-  }
-
-  /** Nodes the workload's pods were scheduled to that kwok simulates. */
-  private async simulatedNodes(): Promise<string[]> {
-    const core = this.kc.makeApiClient(CoreV1Api);
-    const pods = await core.listNamespacedPod({ namespace: this.namespace });
-    const nodes = [...new Set(pods.items.map((p) => p.spec?.nodeName).filter((n): n is string => Boolean(n)))];
-    const out: string[] = [];
-    for (const name of nodes) {
-      const n = await core.readNode({ name });
-      if (n.metadata?.annotations?.[SIMULATED_NODE]) out.push(name);
-    }
-    return out.sort();
   }
 
   private guard(objects: readonly K8sObject[]): void {
@@ -243,29 +229,26 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     return { object: `Deployments of ${this.namespace}`, how: `restarted at ${at} and rolled out: ${why}` };
   }
 
-  /** Why no request can be sent on simulated nodes, and what became of the scenario's policy. */
-  private noLoad(): InfraError {
-    const applied = this.inEffectBy ? `; the scenario's policy was applied, ${this.inEffectBy}, and it is undone` : '';
-    return new InfraError(
-      `no data plane on simulated nodes: the workload of ${this.namespace} is scheduled on ${this.simulated?.join(', ')}, which kwok simulates (no container runs there), so no request can pass${applied}`,
-    );
+  /** On nodes where no container runs (simulated-nodes.ts), a step that needs the data plane is refused, saying what became of its policy. */
+  private needDataPlane(): void {
+    if (this.simulated?.length) throw noDataPlane(this.namespace, this.simulated, this.inEffectBy);
   }
 
   /** Load through the mesh from the cluster, as the profile's caller (cluster-load.ts). */
-  load(p: LoadProfile): Promise<LoadResult> {
-    if (this.simulated?.length) return Promise.reject(this.noLoad());
+  async load(p: LoadProfile): Promise<LoadResult> {
+    this.needDataPlane();
     return this.loader.load(p);
   }
 
   /** The overhead baseline: from outside the mesh straight to one instance's direct port (cluster-load.ts). */
-  loadDirect(p: LoadProfile, instance: Workload): Promise<LoadResult> {
-    if (this.simulated?.length) return Promise.reject(this.noLoad());
+  async loadDirect(p: LoadProfile, instance: Workload): Promise<LoadResult> {
+    this.needDataPlane();
     return this.loader.loadDirect(p, this.pods().find(instance.name));
   }
 
   /** A plaintext client outside the mesh calls each instance of the service at its pod address (cluster-load.ts). */
   async plaintextProbe(service: string): Promise<ProbeResult> {
-    if (this.simulated?.length) throw this.noLoad();
+    this.needDataPlane();
     return this.loader.plaintextProbe(service, this.pods().of(service));
   }
 
@@ -306,7 +289,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
 
   /** Tells each instance's echo workload (through a port-forward to its direct port) to fail or be slow; the undo sets it back. */
   async setBehaviour(instances: readonly Workload[], b: Misbehaviour): Promise<Undo> {
-    if (this.simulated?.length) throw this.noLoad();
+    this.needDataPlane();
     const done: string[] = [];
     const undo: Undo = async () => {
       for (const name of done) await this.pods().behave(name, {});
@@ -330,8 +313,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   }
 
   /** Each instance's sidecar: cumulative CPU-seconds and working-set memory from cAdvisor on its node. */
-  sidecarStats(): Promise<SidecarStats[]> {
-    if (this.simulated?.length) return Promise.reject(this.noLoad());
+  async sidecarStats(): Promise<SidecarStats[]> {
+    this.needDataPlane();
     if (!this.adapter.sidecar) return Promise.reject(new InfraError(this.lacks('sidecar-usage')!));
     return sidecarUsage(throughNodeProxy(this.kc), this.namespace, this.adapter.sidecar.container, this.pods().all);
   }
@@ -344,7 +327,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
 
   /** The cluster's own Prometheus (--prometheus-url or --prometheus-service); meshcheck starts none here. */
   async prometheus(): Promise<Prometheus> {
-    if (this.simulated?.length) throw this.noLoad();
+    this.needDataPlane();
     const { prometheus, forwarded } = await clusterPrometheus(this.kc, this.namespace, {
       url: this.settings.prometheusUrl,
       service: this.settings.prometheusService,
@@ -381,7 +364,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
 
   /** The control plane stopped and started again during a load: on simulated nodes there is no load to restart it under. */
   async restartControlPlane(): Promise<{ downMs: number; readyMs: number }> {
-    if (this.simulated?.length) throw this.noLoad();
+    this.needDataPlane();
     const r = await this.clusterControlPlane().restart();
     this.forgetControlPlane();
     return r;
