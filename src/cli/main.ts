@@ -4,6 +4,7 @@ import { UsageError, describeError } from '../errors.js';
 import { MESH_NAMES, REFERENCE } from '../meshes/registry.js';
 import { VERSION_VARIANTS } from '../meshes/examples.js';
 import { TARGETS, TARGET_NAMES, targetOptions } from '../targets/registry.js';
+import type { RunOptions } from './run.js';
 // Each command's implementation is imported when it runs: together they load cucumber, the
 // Kubernetes client and the report builders, seconds of start-up that `--help` or `plan` never need.
 
@@ -31,16 +32,7 @@ run
   .action(
     async (
       paths: string[],
-      o: {
-        target: string;
-        mesh: string;
-        tags?: string;
-        loadEngine: string;
-        out?: string;
-        progress: boolean;
-        report?: boolean;
-        historyDir?: string;
-      } & Record<string, string | undefined>,
+      o: Omit<RunOptions, 'options'> & { report?: boolean; historyDir?: string } & Record<string, string | undefined>,
     ) => {
       if (o.historyDir && !o.report) throw new UsageError('--history-dir is used by --report; add --report (or pass it to meshcheck report)');
       const { lastRunOut, run: runFeatures } = await import('./run.js');
