@@ -1,5 +1,3 @@
-import type { SourceRef } from '../errors.js';
-
 /** Delay a share of the requests to a service (client side, before they leave the caller). */
 export interface FaultDelay {
   kind: 'FaultDelay';
@@ -126,9 +124,3 @@ export const INTENT_KINDS: readonly IntentKind[] = [
   'FaultDelay', 'FaultAbort', 'TrafficSplit', 'HeaderRoute', 'MtlsMode',
   'ConnectionPool', 'OutlierDetection', 'Retry', 'Timeout', 'Authorization',
 ];
-
-/** An intent with the feature-file location it came from. */
-export interface LocatedIntent {
-  intent: Intent;
-  source?: SourceRef;
-}

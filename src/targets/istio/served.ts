@@ -31,11 +31,6 @@ export function clustersOf(w: XdsWatch, c: ServedContext, service: string): Reso
   return w.of(c.client, 'cds').filter((r) => typeof r.name === 'string' && r.name.endsWith(`|${host(c, service)}`));
 }
 
-/** The inbound listener each running instance of a service gets. */
-export function inboundOf(w: XdsWatch, c: ServedContext, service: string): Resource[] {
-  return c.instancesOf(service).flatMap((n) => w.of(n, 'lds'));
-}
-
 const text = (x: unknown) => JSON.stringify(x ?? null);
 
 /** Everything istiod serves the watched nodes except endpoints: equal before and after a scenario. */
