@@ -14,7 +14,7 @@ import { profile } from '../src/load/profile.js';
 import { achievedRps, type LoadResult } from '../src/load/result.js';
 import { summarizeOverhead, type RoundUsage } from '../src/overhead/overhead.js';
 import { PACKAGE_ROOT } from '../src/cli/paths.js';
-import { rateBand } from '../src/verdicts/sample-checks.js';
+import { rateBand, rateBelow } from '../src/verdicts/rate-checks.js';
 import { simulateLoad, type Draw } from '../src/verdicts/simulate.js';
 import { seededRng } from '../src/util/seeded-rng.js';
 
@@ -72,7 +72,8 @@ if (early.length) row('budget used where a verdict decided early (suite; truths 
   for (const c of cases) {
     let used = 0;
     for (let i = 0; i < 2000; i++) {
-      const check = rateBand('sim', (x) => x.status === 503, c.band[0], c.band[1], 'had 503');
+      // A band from 0 is the "fewer than" form: one-sided.
+      const check = c.band[0] === 0 ? rateBelow('sim', (x) => x.status === 503, c.band[1], 'had 503') : rateBand('sim', (x) => x.status === 503, c.band[0], c.band[1], 'had 503');
       const draw = (): Draw => ({ sample: { status: random() < c.p ? 503 : 200, overloaded: false, flags: '-' }, latencyMs: 1 + random() });
       used += simulateLoad({ budget: 1000, rps: 1000, draw, checks: [check], order: 'send' }).sent / 1000;
     }

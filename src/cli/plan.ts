@@ -4,9 +4,11 @@ import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import { conformanceMatrix, conformanceReport } from '../reports/conformance.js';
 import type { Outcome } from '../verdicts/outcome.js';
-import { OTHER_DATA_PLANES, meshFor, appContext } from '../meshes/registry.js';
+import type { Intent } from '../intents/types.js';
+import { OTHER_DATA_PLANES, REFERENCE, meshFor, appContext } from '../meshes/registry.js';
 import { readScenarios } from '../plan/features.js';
-import { planMesh, type MeshPlan } from '../plan/plan.js';
+import { planMesh, type MeshPlan, type Planner } from '../plan/plan.js';
+import type { PlannedScenario } from '../plan/features.js';
 import { describeIntent } from '../intents/describe.js';
 import { describeSupport } from '../meshes/support.js';
 import { toYaml } from '../util/yaml.js';
@@ -22,8 +24,9 @@ export interface PlanOptions {
 
 /** `meshcheck plan`: what each scenario would apply on a mesh, rendered without a cluster. */
 export function plan(paths: string[], o: PlanOptions): string {
-  const { mesh: adapter, version } = meshFor(o.mesh);
   const scenarios = readScenarios(paths.length ? paths.map((p) => resolve(p)) : [DEFAULT_FEATURES]);
+  if (o.mesh === REFERENCE.name) return planReference(scenarios, o);
+  const { mesh: adapter, version } = meshFor(o.mesh);
   const ctx = appContext(o.namespace, version);
   const p = planMesh(adapter, ctx, scenarios);
   // The mesh's other data planes (a proxyless one): the level of each scenario there too.
@@ -32,6 +35,22 @@ export function plan(paths: string[], o: PlanOptions): string {
   if (o.format === 'json') return `${JSON.stringify({ ...p, ...(workload ? { workload } : {}), ...(others.length ? { otherDataPlanes: others } : {}) }, null, 2)}\n`;
   if (o.format === 'yaml') return toYaml([...(workload ?? []), ...p.scenarios.flatMap((s) => s.objects)]);
   return `${workload ? `# workload (${adapter.shape})\n${toYaml(workload)}\n` : ''}${formatPlan(p, { manifests: o.manifests, others })}`;
+}
+
+/**
+ * The plan on the reference mesh (the default: no mesh named): meshcheck's own sidecars express every
+ * intent and take no Kubernetes objects, so the plan is each claim's budget and the intents' support.
+ */
+function planReference(scenarios: PlannedScenario[], o: PlanOptions): string {
+  if (o.workload) throw new UsageError('--workload: the reference mesh runs on this machine and has no Kubernetes workload; name a mesh with --mesh');
+  const reference: Planner = {
+    name: REFERENCE.name,
+    render: (intents) => ({ objects: [], intents: (Array.isArray(intents) ? intents : [intents]).map((intent: Intent) => ({ intent, support: REFERENCE.support(intent) })) }),
+  };
+  const p = planMesh(reference, appContext(o.namespace, ''), scenarios);
+  if (o.format === 'json') return `${JSON.stringify(p, null, 2)}\n`;
+  if (o.format === 'yaml') return '';
+  return formatPlan(p, { manifests: false });
 }
 
 /** `meshcheck conformance`: the matrix, or one mesh's report (outcomes from a run folder when given). */
@@ -67,6 +86,8 @@ export function formatPlan(p: MeshPlan, o: { manifests: boolean; others?: { data
     }
     if (s.intents.length === 0) out.push('intents: none (needs only the sidecars)');
     for (const i of s.intents) out.push(`- line ${i.line}: ${describeIntent(i.intent)} — ${describeSupport(i.support)}`);
+    if (s.claims.length) out.push('claims (what the load\'s budget can decide):');
+    for (const c of s.claims) out.push(`- line ${c.line}: "${c.text}"${c.decides ? `: ${c.decides}` : c.budget === undefined ? ': no load before it' : ''}${c.warning ? `\n  WARNING: ${c.warning}` : ''}`);
     if (o.manifests && s.objects.length) out.push('manifests:', toYaml(s.objects).trimEnd());
     else if (o.manifests && !s.outcome && s.intents.length) out.push('manifests: none needed');
     out.push('');
@@ -77,6 +98,8 @@ export function formatPlan(p: MeshPlan, o: { manifests: boolean; others?: { data
     out.push('', `# capability summary on ${x.dataPlane} ${x.plan.version}`, '', '| capability | native | emulated | not supported | policy-free |', '| --- | --- | --- | --- | --- |');
     for (const c of x.plan.summary) out.push(`| ${c.capability} | ${c.native} | ${c.emulated} | ${c.unsupported} | ${c.policyFree} |`);
   }
+  const undecidable = p.scenarios.flatMap((s) => s.claims.filter((c) => c.warning).map((c) => `- ${s.scenario.file}:${c.line} "${c.text}": ${c.warning}`));
+  if (undecidable.length) out.push('', 'Budgets that cannot decide their claim:', ...undecidable);
   const unsupported = p.scenarios.filter((s) => s.outcome);
   if (unsupported.length) {
     out.push('', 'NOT_SUPPORTED on this mesh:');

@@ -21,6 +21,7 @@ export const LOAD_STEPS: readonly StepDef[] = [
   {
     keyword: 'When',
     expression: '{int} requests are sent to {service} at {int} rps',
+    budget: ([n]) => n as number,
     run: async (s, [n, service, rps], c) => ({
       evidence: await s.sendLoad(profile({ service: service as string, requests: n as number, rps: rps as number }), c.upcoming()),
     }),
@@ -28,6 +29,7 @@ export const LOAD_STEPS: readonly StepDef[] = [
   {
     keyword: 'When',
     expression: '{service} sends {int} requests to {service} at {int} rps',
+    budget: ([, n]) => n as number,
     run: async (s, [caller, n, service, rps], c) => ({
       evidence: await s.sendLoad(
         profile({ service: service as string, caller: caller as string, requests: n as number, rps: rps as number }),
@@ -38,6 +40,7 @@ export const LOAD_STEPS: readonly StepDef[] = [
   {
     keyword: 'When',
     expression: '{int} requests with header {string} = {string} are sent to {service} at {int} rps',
+    budget: ([n]) => n as number,
     run: async (s, [n, header, value, service, rps], c) => ({
       evidence: await s.sendLoad(
         profile({
@@ -53,6 +56,7 @@ export const LOAD_STEPS: readonly StepDef[] = [
   {
     keyword: 'When',
     expression: '{int} concurrent requests are sent to {service}',
+    budget: ([n]) => n as number,
     run: async (s, [n, service], c) => ({
       evidence: await s.sendLoad(profile({ service: service as string, requests: n as number, maxInFlight: n as number }), c.upcoming()),
     }),
@@ -75,6 +79,7 @@ export const CONTROL_PLANE_STEPS: readonly StepDef[] = [
   {
     keyword: 'When',
     expression: '{int} requests are sent to {service} at {int} rps while the mesh control plane restarts',
+    budget: ([n]) => n as number,
     run: async (s, [n, service, rps], c) => ({
       evidence: await s.sendLoadDuringRestart(profile({ service: service as string, requests: n as number, rps: rps as number }), c.upcoming()),
     }),

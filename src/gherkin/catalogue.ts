@@ -64,6 +64,21 @@ export function scenarioNeeds(steps: readonly StepText[]): CheckFeature[] {
 }
 
 /**
+ * The sample checks a scenario states, each with the budget of the load it follows, for what that
+ * budget can decide of it (verdicts/power.ts); a check after no load has no budget.
+ */
+export function scenarioClaims(steps: readonly StepText[], reading: SampleReading): { index: number; check: SampleCheck; budget?: number }[] {
+  const out: { index: number; check: SampleCheck; budget?: number }[] = [];
+  let budget: number | undefined;
+  steps.forEach((step, index) => {
+    const hit = stepOf(step.text);
+    if (hit?.def.budget) budget = hit.def.budget(hit.args);
+    if (hit?.def.sampleCheck) out.push({ index, check: hit.def.sampleCheck(reading, hit.args), ...(budget !== undefined ? { budget } : {}) });
+  });
+  return out;
+}
+
+/**
  * The sample checks a scenario states after step `from`, up to its next action (When) step, built
  * with the target's reading: the load they follow may stop once they are all decided, and each Then
  * step then uses the same check (by step id).

@@ -37,6 +37,8 @@ export interface StepDef {
   needs?: CheckFeature;
   /** An intent step: the intent it states (read ahead of running, for the capability check and plan). */
   intent?(args: unknown[], ref?: SourceRef, table?: Record<string, string>[]): Intent;
+  /** A load step: its request budget (what the sample checks after it are decided within). */
+  budget?(args: unknown[]): number;
   /** A Then step decided from the load client's samples: its check, built ahead of the load it judges. */
   sampleCheck?(reading: SampleReading, args: unknown[]): SampleCheck;
   run(s: ScenarioSession, args: unknown[], call: StepCall): Promise<StepOutput | void>;

@@ -1,4 +1,6 @@
-import { all, atLeast, percentile, rateBand, type SampleCheck } from '../verdicts/sample-checks.js';
+import { all, atLeast, type SampleCheck } from '../verdicts/sample-checks.js';
+import { rateBand, rateBelow } from '../verdicts/rate-checks.js';
+import { percentile } from '../verdicts/latency-checks.js';
 import { checkAddedLatency, checkPlaintext, checkPromCount, checkPromSuccessRate, checkSidecarCpu, checkSidecarMemory } from '../verdicts/observed-checks.js';
 import type { SampleReading } from '../load/reading.js';
 import { formatMs } from '../util/duration.js';
@@ -18,7 +20,7 @@ export const SAMPLE_STEPS: readonly StepDef[] = [
   sampleStep('all responses have status {int}', (r, [code]) =>
     all(`all responses have status ${code}`, (x) => r.hasStatus(x, code as number), r.statusText, r.answered)),
   sampleStep('fewer than {percent} of responses have status {int}', (r, [p, code]) =>
-    rateBand(`fewer than ${p}% of responses have status ${code}`, (x) => r.hasStatus(x, code as number), 0, (p as number) / 100, r.statusClaimText(code as number))),
+    rateBelow(`fewer than ${p}% of responses have status ${code}`, (x) => r.hasStatus(x, code as number), (p as number) / 100, r.statusClaimText(code as number))),
   sampleStep('version {string} receives {percent} ± {percent} of requests', (_r, [v, p, tol]) =>
     rateBand(`version "${v}" receives ${p}% ± ${tol}% of requests`, (x) => x.version === v, ...band(p, tol), `came from ${v}`)),
   sampleStep('every response comes from version {string}', (r, [v]) =>

@@ -154,14 +154,21 @@ export function addedLatency(
  * for the median of the pairs' differences, which a stalled pair at either end does not move (a t
  * interval did: one stall in ten rounds made it four times wider).
  */
-export function addedOverRounds(baseline: readonly LoadResult[], mesh: readonly LoadResult[], q: number, confidence: number = defaults.confidence): Added {
+export function addedOverRounds(
+  baseline: readonly LoadResult[],
+  mesh: readonly LoadResult[],
+  q: number,
+  confidence: number = defaults.confidence,
+  /** The level of the baseline's own noise between rounds (its median's interval). */
+  noiseConfidence: number = confidence,
+): Added {
   const us = (rs: readonly LoadResult[]) => rs.flatMap((r) => r.samples.map((s) => s.latencyUs));
   const pooled = addedLatency(us(baseline), us(mesh), q, confidence);
   const at = (r: LoadResult) => quantileInterval(sortedMs(r.samples.map((s) => s.latencyUs)), q, 0).estimate;
   const n = Math.min(baseline.length, mesh.length);
   const pairs = Array.from({ length: n }, (_, i) => at(mesh[i]!) - at(baseline[i]!)).filter(Number.isFinite);
   const paired = medianInterval(pairs, 1 - confidence);
-  const base = medianInterval(baseline.map(at).filter(Number.isFinite), 1 - confidence);
+  const base = medianInterval(baseline.map(at).filter(Number.isFinite), 1 - noiseConfidence);
   const lo = pooled.lo === null ? null : paired.lo === undefined ? pooled.lo : Math.min(pooled.lo, paired.lo);
   const hi = pooled.hi === null ? null : paired.hi === undefined ? pooled.hi : Math.max(pooled.hi, paired.hi);
   return { ...pooled, lo, hi, noise: base.hi === undefined || base.lo === undefined ? null : (base.hi - base.lo) / 2, pairs };

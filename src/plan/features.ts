@@ -3,7 +3,9 @@ import { join, relative } from 'node:path';
 import { AstBuilder, GherkinClassicTokenMatcher, Parser, compile } from '@cucumber/gherkin';
 import { IdGenerator, type GherkinDocument } from '@cucumber/messages';
 import { UsageError, type SourceRef } from '../errors.js';
-import { checkFeatureOf, intentOfStep } from '../gherkin/catalogue.js';
+import { checkFeatureOf, intentOfStep, scenarioClaims } from '../gherkin/catalogue.js';
+import { HTTP_READING } from '../load/reading.js';
+import type { ClaimSpec } from '../verdicts/sample-checks.js';
 import { tableRows } from '../gherkin/step-def.js';
 import type { CheckFeature } from '../meshes/types.js';
 import { validateIntent } from '../intents/validate.js';
@@ -21,6 +23,8 @@ export interface PlannedScenario {
   intents: { intent: Intent; source: SourceRef }[];
   /** Then steps that need a capability beyond intents (the mesh's metrics, sidecars to measure). */
   checks: { feature: CheckFeature; text: string; line: number }[];
+  /** Then steps decided from the load's samples, with the budget of the load they follow. */
+  claims: { text: string; line: number; spec: ClaimSpec; budget?: number }[];
 }
 
 /** Feature files under the given files or folders, sorted. */
@@ -76,7 +80,12 @@ export function readScenarios(paths: string[]): PlannedScenario[] {
         const intent = intentOfStep(step.text, source, table);
         if (intent) intents.push({ intent: validateIntent(intent, source), source });
       }
-      out.push({ name: pickle.name, file: uri, line: lines.get(pickle.astNodeIds[0] ?? '') ?? 0, capability, tags: pickle.tags.map((t) => t.name), intents, checks });
+      // What each load's budget can decide: the claims' wording as HTTP reads it (a data plane's own reading words it, not its numbers).
+      const lineOf = (i: number) => lines.get(pickle.steps[i]!.astNodeIds[0] ?? '') ?? 0;
+      const claims = scenarioClaims(pickle.steps, HTTP_READING).map((c) => ({
+        text: pickle.steps[c.index]!.text, line: lineOf(c.index), spec: c.check.spec, ...(c.budget !== undefined ? { budget: c.budget } : {}),
+      }));
+      out.push({ name: pickle.name, file: uri, line: lines.get(pickle.astNodeIds[0] ?? '') ?? 0, capability, tags: pickle.tags.map((t) => t.name), intents, checks, claims });
     }
   }
   return out;

@@ -2,6 +2,7 @@ import type { Intent } from '../intents/types.js';
 import type { K8sObject } from '../kube/objects.js';
 import type { Mesh, RenderContext, Support } from '../meshes/types.js';
 import type { PlannedScenario } from './features.js';
+import { decidable } from '../verdicts/power.js';
 import { scenarioLevel, type ScenarioLevel } from '../meshes/support.js';
 
 export interface ScenarioPlan {
@@ -14,6 +15,8 @@ export interface ScenarioPlan {
   objects: K8sObject[];
   /** Then steps this data plane cannot answer (each a NOT_SUPPORTED verdict in a run), with the reason. */
   notChecked: { line: number; text: string; reason: string }[];
+  /** What the budget of each claim's load can decide (verdicts/power.ts); `warning` when not even the ideal truth passes. */
+  claims: { line: number; text: string; budget?: number; decides?: string; warning?: string }[];
 }
 
 export interface MeshPlan {
@@ -24,8 +27,11 @@ export interface MeshPlan {
   summary: { capability: string; native: number; emulated: number; unsupported: number; policyFree: number }[];
 }
 
-/** Plans every scenario on one mesh: support per intent, and the objects a run would apply. */
-export function planMesh(adapter: Mesh, ctx: RenderContext, scenarios: PlannedScenario[]): MeshPlan {
+/** What a plan needs of a mesh: its render (support per intent, the objects) and what its data plane cannot answer. */
+export type Planner = Pick<Mesh, 'name' | 'render' | 'lacks'>;
+
+/** Plans every scenario on one mesh: support per intent, the objects a run would apply, and what each load's budget can decide. */
+export function planMesh(adapter: Planner, ctx: RenderContext, scenarios: PlannedScenario[]): MeshPlan {
   const plans: ScenarioPlan[] = scenarios.map(({ intents, ...scenario }) => {
     const list = intents.map((i) => i.intent);
     const r = adapter.render(list, ctx);
@@ -40,6 +46,11 @@ export function planMesh(adapter: Mesh, ctx: RenderContext, scenarios: PlannedSc
       intents: r.intents.map((ri, n) => ({ intent: ri.intent, line: intents[n]!.source.line, support: ri.support })),
       objects: level === 'unsupported' ? [] : r.objects,
       notChecked,
+      claims: scenario.claims.map((c) => {
+        const d = c.budget === undefined ? undefined : decidable(c.spec, c.budget);
+        const budget = c.budget !== undefined ? { budget: c.budget } : {};
+        return { line: c.line, text: c.text, ...budget, ...(d ? { decides: d.text } : {}), ...(d?.warning ? { warning: d.warning.text } : {}) };
+      }),
     };
   });
   const caps = [...new Set(plans.map((p) => p.scenario.capability))];

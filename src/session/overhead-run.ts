@@ -14,7 +14,8 @@ export interface OverheadHost {
   readonly run: Run;
   readonly target: Target;
   readonly loads: Record<string, unknown>[];
-  load(p: LoadProfile, direct?: Workload, label?: string, shouldStop?: undefined, announceHealth?: boolean): Promise<LoadResult>;
+  /** A load through the mesh, or straight to an instance (`direct`); `label` undefined = a silent warm-up. */
+  load(p: LoadProfile, how?: { direct?: Workload; label?: string; announceHealth?: boolean }): Promise<LoadResult>;
 }
 
 /**
@@ -42,15 +43,15 @@ export async function measureOverhead(
   remember('overhead pinning route', undo);
   // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do.
   const warmupRequests = Math.round((rps * defaults.overheadWarmupMs) / 1000);
-  await s.load({ ...base, requests: warmupRequests }, inst);
+  await s.load({ ...base, requests: warmupRequests }, { direct: inst });
   await s.load({ ...meshed, requests: warmupRequests });
   const onPath = new Set([target.traffic.callerInstance(), inst.name].filter((x) => x !== undefined));
   const usage = async () => (await target.observations?.sidecarStats()) ?? [];
   const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
-  const runBaseline = async (i: number) => out.baseline.push(await s.load(base, inst, `baseline ${i + 1}/${rounds}`, undefined, false));
+  const runBaseline = async (i: number) => out.baseline.push(await s.load(base, { direct: inst, label: `baseline ${i + 1}/${rounds}`, announceHealth: false }));
   const runMesh = async (i: number) => {
     const before = await usage();
-    const r = await s.load(meshed, undefined, `mesh ${i + 1}/${rounds}`, undefined, false);
+    const r = await s.load(meshed, { label: `mesh ${i + 1}/${rounds}`, announceHealth: false });
     const after = await usage();
     out.mesh.push(r);
     out.usage.push(

@@ -40,7 +40,7 @@ export class Run {
   readonly startedAt = new Date();
   private prom?: Promise<Prometheus>;
 
-  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, readonly target: Target) {}
+  private constructor(readonly settings: RunSettings, readonly ledger: Ledger, readonly target: Target, readonly log: (m: string) => void) {}
 
   /** Checks the settings with the target's plugin, then starts the target; the ledger records from the first step. */
   static async open(settings: RunSettings, log: (m: string) => void): Promise<Run> {
@@ -61,7 +61,7 @@ export class Run {
       warmPrometheus: settings.warmPrometheus,
       options: settings.options,
     });
-    entry.run = new Run(settings, ledger, target);
+    entry.run = new Run(settings, ledger, target, log);
     return entry.run;
   }
 

@@ -23,8 +23,18 @@ import { ProgressLine } from './progress.js';
 import { loadEvidence } from './evidence.js';
 import { measureOverhead } from './overhead-run.js';
 import type { Run } from './run.js';
+import { decidable } from '../verdicts/power.js';
 import { rollUp, type StepsResult } from './roll-up.js';
 import { stepEnd } from '../verdicts/outcome.js';
+
+/** How a load runs: straight to an instance (outside the mesh), its progress label (none = a silent warm-up), the plan its looks follow. */
+export interface LoadHow {
+  direct?: Workload;
+  label?: string;
+  /** The claims' sequential plan: the load stops once they are decided, and the progress line shows its looks. */
+  plan?: SequentialPlan;
+  announceHealth?: boolean;
+}
 
 export interface LoadRun {
   result: LoadResult;
@@ -162,9 +172,11 @@ export class ScenarioSession implements Observed {
    * Runs a load through the mesh (or straight to `direct`, outside it) with the live progress line,
    * and observes its health; `label` undefined = a silent warm-up.
    */
-  load(p: LoadProfile, direct?: Workload, label?: string, shouldStop?: (s: readonly Sample[]) => boolean, announceHealth = true): Promise<LoadResult> {
-    const progress = new ProgressLine(this.run.settings.progress && label !== undefined, `${this.name}: ${label}`);
+  load(p: LoadProfile, how: LoadHow = {}): Promise<LoadResult> {
+    const { direct, label, plan, announceHealth = true } = how;
+    const progress = new ProgressLine(this.run.settings.progress && label !== undefined, `${this.name}: ${label}`, plan && (() => plan.looksUsed));
     const onProgress = (x: { sent: number; completed: number; errors: number; rps: number }) => progress.update(x);
+    const shouldStop = plan?.checks.length ? (s: readonly Sample[]) => plan.update(s) : undefined;
     const o = { engine: this.run.settings.engine, shouldStop, onProgress };
     const traffic = this.target.traffic;
     const run = () => (direct ? traffic.loadDirect(p, direct, o) : traffic.load(p, o));
@@ -175,6 +187,17 @@ export class ScenarioSession implements Observed {
       progress.done();
       throw err;
     });
+  }
+
+  /**
+   * Before a load: a warning (not an error) for each claim its budget cannot decide even when the
+   * truth is ideal, naming the budget that would (verdicts/power.ts).
+   */
+  private warnUndecidable(p: LoadProfile, checks: readonly SampleCheck[]): void {
+    for (const c of checks) {
+      const w = decidable(c.spec, p.requests).warning;
+      if (w) this.run.log(`warning: ${this.name}: "${c.claim}": ${w.text}`);
+    }
   }
 
   /**
@@ -190,7 +213,8 @@ export class ScenarioSession implements Observed {
   /** Sends load; the checks the scenario states next decide when it may stop early. Its evidence: the summary and a latency chart. */
   async sendLoad(p: LoadProfile, upcoming: SampleCheck[]): Promise<Evidence[]> {
     const plan = new SequentialPlan(upcoming, p.requests);
-    const result = await this.load(p, undefined, `${p.requests} -> ${p.service}`, upcoming.length ? (s) => plan.update(s) : undefined);
+    this.warnUndecidable(p, upcoming);
+    const result = await this.load(p, { label: `${p.requests} -> ${p.service}`, plan });
     this.loads.push(this.run.addLoad(this.name, result));
     this.lastLoad = { result, plan };
     return this.loadEvidence(1);
@@ -211,7 +235,8 @@ export class ScenarioSession implements Observed {
     })();
     // The restart runs beside the load; an error in it is the scenario's, after the load has ended.
     restart.catch(() => undefined);
-    const result = await this.load(p, undefined, `${p.requests} -> ${p.service} (control plane restarts)`);
+    this.warnUndecidable(p, upcoming);
+    const result = await this.load(p, { label: `${p.requests} -> ${p.service} (control plane restarts)` });
     this.restart = await restart;
     if (this.restart.atMs + this.restart.downMs > result.durationMs) throw new InfraError(`the control plane restart (at ${this.restart.atMs}ms, down ${this.restart.downMs}ms) did not fall inside the load (${result.durationMs.toFixed(0)}ms); send more requests`);
     this.loads.push({ ...this.run.addLoad(this.name, result), controlPlaneRestart: this.restart });

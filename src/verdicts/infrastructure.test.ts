@@ -1,5 +1,7 @@
 import { guardVerdict, INFRASTRUCTURE_MARKER } from './infrastructure.js';
-import { all, atLeast, moreRequests, percentile, rateBand, SequentialPlan } from './sample-checks.js';
+import { all, atLeast, SequentialPlan } from './sample-checks.js';
+import { rateBand, rateBelow } from './rate-checks.js';
+import { percentile } from './latency-checks.js';
 import { classifyHealth, type HealthFigures } from '../load/health.js';
 import type { Sample } from '../load/profile.js';
 import type { Verdict } from './outcome.js';
@@ -91,22 +93,20 @@ describe('latency claims and the generator\'s own send lag', () => {
 
 describe('how many more requests a rate claim needs', () => {
   it('gives a number when no failure was seen ("fewer than 5%" with 0 of 40)', () => {
-    const text = moreRequests(0, 40, 0, 0.05, 3.29);
-    expect(text).toMatch(/^about \d+ more requests needed$/);
-    const n = Number(/about (\d+)/.exec(text)![1]);
-    expect(n).toBeGreaterThan(100);
-    expect(n).toBeLessThan(1000);
+    const check = rateBelow('fewer than 5% of responses have status 503', (x) => x.status === 503, 0.05, 'had status 503');
+    const v = new SequentialPlan([check], 40).verdict(check, Array.from({ length: 40 }, () => s(200)));
+    expect(v.outcome).toBe('INCONCLUSIVE');
+    const n = Number(/about (\d+) more requests needed/.exec(v.explanation)![1]);
+    // One-sided: 0 of about 105 puts the upper bound at 5% at the last look's error.
+    expect(n).toBeGreaterThan(40);
+    expect(n).toBeLessThan(200);
+    expect(v.explanation).not.toMatch(/many/);
   });
 
   it('says so when the share sits on the edge of the band', () => {
-    expect(moreRequests(50, 200, 0.25, 0.35, 1.96)).toMatch(/sits on the edge of the band/);
-  });
-
-  it('shows up in an INCONCLUSIVE rate verdict', () => {
-    const check = rateBand('fewer than 5% of responses have status 503', (x) => x.status === 503, 0, 0.05, 'had status 503');
-    const v = new SequentialPlan([check], 40).verdict(check, Array.from({ length: 40 }, () => s(200)));
+    const check = rateBand('25% ± 5% of responses have status 503', (x) => x.status === 503, 0.2, 0.25, 'had status 503');
+    const v = new SequentialPlan([check], 200).verdict(check, Array.from({ length: 200 }, (_, i) => s(i % 4 === 0 ? 503 : 200)));
     expect(v.outcome).toBe('INCONCLUSIVE');
-    expect(v.explanation).toMatch(/about \d+ more requests needed/);
-    expect(v.explanation).not.toMatch(/many/);
+    expect(v.explanation).toMatch(/sits on the edge of the band/);
   });
 });

@@ -1,4 +1,6 @@
-import { percentile, rateBand, SequentialPlan, type SampleCheck } from './sample-checks.js';
+import { SequentialPlan, type SampleCheck } from './sample-checks.js';
+import { rateBand, rateBelow } from './rate-checks.js';
+import { percentile } from './latency-checks.js';
 import type { Sample } from '../load/profile.js';
 import { simulateLoad, type Draw } from './simulate.js';
 import { seededRng } from '../util/seeded-rng.js';
@@ -92,7 +94,7 @@ describe('looks in send order are unbiased when categories answer at different s
     const r = seededRng(105);
     const draw = (): Draw => ({ sample: { status: r() < 0.3 ? 503 : 200, overloaded: false, flags: '-' }, latencyMs: 1 + r() });
     let sent = 0;
-    for (let i = 0; i < 200; i++) sent += simulateLoad({ budget: 1000, rps: 1000, draw, checks: [rateBand('fewer than 5% of responses have status 503', (s) => s.status === 503, 0, 0.05, 'had 503')], order: 'send' }).sent;
+    for (let i = 0; i < 200; i++) sent += simulateLoad({ budget: 1000, rps: 1000, draw, checks: [rateBelow('fewer than 5% of responses have status 503', (s) => s.status === 503, 0.05, 'had 503')], order: 'send' }).sent;
     expect(sent / 200 / 1000).toBeLessThanOrEqual(0.5);
   });
 });
@@ -100,7 +102,7 @@ describe('looks in send order are unbiased when categories answer at different s
 describe('an early look does not fail a claim on a transient', () => {
   it('a failing host\'s 503s before it is ejected (15% of the first 60) do not fail "fewer than 5%" over 600', () => {
     // The first 60 requests carry 9 failures, the rest none: 1.5% over the budget.
-    const check = rateBand('fewer than 5% of responses have status 503', (x) => x.status === 503, 0, 0.05, 'had status 503');
+    const check = rateBelow('fewer than 5% of responses have status 503', (x) => x.status === 503, 0.05, 'had status 503');
     const samples = Array.from({ length: 600 }, (_, i): Sample => ({ status: i < 60 && i % 7 === 0 ? 503 : 200, latencyUs: 1000, overloaded: false, flags: '-' }));
     const plan = new SequentialPlan([check], 600);
     plan.update(samples.slice(0, 60));
@@ -108,12 +110,12 @@ describe('an early look does not fail a claim on a transient', () => {
   });
 
   it('fails early once no outcome of the rest of the budget could save the claim', () => {
-    const check = rateBand('fewer than 5% of responses have status 503', (x) => x.status === 503, 0, 0.05, 'had status 503');
+    const check = rateBelow('fewer than 5% of responses have status 503', (x) => x.status === 503, 0.05, 'had status 503');
     const plan = new SequentialPlan([check], 600);
     const bad = Array.from({ length: 60 }, (): Sample => ({ status: 503, latencyUs: 1000, overloaded: false, flags: '-' }));
     expect(plan.update(bad)).toBe(true);
     const v = plan.verdict(check, bad);
     expect(v.outcome).toBe('FAILED');
-    expect(v.explanation).toMatch(/whatever the other 540 requests of the budget of 600 bring, the last look's interval would too/);
+    expect(v.explanation).toMatch(/whatever the other 540 requests of the budget of 600 bring, the last look's bounds would too/);
   });
 });

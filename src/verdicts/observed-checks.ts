@@ -6,6 +6,7 @@ import { guardVerdict } from './infrastructure.js';
 import type { Verdict } from './outcome.js';
 import { defaults } from '../config.js';
 import { formatMs } from '../util/duration.js';
+import { meanInterval } from './stats.js';
 
 const ALPHA = 1 - defaults.confidence;
 
@@ -88,13 +89,15 @@ function overheadOf(s: Observed) {
  */
 export function checkAddedLatency(s: Observed, q: number, boundMs: number): Verdict {
   const { o, rounds, health, dropped } = overheadOf(s);
-  const a = addedOverRounds(rounds.baseline, rounds.mesh, q, 1 - ALPHA);
+  // A one-sided claim: each bound one-sided at the stated level (the two-sided interval at 1 - 2 alpha);
+  // the baseline's own noise is measured as before, at the stated level two-sided.
+  const a = addedOverRounds(rounds.baseline, rounds.mesh, q, 1 - 2 * ALPHA, 1 - ALPHA);
   const p = `p${Math.round(q * 100)}`;
   const claim = `the added ${p} latency is below ${formatMs(boundMs)}`;
   const errors = o.errors.mesh + o.errors.baseline;
   const noise = a.noise === null ? 'no baseline noise figure (fewer than 6 rounds)' : `baseline noise ±${a.noise.toFixed(3)}ms between rounds`;
   const observed = `mesh ${p} ${a.mesh.toFixed(3)}ms - baseline ${a.baseline.toFixed(3)}ms = ${a.estimate.toFixed(3)}ms (${o.samples.mesh} / ${o.samples.baseline} samples over ${o.conditions.rounds} alternating rounds at ${o.conditions.rps} rps${dropped}; ${noise}${errors ? `; ${o.errors.mesh} mesh and ${o.errors.baseline} baseline errors` : ''})`;
-  const interval = { lo: a.lo, hi: a.hi, confidence: 1 - ALPHA, unit: 'ms' };
+  const interval = { lo: a.lo, hi: a.hi, confidence: 1 - ALPHA, unit: 'ms', oneSided: true };
   const band = { lo: -Infinity, hi: boundMs, unit: 'ms' };
   const n = o.samples.mesh;
   const margin = Math.abs(boundMs - a.estimate);
@@ -104,7 +107,7 @@ export function checkAddedLatency(s: Observed, q: number, boundMs: number): Verd
     if (a.noise !== null && a.noise >= margin) return { outcome: 'INCONCLUSIVE', claim, observed, samples: n, interval, band, explanation: `the baseline itself moved by ±${a.noise.toFixed(3)}ms between rounds, at least the claim's margin of ${margin.toFixed(3)}ms (bound ${boundMs}ms - estimate ${a.estimate.toFixed(3)}ms): the machine is too noisy to decide this bound` };
     if (a.hi !== null && a.hi < boundMs) return { outcome: 'PASSED', claim, observed, samples: n, interval, band, explanation: `upper bound of the added latency ${a.hi.toFixed(3)}ms < ${boundMs}ms, and the baseline noise is below the margin of ${margin.toFixed(3)}ms` };
     if (a.lo !== null && a.lo >= boundMs) return { outcome: 'FAILED', claim, observed, samples: n, interval, band, explanation: `lower bound of the added latency ${a.lo.toFixed(3)}ms >= ${boundMs}ms, and the baseline noise is below the margin of ${margin.toFixed(3)}ms` };
-    return { outcome: 'INCONCLUSIVE', claim, observed, samples: n, interval, band, explanation: `the interval [${a.lo?.toFixed(3) ?? '?'}, ${a.hi?.toFixed(3) ?? '?'}]ms straddles ${boundMs}ms; send more requests` };
+    return { outcome: 'INCONCLUSIVE', claim, observed, samples: n, interval, band, explanation: `the one-sided bounds [${a.lo?.toFixed(3) ?? '?'}, ${a.hi?.toFixed(3) ?? '?'}]ms straddle ${boundMs}ms; send more requests` };
   };
   return guardVerdict(verdict(), 'overhead', health);
 }
@@ -116,18 +119,22 @@ export function checkSidecarCpu(s: Observed, maxVcpuPer1000: number): Verdict {
   if (why) return notSupported(claim, why);
   const { o, health, dropped } = overheadOf(s);
   if (o.sidecars.length === 0) return { outcome: 'INCONCLUSIVE', claim, observed: 'no sidecar on the path', samples: 0, explanation: 'zero samples never pass' };
-  const rows = o.sidecars.map((c) => ({ name: c.instance, ...c.vcpuPer1000Rps }));
+  // One-sided bounds at the stated level over the rounds (the summary's interval is two-sided, for the report).
+  const rows = o.sidecars.map((c) => {
+    const t = meanInterval(c.vcpuPer1000Rps.rounds, 2 * ALPHA);
+    return { name: c.instance, ...c.vcpuPer1000Rps, lo: t.lo ?? null, hi: t.hi ?? null };
+  });
   const fmt = (x: number | null) => (x === null ? '?' : x.toFixed(3));
   const observed = rows.map((r) => `${r.name}: ${r.estimate.toFixed(3)} vCPU per 1000 rps [${fmt(r.lo)}, ${fmt(r.hi)}] (rounds: ${r.rounds.join(', ')})`).join('; ');
   const worst = rows.reduce((a, r) => ((r.hi ?? Infinity) > (a.hi ?? Infinity) ? r : a), rows[0]!);
-  const interval = { lo: worst.lo, hi: worst.hi, confidence: 1 - ALPHA, unit: 'vCPU per 1000 rps' };
+  const interval = { lo: worst.lo, hi: worst.hi, confidence: 1 - ALPHA, unit: 'vCPU per 1000 rps', oneSided: true };
   const band = { lo: 0, hi: maxVcpuPer1000, unit: 'vCPU per 1000 rps' };
-  const how = `CPU-seconds each sidecar process reported per 1000 requests it carried, per round (= vCPU per 1000 rps); t interval over the ${o.conditions.rounds} rounds${dropped}`;
+  const how = `CPU-seconds each sidecar process reported per 1000 requests it carried, per round (= vCPU per 1000 rps); one-sided t bounds over the ${o.conditions.rounds} rounds${dropped}`;
   const samples = o.samples.mesh;
   const verdict = (): Verdict => {
     if (rows.some((r) => r.lo !== null && r.lo >= maxVcpuPer1000)) return { outcome: 'FAILED', claim, observed, samples, interval, band, explanation: `${how}; a lower bound is at or above ${maxVcpuPer1000}` };
     if (rows.every((r) => r.hi !== null && r.hi < maxVcpuPer1000)) return { outcome: 'PASSED', claim, observed, samples, interval, band, explanation: `${how}; every upper bound is below ${maxVcpuPer1000} (worst: ${worst.name})` };
-    return { outcome: 'INCONCLUSIVE', claim, observed, samples, interval, band, explanation: `${how}; the interval of ${worst.name} straddles ${maxVcpuPer1000}` };
+    return { outcome: 'INCONCLUSIVE', claim, observed, samples, interval, band, explanation: `${how}; the bounds of ${worst.name} straddle ${maxVcpuPer1000}` };
   };
   return guardVerdict(verdict(), 'overhead', health);
 }

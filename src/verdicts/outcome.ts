@@ -7,8 +7,11 @@ export interface Verdict {
   claim: string;
   /** What was observed, in words, e.g. "312 of 1000 responses (31.2%)". */
   observed: string;
-  /** Interval around the observed value, in the claim's unit. */
-  interval?: { lo: number | null; hi: number | null; confidence: number; unit: string };
+  /**
+   * Interval around the observed value, in the claim's unit. `oneSided`: each bound is a one-sided
+   * bound at `confidence` (a one-sided claim is decided on one of them); else a two-sided interval.
+   */
+  interval?: { lo: number | null; hi: number | null; confidence: number; unit: string; oneSided?: boolean };
   /** The band the interval had to lie in. */
   band?: { lo: number; hi: number; unit: string };
   samples: number;

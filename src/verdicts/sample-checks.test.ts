@@ -1,5 +1,7 @@
 import type { Sample } from '../load/profile.js';
-import { rateBand, SequentialPlan, all, percentile } from './sample-checks.js';
+import { SequentialPlan, all } from './sample-checks.js';
+import { rateBand } from './rate-checks.js';
+import { percentile } from './latency-checks.js';
 import { seededRng as rng } from '../util/seeded-rng.js';
 
 

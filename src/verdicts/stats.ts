@@ -7,6 +7,9 @@
  *   alpha * ((k/K)^2 - ((k-1)/K)^2) of the error budget (a Lan-DeMets power spending function with
  *   rho = 2). The per-look errors add up to at most alpha over all looks (union bound), so stopping
  *   at the first decided look keeps the overall error rate at or below alpha.
+ * - One-sided claims ("fewer than", "below", "at least", "less than") are decided on one-sided
+ *   bounds, each at the look's whole spent error: a false pass and a false fail are each at most
+ *   alpha. A ± band is decided on the two-sided interval (each side alpha / 2).
  */
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9 after refinement). */
@@ -35,6 +38,11 @@ export function normalQuantile(p: number): number {
 /** Two-sided z for an error rate alpha. */
 export function zFor(alpha: number): number {
   return normalQuantile(1 - alpha / 2);
+}
+
+/** One-sided z for an error rate alpha: a bound on one side only, with all of alpha beyond it. */
+export function zOneSided(alpha: number): number {
+  return normalQuantile(1 - alpha);
 }
 
 export interface Interval {
@@ -74,20 +82,25 @@ export interface Look {
   n: number;
   /** Error spent at this look. */
   alpha: number;
+  /** Two-sided z at the spent error (± bands). */
   z: number;
+  /** One-sided z at the spent error (one-sided claims: each bound on its own). */
+  z1: number;
   /** The request budget the looks divide. */
   budget: number;
-  /** z of the last look, where a claim still undecided is decided on every sample. */
+  /** z of the last look, where a claim still undecided is decided on every sample; two-sided and one-sided. */
   zFinal: number;
+  zFinal1: number;
 }
 
 export function lookSchedule(budget: number, alpha: number, looks = 10): Look[] {
   const k = Math.max(1, Math.min(looks, budget));
   const out: Look[] = [];
-  const zFinal = zFor(alpha * (1 - ((k - 1) / k) ** 2));
+  const last = alpha * (1 - ((k - 1) / k) ** 2);
+  const [zFinal, zFinal1] = [zFor(last), zOneSided(last)];
   for (let i = 1; i <= k; i++) {
     const spent = alpha * ((i / k) ** 2 - ((i - 1) / k) ** 2);
-    out.push({ index: i, n: Math.ceil((i * budget) / k), alpha: spent, z: zFor(spent), budget, zFinal });
+    out.push({ index: i, n: Math.ceil((i * budget) / k), alpha: spent, z: zFor(spent), z1: zOneSided(spent), budget, zFinal, zFinal1 });
   }
   return out;
 }
