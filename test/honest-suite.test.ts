@@ -1,24 +1,14 @@
-import { classifyHealth, type HealthFigures } from '../src/load/health.js';
+import { classifyHealth } from '../src/load/health.js';
+import { QUIET_LOAD } from './helpers/load-health.js';
 import { honestSuite, type SuiteRecord } from './helpers/honest.js';
 
 /** The suite tests' own check, on records made here: what it lets through and what it does not. */
-const machine = { cores: 2, otherCpuCores: 0.02, stealCores: 0.01, meshcheckCpuCores: 0.6, cpuPressure: 0.03, meshcheckCpuWaitMs: 40, measured: true };
-const figures: HealthFigures = {
-  askedRps: 500,
-  sentRps: 499.8,
-  achievedRps: 499.1,
-  sendLagMs: { p50: 0.1, p99: 0.9, max: 3 },
-  dropped: 0,
-  droppedShare: 0,
-  eventLoopDelayMs: { p50: 0.1, p99: 1.5, max: 4 },
-  machine,
-  cpuWaitMsPerRequest: 0.08,
-};
-const stolen = classifyHealth({ ...figures, sendLagMs: { p50: 5, p99: 40, max: 90 }, machine: { ...machine, stealCores: 0.78 } });
-const pressed = classifyHealth({ ...figures, sendLagMs: { p50: 5, p99: 40, max: 90 }, machine: { ...machine, otherCpuCores: 1, cpuPressure: 0.6 } });
+const { machine } = QUIET_LOAD;
+const stolen = classifyHealth({ ...QUIET_LOAD, sendLagMs: { p50: 5, p99: 40, max: 90 }, machine: { ...machine, stealCores: 0.78 } });
+const pressed = classifyHealth({ ...QUIET_LOAD, sendLagMs: { p50: 5, p99: 40, max: 90 }, machine: { ...machine, otherCpuCores: 1, cpuPressure: 0.6 } });
 
 function record(passed: number, inconclusive: { health: typeof stolen; n: number }[], failed = 0): SuiteRecord {
-  const scenario = (i: number, outcome: string, health = classifyHealth(figures)) => ({
+  const scenario = (i: number, outcome: string, health = classifyHealth(QUIET_LOAD)) => ({
     name: `s${i}`, capability: 'x', outcome,
     verdicts: [{ outcome, samples: 100, explanation: outcome === 'INCONCLUSIVE' ? 'load generator behind / machine busy: ...' : 'ok' }],
     loads: [{ health }],

@@ -2,18 +2,12 @@ import { classifyHealth, describeHealth, HEALTH_BOUNDS, quantiles, type HealthFi
 import { machineLoad } from './machine-load.js';
 import { generatorFigures } from './result.js';
 import { profile } from './profile.js';
+import { QUIET_LOAD } from '../../test/helpers/load-health.js';
 
-const quiet: HealthFigures = {
-  askedRps: 500, sentRps: 499.8, achievedRps: 499.1,
-  sendLagMs: { p50: 0.1, p99: 0.9, max: 3 }, dropped: 0, droppedShare: 0,
-  eventLoopDelayMs: { p50: 0.1, p99: 1.5, max: 4 },
-  machine: { cores: 2, otherCpuCores: 0.02, stealCores: 0.01, meshcheckCpuCores: 0.6, cpuPressure: 0.03, meshcheckCpuWaitMs: 40, measured: true },
-  cpuWaitMsPerRequest: 0.08,
-};
 
 describe('load health', () => {
   it('calls a load healthy when every figure is inside its bound', () => {
-    const h = classifyHealth(quiet);
+    const h = classifyHealth(QUIET_LOAD);
     expect(h).toMatchObject({ healthy: true, reasons: [] });
     expect(describeHealth(h)).toMatch(/asked 500 rps, kept 500 arrivals\/s/);
   });
@@ -26,7 +20,7 @@ describe('load health', () => {
     ['a busy machine', { machine: { cores: 2, otherCpuCores: 1.05, stealCores: 0, meshcheckCpuCores: 0.98, cpuPressure: 0.61, meshcheckCpuWaitMs: 2400, measured: true }, cpuWaitMsPerRequest: 2.4 }, /machine busy: tasks waited for a CPU 61% of the time .* other processes used 1\.05 of 2 cores, meshcheck 0\.98, and meshcheck's processes waited 2\.40 ms for a CPU per request/],
     ['a host giving the CPUs to other guests', { machine: { cores: 2, otherCpuCores: 0, stealCores: 0.6, meshcheckCpuCores: 0.5, cpuPressure: 0.1, meshcheckCpuWaitMs: 10, measured: true } }, /machine busy: the host took 0\.60 of 2 cores for other guests \(steal > 20%\)/],
   ])('is not healthy with %s, and says why with the figure and bound', (_what, change, reason) => {
-    const h = classifyHealth({ ...quiet, ...change } as HealthFigures);
+    const h = classifyHealth({ ...QUIET_LOAD, ...change } as HealthFigures);
     expect(h.healthy).toBe(false);
     expect(h.reasons).toHaveLength(1);
     expect(h.reasons[0]).toMatch(reason);
@@ -34,7 +28,7 @@ describe('load health', () => {
 
   it('does not blame the machine for another process alone when nothing waited for a CPU', () => {
     // One core kept busy by another process, the other free: the load still had a core to itself.
-    expect(classifyHealth({ ...quiet, machine: { ...quiet.machine, otherCpuCores: 1, cpuPressure: 0.2 } }).healthy).toBe(true);
+    expect(classifyHealth({ ...QUIET_LOAD, machine: { ...QUIET_LOAD.machine, otherCpuCores: 1, cpuPressure: 0.2 } }).healthy).toBe(true);
   });
 
   it('has documented bounds', () => {

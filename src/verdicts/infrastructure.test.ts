@@ -2,21 +2,12 @@ import { guardVerdict, INFRASTRUCTURE_MARKER } from './infrastructure.js';
 import { all, atLeast, SequentialPlan } from './sample-checks.js';
 import { rateBand, rateBelow } from './rate-checks.js';
 import { percentile } from './latency-checks.js';
-import { classifyHealth, type HealthFigures } from '../load/health.js';
+import { classifyHealth } from '../load/health.js';
+import { QUIET_LOAD } from '../../test/helpers/load-health.js';
 import type { Sample } from '../load/profile.js';
 import type { Verdict } from './outcome.js';
 
-const figures: HealthFigures = {
-  askedRps: 1000,
-  sentRps: 999,
-  achievedRps: 990,
-  sendLagMs: { p50: 0.1, p99: 1, max: 2 },
-  dropped: 0,
-  droppedShare: 0,
-  eventLoopDelayMs: { p50: 0.1, p99: 1, max: 2 },
-  machine: { cores: 2, otherCpuCores: 0, stealCores: 0, meshcheckCpuCores: 0.5, cpuPressure: 0.05, meshcheckCpuWaitMs: 10, measured: true },
-  cpuWaitMsPerRequest: 0.01,
-};
+const figures = { ...QUIET_LOAD, askedRps: 1000, sentRps: 999, achievedRps: 990 };
 const healthy = classifyHealth(figures);
 const behind = classifyHealth({ ...figures, sentRps: 296, dropped: 1867, droppedShare: 0.62 });
 const failed: Verdict = { outcome: 'FAILED', claim: 'c', observed: 'o', samples: 10, explanation: 'outside the band' };
