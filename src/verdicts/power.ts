@@ -36,17 +36,10 @@ export function binomialCdf(k: number, n: number, p: number): number {
   return Math.min(1, sum);
 }
 
-/** The largest p in [0, 1] where `f` holds, for `f` true up to a point and false after (bisection). */
+/** The largest p in [0, 1] where `f` holds, for `f` true up to a point and false after. */
 function largest(f: (p: number) => boolean): number | undefined {
   if (!f(0)) return undefined;
-  let [lo, hi] = [0, 1];
-  if (f(1)) return 1;
-  for (let i = 0; i < 50; i++) {
-    const mid = (lo + hi) / 2;
-    if (f(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+  return f(1) ? 1 : edge(0, 1, f);
 }
 
 /** The smallest budget of at least `from` at which `decides` holds (doubling, then bisection); undefined past ten million. */
@@ -97,7 +90,7 @@ function below(hi: number, budget: number): Decidable {
   return { text: `with ${budget} requests, PASSES when the true share is ${passUpTo === undefined ? 'never' : `${pct(passUpTo)} or less`}, ${fails} (each ${pct(SURE)} sure; between, it may end INCONCLUSIVE)` };
 }
 
-/** The truth nearest `from` in [a, b] (toward `to`) at which `holds`, for `holds` switching once between them (bisection). */
+/** Where `holds` stops holding on the way from `from` (where it holds) to `to` (where it does not): bisection. */
 function edge(from: number, to: number, holds: (p: number) => boolean): number {
   let [inside, outside] = [from, to];
   for (let i = 0; i < 50; i++) {
