@@ -1,7 +1,7 @@
 import { defaults } from '../config.js';
 import { samplesToBound } from './latency-checks.js';
 import type { ClaimSpec } from './sample-checks.js';
-import { lookSchedule, wilson } from './stats.js';
+import { lookSchedule, smallestDecidingCount, wilson } from './stats.js';
 
 const ALPHA = 1 - defaults.confidence;
 /** "Decides with the stated confidence": the chance of that outcome when the truth is exactly so. */
@@ -42,22 +42,6 @@ function largest(f: (p: number) => boolean): number | undefined {
   return f(1) ? 1 : edge(0, 1, f);
 }
 
-/** The smallest budget of at least `from` at which `decides` holds (doubling, then bisection); undefined past ten million. */
-function smallestBudget(from: number, decides: (n: number) => boolean): number | undefined {
-  let hi = Math.max(from, 10);
-  while (!decides(hi)) {
-    hi *= 2;
-    if (hi > 10_000_000) return undefined;
-  }
-  let lo = Math.max(1, Math.floor(hi / 2));
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (decides(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
-
 /** The last look of a budget: its z, two-sided and one-sided. */
 const lastLook = (budget: number) => lookSchedule(budget, ALPHA).at(-1)!;
 
@@ -80,7 +64,7 @@ function below(hi: number, budget: number): Decidable {
   const failFrom = kFail <= budget ? largest((p) => binomialCdf(kFail - 1, budget, p) > 1 - SURE) : undefined;
   const fails = failFrom === undefined ? 'it cannot FAIL' : `FAILS when it is ${pct(failFrom)} or more`;
   if (kPass < 0) {
-    const need = smallestBudget(budget + 1, (n) => passes(0, n, lastLook(n).z1));
+    const need = smallestDecidingCount(budget + 1, (n) => passes(0, n, lastLook(n).z1));
     return {
       text: `cannot PASS with ${budget} requests even when no response matches; ${fails}`,
       warning: { text: `${budget} requests cannot pass it even when no response matches${need ? `; ${need} would` : ''}`, budget: need ?? Infinity },
@@ -119,7 +103,7 @@ function band(lo: number, hi: number, budget: number): Decidable {
   const fails = (p: number) => binomialCdf(fLow, budget, p) + (fHigh <= budget ? 1 - binomialCdf(fHigh - 1, budget, p) : 0) >= SURE;
   const centre = (lo + hi) / 2;
   if (!passes(centre)) {
-    const need = smallestBudget(budget + 1, (n) => {
+    const need = smallestDecidingCount(budget + 1, (n) => {
       const b = wilson(Math.round(centre * n), n, lastLook(n).z);
       return b.lo >= lo && b.hi <= hi;
     });

@@ -1,7 +1,7 @@
 import type { Sample } from '../load/profile.js';
 import type { Outcome, Verdict } from './outcome.js';
 import { wording, type Describe, type SampleCheck } from './sample-checks.js';
-import { wilson, type Interval, type Look } from './stats.js';
+import { smallestDecidingCount, wilson, type Interval, type Look } from './stats.js';
 
 /*
  * Claims about the share of responses that match (a status, a version), decided on Wilson intervals
@@ -15,33 +15,40 @@ import { wilson, type Interval, type Look } from './stats.js';
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const countOf = (samples: readonly Sample[], match: (s: Sample) => boolean) => samples.reduce((a, s) => a + (match(s) ? 1 : 0), 0);
 
-/** What decides a rate claim at a look: its bounds, and whether they pass or fail it. */
+/**
+ * What decides a rate claim at a look: when its Wilson bounds pass or fail it. A ± band reads them
+ * as one two-sided interval; a one-sided claim reads each bound on its own, at the look's whole
+ * spent error.
+ */
 interface RateRule {
-  /** The bounds at z (two-sided: an interval; one-sided: each bound on its own). */
-  bounds(k: number, n: number, z: number): Interval;
+  oneSided: boolean;
   passes(b: Interval): boolean;
   /** Fails below the band (too few match), or above it (too many). */
   tooLow(b: Interval): boolean;
   tooHigh(b: Interval): boolean;
-  /** z at a look: two-sided or one-sided. */
-  z(look: Look): number;
-  zFinal(look: Look): number;
-  /** How the bounds are named in explanations. */
-  name(look: Look, b: Interval): string;
   /** The band as the claim states it, for the record. */
   band: { lo: number; hi: number };
+}
+
+const zAt = (rule: RateRule, look: Look) => (rule.oneSided ? look.z1 : look.z);
+const zLast = (rule: RateRule, look: Look) => (rule.oneSided ? look.zFinal1 : look.zFinal);
+
+/** How a rule's bounds are named in explanations. */
+function boundsText(rule: RateRule, look: Look, b: Interval): string {
+  const confidence = `${((1 - look.alpha) * 100).toFixed(2)}%`;
+  return rule.oneSided ? `one-sided ${confidence} bounds: upper ${pct(b.hi)}, lower ${pct(b.lo)}` : `${confidence} interval [${pct(b.lo)}, ${pct(b.hi)}]`;
 }
 
 /** A rate claim's decision at a look, with the rule's bounds and the same wording for every rule. */
 function decideRate(claim: string, match: (s: Sample) => boolean, describe: Describe, rule: RateRule, samples: readonly Sample[], look: Look, final: boolean): Verdict | undefined {
   const n = samples.length;
   const k = countOf(samples, match);
-  const b = rule.bounds(k, n, rule.z(look));
+  const b = wilson(k, n, zAt(rule, look));
   // The last look's bounds if every remaining request matched (the most the claim can gain below the
   // band) or none did (above it), and if none came at all (the rest dropped): failing on that side in
   // every case = sure to fail.
   const rest = Math.max(0, look.budget - n);
-  const last = (kk: number, nn: number) => rule.bounds(kk, nn, rule.zFinal(look));
+  const last = (kk: number, nn: number) => wilson(kk, nn, zLast(rule, look));
   const certain = n > 0 && (
     (rule.tooLow(last(k + rest, n + rest)) && rule.tooLow(last(k, n)))
     || (rule.tooHigh(last(k, n + rest)) && rule.tooHigh(last(k, n))));
@@ -52,8 +59,8 @@ function decideRate(claim: string, match: (s: Sample) => boolean, describe: Desc
   if (!outcome) return undefined;
   const { lo, hi } = rule.band;
   const observed = `${k} of ${n} responses ${wording(describe, samples)} (${n ? pct(k / n) : 'no samples'})`;
-  const bounds = rule.name(look, b);
-  const oneSided = rule.name !== twoSided.name;
+  const bounds = boundsText(rule, look, b);
+  const { oneSided } = rule;
   const bandText = `[${pct(lo)}, ${pct(hi)}]`;
   const explanation =
     outcome === 'PASSED' ? `${bounds} lies inside the band ${bandText} at look ${look.index}`
@@ -70,20 +77,14 @@ function decideRate(claim: string, match: (s: Sample) => boolean, describe: Desc
 
 const fails = (rule: RateRule, b: Interval) => rule.tooLow(b) || rule.tooHigh(b);
 
-/** The two-sided rule of a ± band: the Wilson interval at the look's spent error, all inside or all outside. */
-const twoSided = {
-  name: (look: Look, b: Interval) => `${((1 - look.alpha) * 100).toFixed(2)}% interval [${pct(b.lo)}, ${pct(b.hi)}]`,
-};
-
 /** The share of matching responses lies in [lo, hi] (a ± band): decided on the two-sided interval. */
 export function rateBand(claim: string, match: (s: Sample) => boolean, lo: number, hi: number, describe: Describe): SampleCheck {
   const rule: RateRule = {
-    bounds: (k, n, z) => wilson(k, n, z),
+    oneSided: false,
     passes: (b) => b.lo >= lo && b.hi <= hi,
     tooLow: (b) => b.hi < lo,
     tooHigh: (b) => b.lo > hi,
-    z: (look) => look.z, zFinal: (look) => look.zFinal,
-    name: twoSided.name, band: { lo, hi },
+    band: { lo, hi },
   };
   return { claim, kind: 'rate', spec: { form: 'band', lo, hi }, decide: (samples, look, final) => decideRate(claim, match, describe, rule, samples, look, final) };
 }
@@ -95,12 +96,10 @@ export function rateBand(claim: string, match: (s: Sample) => boolean, lo: numbe
  */
 export function rateBelow(claim: string, match: (s: Sample) => boolean, hi: number, describe: Describe): SampleCheck {
   const rule: RateRule = {
-    bounds: (k, n, z) => wilson(k, n, z),
+    oneSided: true,
     passes: (b) => b.hi <= hi,
     tooLow: () => false,
     tooHigh: (b) => b.lo > hi,
-    z: (look) => look.z1, zFinal: (look) => look.zFinal1,
-    name: (look, b) => `one-sided ${((1 - look.alpha) * 100).toFixed(2)}% bounds: upper ${pct(b.hi)}, lower ${pct(b.lo)}`,
     band: { lo: 0, hi },
   };
   return { claim, kind: 'rate', spec: { form: 'below', hi }, decide: (samples, look, final) => decideRate(claim, match, describe, rule, samples, look, final) };
@@ -108,25 +107,17 @@ export function rateBelow(claim: string, match: (s: Sample) => boolean, hi: numb
 
 /**
  * How many more requests would decide a rate claim, if the observed share held: the smallest total
- * at which the rule passes or fails, at the z of the look asked, found by doubling then bisection.
+ * at which the rule passes or fails, at the z of the look asked.
  */
 function moreRequests(k: number, n: number, rule: RateRule, look: Look): string {
   if (n === 0) return 'about 100 more requests needed at least (no responses yet)';
   const p = k / n;
-  const z = rule.z(look);
+  const z = zAt(rule, look);
   const decided = (m: number) => {
-    const b = rule.bounds(Math.round(p * m), m, z);
+    const b = wilson(Math.round(p * m), m, z);
     return rule.passes(b) || fails(rule, b);
   };
-  const LIMIT = 10_000_000;
-  let upper = Math.max(n + 1, 2 * n);
-  while (!decided(upper) && upper < LIMIT) upper *= 2;
-  if (!decided(upper)) return `the observed share ${pct(p)} sits on the edge of the band, so more requests at this share would not settle it`;
-  let lower = n;
-  while (upper - lower > 1) {
-    const mid = Math.floor((lower + upper) / 2);
-    if (decided(mid)) upper = mid;
-    else lower = mid;
-  }
-  return `about ${Math.max(10, upper - n)} more requests needed`;
+  const total = smallestDecidingCount(n + 1, decided);
+  if (total === undefined) return `the observed share ${pct(p)} sits on the edge of the band, so more requests at this share would not settle it`;
+  return `about ${Math.max(10, total - n)} more requests needed`;
 }

@@ -1,4 +1,4 @@
-import { histogramQuantileInterval, lookSchedule, meanInterval, normalQuantile, quantileInterval, tFor, wilson, zFor, medianInterval } from './stats.js';
+import { histogramQuantileInterval, lookSchedule, meanInterval, normalQuantile, quantileInterval, tFor, wilson, zFor, medianInterval, smallestDecidingCount } from './stats.js';
 import { newHistogram } from '../load/result.js';
 import { seededRng as rng } from '../util/seeded-rng.js';
 
@@ -105,5 +105,17 @@ describe('medianInterval (sign test)', () => {
   it('gives no bounds for too few values', () => {
     expect(medianInterval([1, 2, 3, 4, 5], 0.05)).toEqual({ estimate: 3 });
     expect(medianInterval([1, 2, 3, 4, 5, 6], 0.05)).toMatchObject({ lo: 1, hi: 6 });
+  });
+});
+
+describe('smallestDecidingCount', () => {
+  it('finds the first count that decides, from where it starts', () => {
+    expect(smallestDecidingCount(1, (n) => n * n >= 50)).toBe(8);
+    expect(smallestDecidingCount(300, (n) => n >= 545)).toBe(545);
+    expect(smallestDecidingCount(600, (n) => n >= 545)).toBe(600);
+  });
+
+  it('gives up past its limit', () => {
+    expect(smallestDecidingCount(10, () => false, 1000)).toBeUndefined();
   });
 });

@@ -173,3 +173,23 @@ export function medianInterval(xs: readonly number[], alpha: number): { estimate
   }
   return l >= 1 ? { estimate, lo: s[l - 1], hi: s[n - l] } : { estimate };
 }
+
+/**
+ * The smallest request count of at least `from` at which `decides` holds, for `decides` false up to
+ * some count and true from it on: doubling to a count that decides, then bisection. Undefined when
+ * none up to `limit` does (a share on the very edge of a band never settles).
+ */
+export function smallestDecidingCount(from: number, decides: (n: number) => boolean, limit = 10_000_000): number | undefined {
+  if (decides(from)) return from;
+  let [lo, hi] = [from, Math.max(from + 1, 2 * from)];
+  while (!decides(hi)) {
+    if (hi >= limit) return undefined;
+    [lo, hi] = [hi, 2 * hi];
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (decides(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
