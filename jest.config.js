@@ -12,4 +12,7 @@ export default {
     { ...common, displayName: 'integration', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'] },
   ],
   testTimeout: 120000,
+  // One temporary folder per jest run, removed at its end (test/global-setup.js).
+  globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
 };
