@@ -13,12 +13,7 @@ set -euo pipefail
 ISTIO_PSEUDO="${MESHCHECK_ISTIO_MODULE:-v0.0.0-20260827124520-eed52ebb66ad}"
 ISTIO_VERSION="${MESHCHECK_ISTIO_VERSION:-1.31-dev+eed52ebb66ad}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-TOOLS="${MESHCHECK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/meshcheck/tools}"
-BIN="$TOOLS/bin"
-mkdir -p "$BIN"
-command -v go >/dev/null 2>&1 || { echo "build-istio: Go is not installed (need go >= 1.26)" >&2; exit 3; }
-export GOFLAGS=-trimpath CGO_ENABLED=0 GOTOOLCHAIN=local
-log() { echo "build-istio: $*" >&2; }
+tools_cache build-istio
 
 if [ -x "$BIN/pilot-discovery" ] && "$BIN/pilot-discovery" version -s 2>/dev/null | grep -qF -- "$ISTIO_VERSION"; then
   log "pilot-discovery $ISTIO_VERSION cached in $BIN"

@@ -6,10 +6,7 @@ set -euo pipefail
 # shellcheck source=scripts/go-wrapper.sh
 . "$(dirname "$0")/go-wrapper.sh"
 K6_VERSION="${MESHCHECK_K6_VERSION:-2.2.0}"
-TOOLS="${MESHCHECK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/meshcheck/tools}"
-BIN="$TOOLS/bin"
-mkdir -p "$BIN"
-command -v go >/dev/null 2>&1 || { echo "build-k6: Go is not installed (need go >= 1.25)" >&2; exit 3; }
+tools_cache build-k6
 if [ -x "$BIN/k6" ] && "$BIN/k6" version 2>/dev/null | grep -q "v$K6_VERSION"; then
   echo "build-k6: k6 v$K6_VERSION cached in $BIN" >&2
 else

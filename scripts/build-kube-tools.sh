@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# tools: kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm meshcheck-policy
+# tools: kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy etcd kwok helm meshcheck-policy
 # Builds the real Kubernetes control-plane binaries meshcheck's tiers need, from the Go module proxy,
 # into a cache that survives between runs:
-#   kube-apiserver, kube-controller-manager, kube-scheduler
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy
 #                   (k8s.io/kubernetes, through a wrapper module: upstream's go.mod replaces its staging
-#                    modules with local paths, so `go install` cannot build them directly)
+#                    modules with local paths, so `go install` cannot build them directly; the kubelet
+#                    and kube-proxy are the real node's, `meshcheck cluster up`)
 #   etcd            (go.etcd.io/etcd/server/v3, also through a wrapper module for the same reason)
 #   kwok            (sigs.k8s.io/kwok: simulated nodes, so a cluster without kubelets rolls out workloads)
 #   kubectl, helm   (what `meshcheck install` drives; used from PATH first, these where PATH has none)
@@ -20,14 +21,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 KUBE_VERSION="${MESHCHECK_KUBE_VERSION:-1.36.3}"
 ETCD_VERSION="${MESHCHECK_ETCD_VERSION:-3.6.14}"
-TOOLS="${MESHCHECK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/meshcheck/tools}"
-BIN="$TOOLS/bin"
-mkdir -p "$BIN" "$TOOLS/src"
-
-command -v go >/dev/null 2>&1 || { echo "build-kube-tools: Go is not installed (need go >= 1.26)" >&2; exit 3; }
-export GOFLAGS=-trimpath CGO_ENABLED=0 GOTOOLCHAIN=local
-
-log() { echo "build-kube-tools: $*" >&2; }
+tools_cache build-kube-tools
 
 have() { # have BINARY EXPECTED-SUBSTRING-OF-VERSION-OUTPUT
   local args=(--version)
@@ -37,8 +31,9 @@ have() { # have BINARY EXPECTED-SUBSTRING-OF-VERSION-OUTPUT
 }
 
 # The control plane: kube-apiserver (every tier), kube-controller-manager and kube-scheduler (the kube
-# tier's cluster, with kwok's simulated nodes). Built together: they share most of their packages.
-CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+# tier's cluster, with kwok's simulated nodes or the real node), and the real node's kubelet and
+# kube-proxy. Built together: they share most of their packages.
+CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 missing=()
 for c in "${CMDS[@]}"; do
   if have "$c" "v$KUBE_VERSION"; then log "$c v$KUBE_VERSION cached in $BIN"; else missing+=("$c"); fi

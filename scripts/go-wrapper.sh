@@ -1,4 +1,16 @@
-# Sourced by the build scripts. `enter_wrapper_module DIR`: makes DIR a Go module of its own (once) and
+# Sourced by the build scripts.
+# `tools_cache NAME`: the tools cache ($TOOLS, binaries in $BIN, both made), a check that Go is installed,
+# static reproducible builds with the local toolchain, and log() prefixed with NAME.
+tools_cache() {
+  TOOLS="${MESHCHECK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/meshcheck/tools}"
+  BIN="$TOOLS/bin"
+  mkdir -p "$BIN" "$TOOLS/src"
+  command -v go >/dev/null 2>&1 || { echo "$1: Go is not installed (need go >= 1.26)" >&2; exit 3; }
+  export GOFLAGS=-trimpath CGO_ENABLED=0 GOTOOLCHAIN=local
+  eval "log() { echo \"$1: \$*\" >&2; }"
+}
+
+# `enter_wrapper_module DIR`: makes DIR a Go module of its own (once) and
 # changes into it. Tools whose go.mod has replace directives (Kubernetes, etcd) or whose module path
 # the proxy cannot list (k6) are built as a dependency of such a module instead of `go install`.
 enter_wrapper_module() {

@@ -1,7 +1,22 @@
-// Removes the jest run's temporary folder (test/global-setup.js).
-import { rmSync } from 'node:fs';
+// Undoes what the jest run's own meshcheck runs left recorded (a test that failed half-way: a node, a
+// process group), then removes the run's temporary folder (test/global-setup.js). Removing it first
+// would delete the ledgers and leave what they record running, mounted and configured.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 export default function teardown() {
   const root = process.env.MESHCHECK_TEST_TMP_ROOT;
-  if (root) rmSync(root, { recursive: true, force: true });
+  if (!root || !existsSync(root)) return;
+  for (const d of readdirSync(root)) {
+    const ledgers = join(root, d, 'ledgers');
+    if (!existsSync(ledgers) || readdirSync(ledgers).length === 0) continue;
+    try {
+      const out = execFileSync(process.execPath, ['bin/meshcheck.js', 'cleanup'], { env: { ...process.env, MESHCHECK_STATE_DIR: join(root, d), NODE_OPTIONS: '' }, encoding: 'utf8' });
+      process.stderr.write(`test teardown: cleaned up what tests left in ${join(root, d)}:\n${out}`);
+    } catch (err) {
+      process.stderr.write(`test teardown: meshcheck cleanup in ${join(root, d)} failed: ${err.message}\n`);
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
 }

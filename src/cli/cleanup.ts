@@ -6,6 +6,7 @@ import { killGroup, processAlive as alive } from '../process/process-group.js';
 import { deleteNamespace, kubeClient } from '../kube/client.js';
 import { readClusterLedger } from '../kube/cluster-ledger.js';
 import { MANAGED_BY, RUN_ID_LABEL } from '../kube/objects.js';
+import { undoHostChange } from '../cluster/host.js';
 
 type Entry = LedgerEntry & { seq: number };
 
@@ -33,6 +34,8 @@ export async function undoLedger(file: string): Promise<string[]> {
       // An object in the run's own API server (a local tier's) goes with that server's process group.
       if (e.ownServer || !existsSync(e.kubeconfig)) continue;
       if (await restoreRecorded({ kubeconfig: e.kubeconfig, context: e.context }, e.object as never, e.prior)) done.push(`${e.prior ? 'restored' : 'deleted'} ${objectName(e)}`);
+    } else if (e.op === 'host') {
+      done.push(...(await undoHostChange(e.change)));
     } else if (e.op === 'kube-namespace') {
       if (await deleteNamespace(kubeClient({ context: e.context, kubeconfig: e.kubeconfig }), e.name)) done.push(`deleted namespace ${e.name} (context ${e.context})`);
     }
@@ -41,10 +44,13 @@ export async function undoLedger(file: string): Promise<string[]> {
   return done;
 }
 
-/** Ledgers of runs whose meshcheck process is gone (crashed or killed). */
+/**
+ * Ledgers of runs whose owner is gone (crashed or killed). The owner is the last `run` entry's pid: a
+ * ledger can be handed on (the real node's, from `cluster up` to the process group that keeps running).
+ */
 export function orphanLedgers(): { runId: string; file: string }[] {
   return Ledger.list().filter(({ file }) => {
-    const run = Ledger.read(file).find((e) => e.op === 'run');
+    const run = Ledger.read(file).filter((e) => e.op === 'run').pop();
     return !run || run.op !== 'run' || !alive(run.pid);
   });
 }

@@ -39,14 +39,19 @@ export function doctor(): number {
 /** Tools taken from PATH before the tools cache. */
 const PATH_FIRST = ['helm', 'kubectl'];
 /** How a tool whose version matters says it. */
-const VERSION_ARGS: Record<string, string[]> = { 'pilot-discovery': ['version', '-s'], 'meshcheck-proxyless': ['version'] };
+const VERSION_ARGS: Record<string, string[]> = {
+  'pilot-discovery': ['version', '-s'], 'meshcheck-proxyless': ['version'],
+  kubelet: ['--version'], 'kube-proxy': ['--version'], containerd: ['--version'], ctr: ['--version'], 'containerd-shim-runc-v2': ['-v'],
+};
 
 /** A tool of the tools cache: built (with its version, where it says one), or how to build it. */
 function built(name: string, script: string): Row {
   const bin = join(toolsBin(), name);
   const args = VERSION_ARGS[name];
   const v = existsSync(bin) && args ? spawnSync(bin, args, { encoding: 'utf8' }) : undefined;
-  const version = v?.stdout.trim().split('\n').pop();
+  // The line that carries the version (the shim prints it second, before its Go version), else the last.
+  const lines = v?.stdout.trim().split('\n') ?? [];
+  const version = (lines.find((l) => /\bv\d+\.\d+\.\d+/.test(l) && !/Go version/.test(l)) ?? lines.pop())?.trim();
   const ok = existsSync(bin) && (!args || v?.status === 0);
   return { what: name, ok, detail: !existsSync(bin) ? `${bin}: not built` : args ? `${bin} (${version || 'no version'})` : bin, fix: `bash ${script} (builds from the Go module proxy; minutes when cold), or npm run setup` };
 }

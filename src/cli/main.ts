@@ -133,6 +133,34 @@ program.command('install')
     else await install({ ...opts, charts: o.charts });
   });
 
+const cluster = program.command('cluster')
+  .description('A real single-node Kubernetes cluster on this machine (kubelet, containerd, kube-proxy; images built here, no registry), for --target kube; needs root');
+cluster.command('up')
+  .description('Start the node and its control plane; add a kubeconfig context for it; wait until the Node is Ready')
+  .option('--context <name>', 'the kubeconfig context to add', 'meshcheck-node')
+  .option('--kubeconfig <file>', 'the kubeconfig file to add it to (default $KUBECONFIG, then ~/.kube/config)')
+  .action(async (o: { context: string; kubeconfig?: string }) => {
+    const { clusterUp } = await import('../cluster/node.js');
+    const r = await clusterUp({ ...o, log: (m) => process.stderr.write(`meshcheck cluster: ${m}\n`) });
+    process.stdout.write(`Node Ready in ${r.seconds.toFixed(1)} s; context ${r.context} in ${r.kubeconfig}\n`
+      + `images: ${r.images.app} (echo workload), ${r.images.k6} (k6), ${r.images.sandbox} (sandbox)\n`
+      + `next: meshcheck run --target kube --context ${r.context} --mesh none; meshcheck cluster down stops it\n`);
+  });
+cluster.command('down')
+  .description('Stop the node and undo every change it made to this machine (processes, containers, links, nftables/iptables rules, mounts, cgroups, sysctls, the context)')
+  .action(async () => {
+    const { clusterDown } = await import('../cluster/node.js');
+    await clusterDown({ log: (m) => process.stdout.write(`meshcheck cluster: ${m}\n`) });
+  });
+cluster.command('status')
+  .description('Whether the node runs, its readiness and its pods (exit 0 when Ready, 1 otherwise)')
+  .action(async () => {
+    const { clusterStatus } = await import('../cluster/node.js');
+    const s = await clusterStatus();
+    process.stdout.write(`${s.detail.join('\n')}\n`);
+    process.exitCode = s.up ? 0 : 1;
+  });
+
 program.command('cleanup')
   .description('Undo what a crashed or killed run left behind (processes, files, cluster objects), from its ledger; with --context, from what the runs left in that cluster')
   .option('--run-id <id>', 'clean up one run')

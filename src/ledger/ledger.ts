@@ -2,6 +2,27 @@ import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, existsSyn
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * A change the real node (`meshcheck cluster up`) makes to this machine, with what is needed to undo it
+ * (src/cluster/host.ts undoes each).
+ */
+export type HostChange =
+  /** An nftables table of the node's own (the guard). */
+  | { kind: 'nft-table'; family: 'inet' | 'ip' | 'ip6'; name: string }
+  /** Network links of the node's own (a bridge goes with the pod veths still attached to it). */
+  | { kind: 'links'; names: string[] }
+  /** sysctls as they were before, put back where they differ. */
+  | { kind: 'sysctls'; prior: Record<string, string> }
+  /** What kube-proxy and the kubelet add to iptables/nftables: tables that did not exist before. */
+  | { kind: 'netfilter'; tablesBefore: string[]; kubeProxy: string; kubeProxyConfig: string }
+  /** Containers, pod sandboxes, mounts, cgroups and host paths the runtime and the kubelet leave. */
+  | { kind: 'runtime'; stateDir: string; shim: string; pathsBefore: string[]; cgroupsBefore: string[] }
+  /**
+   * A context (with its cluster and user entries) added to a kubeconfig file: put back byte for byte
+   * from `backup` while the file is still what was written (sha256 `written`), else removed by name.
+   */
+  | { kind: 'kubeconfig'; file: string; name: string; backup?: string; written: string };
+
 /** One recorded mutation and how to undo it. Written before the mutation is made. */
 export type LedgerEntry =
   | { op: 'run'; runId: string; pid: number; startedAt: string; out?: string }
@@ -9,6 +30,7 @@ export type LedgerEntry =
   | { op: 'directory'; path: string; what: string }
   | { op: 'kube-namespace'; context: string; kubeconfig: string; name: string }
   | { op: 'kube-object'; kubeconfig: string; context?: string; ownServer?: boolean; object: { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } }; prior: Record<string, unknown> | null }
+  | { op: 'host'; change: HostChange }
   | { op: 'done'; ref: number }
   | { op: 'closed' };
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join, sep } from 'node:path';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { InfraError } from '../errors.js';
 import { timeouts } from '../config.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -41,8 +41,14 @@ export class ProcessGroup {
     });
   }
 
-  static async start(ledger: Ledger, logDir: string): Promise<ProcessGroup> {
-    const leader = spawn(process.execPath, [LAUNCHER], { detached: true, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  /**
+   * Starts the group's leader. `ownLog`: its own errors go to a file rather than to meshcheck's stderr,
+   * for a group that outlives the command that started it (`cluster up`, see detach).
+   */
+  static async start(ledger: Ledger, logDir: string, ownLog?: string): Promise<ProcessGroup> {
+    const stderr = ownLog ? openSync(ownLog, 'a') : 'inherit';
+    const leader = spawn(process.execPath, [LAUNCHER], { detached: true, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
+    if (typeof stderr === 'number') closeSync(stderr);
     if (!leader.pid) throw new InfraError('could not start the local process-group launcher');
     // The leader's pid is its group id (detached = new session). Recorded before anything joins it.
     ledger.record({ op: 'process-group', pgid: leader.pid, what: 'local target processes' });
@@ -82,6 +88,15 @@ export class ProcessGroup {
       /* no log */
     }
     return `${e.what} exited with ${e.code ?? e.signal}${tail ? `: ${tail}` : ''} (log: ${e.log})`;
+  }
+
+  /**
+   * Lets meshcheck exit with the group still running (the real node keeps running after `cluster up`):
+   * the leader stays as the group's head, and the group is stopped later by its id (killGroup).
+   */
+  detach(): void {
+    if (this.leader.connected) this.leader.disconnect();
+    this.leader.unref();
   }
 
   /** SIGTERM to the whole group, then SIGKILL after the grace period; waits until the leader is gone. */
@@ -134,13 +149,21 @@ function groupRunning(pgid: number): boolean {
   return false;
 }
 
-/** Whether a process exists (signal 0). */
+/**
+ * Whether a process runs: it exists (signal 0) and is not a zombie. A killed process whose parent died
+ * first stays a zombie until init reaps it, which on some machines takes seconds; it owns nothing.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
   }
 }
 

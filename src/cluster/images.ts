@@ -1,0 +1,69 @@
+/**
+ * The images the real node runs, built on this machine from pinned local binaries (meshcheck-image,
+ * go-containerregistry) and imported into containerd: there is no registry. Each is named under
+ * NODE.imagePrefix, which no registry serves, so none can be mistaken for (or replaced by) an upstream
+ * image. The tarballs are cached beside the tools and rebuilt when a binary they carry changes.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { InfraError } from '../errors.js';
+import { tool, toolsBin } from '../util/tools.js';
+import { NODE } from './settings.js';
+
+export interface NodeImage {
+  /** What it is for, in the progress line. */
+  what: string;
+  ref: string;
+  /** meshcheck-image's flags and HOST=IMAGE file arguments. */
+  args: string[];
+  /** Files whose change means a rebuild. */
+  inputs: string[];
+}
+
+/** A shell and wget for scripts in pods (the k6 Job's `sh -c`, its quit call): Debian's static busybox. */
+const BUSYBOX = '/bin/busybox';
+const shell = ['-symlink', '/bin/sh=busybox', '-symlink', '/bin/wget=busybox', '-symlink', '/bin/cat=busybox', '-symlink', '/bin/sleep=busybox', `${BUSYBOX}=/bin/busybox`];
+
+/** The version a binary reports, e.g. "2.2.0" from "k6 v2.2.0 (...)". */
+function versionOf(bin: string, args: string[]): string {
+  const out = spawnSync(bin, args, { encoding: 'utf8' }).stdout ?? '';
+  const v = /v?(\d+\.\d+\.\d+)/.exec(out)?.[1];
+  if (!v) throw new InfraError(`${bin} ${args.join(' ')} reported no version: ${out.slice(0, 200)}`);
+  return v;
+}
+
+/** Every image the node imports at `up`: its sandbox, the echo workload's Node.js, and k6 (load Jobs and the plaintext probe). */
+export function nodeImages(): { sandbox: NodeImage; app: NodeImage; k6: NodeImage } {
+  const pause = tool('meshcheck-pause');
+  const k6 = tool('k6');
+  const node = process.execPath;
+  return {
+    sandbox: { what: 'pod sandbox', ref: `${NODE.imagePrefix}/pause:1`, args: ['-entrypoint', '/pause', `${pause}=/pause`], inputs: [pause] },
+    app: {
+      what: 'echo workload (Node.js)', ref: `${NODE.imagePrefix}/node:${process.versions.node}`,
+      args: ['-libs', '-dir', '/tmp', ...shell, `${node}=/usr/local/bin/node`], inputs: [node, BUSYBOX],
+    },
+    k6: { what: 'k6', ref: `${NODE.imagePrefix}/k6:${versionOf(k6, ['version'])}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/bin/k6', ...shell, `${k6}=/usr/bin/k6`], inputs: [k6, BUSYBOX] },
+  };
+}
+
+/** The image's tarball, built when missing or when an input changed. */
+export function imageTarball(img: NodeImage): string {
+  const key = createHash('sha256').update(JSON.stringify([img.ref, img.args, img.inputs.map((f) => (existsSync(f) ? [statSync(f).size, statSync(f).mtimeMs] : f))])).digest('hex').slice(0, 16);
+  const dir = join(toolsBin(), '..', 'images');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${img.ref.replace(/[/:]/g, '_')}-${key}.tar`);
+  if (existsSync(file)) return file;
+  for (const f of img.inputs) if (!existsSync(f)) throw new InfraError(`${img.what} image: ${f} is missing${f === BUSYBOX ? ' (Debian package busybox-static; npm run setup installs it)' : ''}`);
+  const r = spawnSync(tool('meshcheck-image'), ['-ref', img.ref, '-out', file, ...img.args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new InfraError(`building the ${img.what} image ${img.ref}: ${(r.stderr || r.stdout).trim()}`);
+  return file;
+}
+
+/** Imports an image tarball into containerd's Kubernetes namespace. */
+export function importImage(ctr: string, file: string): void {
+  const r = spawnSync(ctr, ['-a', NODE.containerdSocket, '-n', 'k8s.io', 'images', 'import', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new InfraError(`ctr images import ${file}: ${(r.stderr || r.stdout).trim()}`);
+}

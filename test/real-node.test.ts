@@ -1,0 +1,181 @@
+/**
+ * The real node (`meshcheck cluster up`): a real kubelet, containerd, runc, kube-proxy and CNI bridge on
+ * this machine, images built here. Needs root (CI is root). Checks:
+ * - a Deployment rolls out; its Service reaches its pods through kube-proxy from the host and from a pod;
+ *   a Job completes and its log is read back; exec and the node proxy to cAdvisor work;
+ * - `cluster down` leaves the host as it was, and so does `meshcheck cleanup` after the whole node was
+ *   killed with SIGKILL (snapshots of the rulesets, links, routes, mounts, cgroups, sysctls, host paths).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { request } from 'undici';
+import { hostSnapshot } from '../src/cluster/host.js';
+import { NODE, NODE_SYSCTLS } from '../src/cluster/settings.js';
+import { Ledger } from '../src/ledger/ledger.js';
+import { eventually } from '../src/util/eventually.js';
+import { toolsBin } from '../src/util/tools.js';
+import { doneWithin, startCli } from './helpers/cli.js';
+
+const root = process.getuid?.() === 0;
+if (!root) throw new Error('the real-node tests need root: they start a kubelet, containerd and a bridge (CI runs as root)');
+
+interface Node {
+  stateDir: string;
+  kubeconfig: string;
+  kc: KubeConfig;
+  stdout: string;
+}
+
+/** The state folders of the nodes started here: whatever a failed test left is cleaned up after it. */
+const started: string[] = [];
+afterEach(async () => {
+  for (const stateDir of started.splice(0)) {
+    if (Ledger.list(join(stateDir, 'ledgers')).length === 0) continue;
+    const c = startCli(['cleanup'], stateDir);
+    await doneWithin(c, 120_000);
+  }
+});
+
+async function up(): Promise<Node> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'meshcheck-node-state-'));
+  started.push(stateDir);
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'meshcheck-node-kc-')), 'config');
+  const cli = startCli(['cluster', 'up', '--kubeconfig', kubeconfig], stateDir);
+  const code = await doneWithin(cli, 180_000);
+  expect({ code, stderr: cli.stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`Node ${NODE.name} Ready`) });
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  kc.setCurrentContext(NODE.name);
+  return { stateDir, kubeconfig, kc, stdout: cli.stdout };
+}
+
+async function cli(node: Node, args: string[]): Promise<{ code: number | null; out: string }> {
+  const c = startCli(args, node.stateDir);
+  const code = await doneWithin(c, 120_000);
+  return { code, out: c.stdout + c.stderr };
+}
+
+/** Processes left running from the node's binaries (the tools cache) or its sandboxes. */
+function nodeProcesses(): string[] {
+  const bin = toolsBin();
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const exe = readlinkSync(`/proc/${d}/exe`);
+      return exe.startsWith(bin) ? [`${d} ${exe}`] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const NS = 'real-node-test';
+const objects = (app: string): KubernetesObject[] => [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+  {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: NS },
+    spec: {
+      replicas: 2, selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [{
+            name: 'web', image: app, imagePullPolicy: 'Never',
+            command: ['node', '-e', "require('http').createServer((q, s) => s.end(require('os').hostname())).listen(8080)"],
+            readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+          }],
+        },
+      },
+    },
+  } as KubernetesObject,
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: NS }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } } as KubernetesObject,
+];
+
+const job = (k6: string): KubernetesObject => ({
+  apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'caller', namespace: NS },
+  spec: {
+    backoffLimit: 0,
+    template: {
+      spec: {
+        restartPolicy: 'Never',
+        // The Service's address from the environment the kubelet gives every pod (no cluster DNS needed).
+        containers: [{ name: 'k6', image: k6, imagePullPolicy: 'Never', command: ['sh', '-c', 'k6 version && wget -q -O- http://$WEB_SERVICE_HOST/ && echo && wget -q -O- http://$WEB_SERVICE_HOST/'] }],
+      },
+    },
+  },
+} as KubernetesObject);
+
+test('a Deployment rolls out, its Service answers through kube-proxy from the host and from a Job whose log is read; down leaves the host as it was', async () => {
+  const before = hostSnapshot(NODE_SYSCTLS);
+  const node = await up();
+  try {
+    const images = /images: (\S+) \(echo workload\), (\S+) \(k6\)/.exec(node.stdout);
+    expect(images).not.toBeNull();
+    const client = KubernetesObjectApi.makeApiClient(node.kc);
+    for (const o of objects(images![1]!)) await client.create(o);
+    const deploy = await eventually(async () => {
+      const d = (await client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: NS } })) as { status?: { availableReplicas?: number } };
+      return d.status?.availableReplicas === 2 ? d : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250, describe: 'the Deployment available' });
+    expect(deploy.status?.availableReplicas).toBe(2);
+    const core = node.kc.makeApiClient(CoreV1Api);
+    const pods = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=web' })).items.map((p) => p.metadata!.name!);
+    // From the host: the ClusterIP, DNATed by kube-proxy's rules to a pod on the bridge.
+    const svc = await core.readNamespacedService({ name: 'web', namespace: NS });
+    const seen = new Set<string>();
+    // kube-proxy writes the Service's rules a moment after the Service exists.
+    await eventually(async () => (await request(`http://${svc.spec!.clusterIP}/`)).statusCode === 200, { timeoutMs: 15_000, intervalMs: 100, describe: 'kube-proxy\'s rules for the Service' });
+    // A new connection each time: kube-proxy balances connections, not requests.
+    for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await (await request(`http://${svc.spec!.clusterIP}/`, { reset: true })).body.text());
+    expect([...seen].sort()).toEqual([...pods].sort());
+    // From a pod: a Job, its log read back through the API server and the kubelet.
+    await client.create(job(images![2]!));
+    await eventually(async () => {
+      const j = (await client.read({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'caller', namespace: NS } })) as { status?: { succeeded?: number; failed?: number } };
+      if (j.status?.failed) throw new Error('the Job failed');
+      return j.status?.succeeded === 1;
+    }, { timeoutMs: 60_000, intervalMs: 250, describe: 'the Job complete' });
+    const jobPod = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'job-name=caller' })).items[0]!.metadata!.name!;
+    const log = await core.readNamespacedPodLog({ name: jobPod, namespace: NS });
+    expect(log).toMatch(/k6 v\d+\.\d+\.\d+/);
+    expect(pods.some((p) => log.includes(p))).toBe(true);
+    // exec through the kubelet's streaming server, and cAdvisor through the API server's node proxy.
+    const kubectl = [join(toolsBin(), 'kubectl'), '--kubeconfig', node.kubeconfig, '--context', NODE.name];
+    expect(execFileSync(kubectl[0]!, [...kubectl.slice(1), '-n', NS, 'exec', pods[0]!, '--', 'node', '-e', 'console.log(process.version)'], { encoding: 'utf8' })).toMatch(/^v\d+/);
+    const cadvisor = execFileSync(kubectl[0]!, [...kubectl.slice(1), 'get', '--raw', `/api/v1/nodes/${NODE.name}/proxy/metrics/cadvisor`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(cadvisor).toMatch(new RegExp(`container_cpu_usage_seconds_total\\{container="web".*pod="${pods[0]}"`));
+    const status = await cli(node, ['cluster', 'status']);
+    expect(status).toEqual({ code: 0, out: expect.stringMatching(/Ready.*\n.*pods: .*Running/) });
+  } finally {
+    const down = await cli(node, ['cluster', 'down']);
+    expect(down.code).toBe(0);
+  }
+  expect(hostSnapshot(NODE_SYSCTLS)).toEqual(before);
+  expect(nodeProcesses()).toEqual([]);
+  expect(Ledger.list(join(node.stateDir, 'ledgers'))).toEqual([]);
+}, 400_000);
+
+test('after the whole node is killed with SIGKILL, meshcheck cleanup leaves the host as it was', async () => {
+  const before = hostSnapshot(NODE_SYSCTLS);
+  const node = await up();
+  const client = KubernetesObjectApi.makeApiClient(node.kc);
+  const images = /images: (\S+) \(echo workload\), (\S+) \(k6\)/.exec(node.stdout)!;
+  for (const o of objects(images[1]!)) await client.create(o);
+  await eventually(async () => ((await client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: NS } })) as { status?: { availableReplicas?: number } }).status?.availableReplicas === 2,
+    { timeoutMs: 60_000, intervalMs: 250, describe: 'the Deployment available' });
+  // Everything the node started dies at once: its process group (the control plane, containerd, the
+  // kubelet); the pods' shims and containers keep running, as after a crash.
+  const [ledger] = Ledger.list(join(node.stateDir, 'ledgers'));
+  const owner = Ledger.read(ledger!.file).filter((e) => e.op === 'run').pop() as { pid: number };
+  process.kill(-owner.pid, 'SIGKILL');
+  await eventually(() => !nodeProcesses().some((p) => / \S+\/(kubelet|containerd)$/.test(p)), { timeoutMs: 10_000, intervalMs: 100, describe: 'the node\'s processes to die' });
+  expect(nodeProcesses().some((p) => p.endsWith('containerd-shim-runc-v2'))).toBe(true);
+  const status = await cli(node, ['cluster', 'status']);
+  expect(status).toEqual({ code: 1, out: expect.stringContaining('its processes are gone') });
+  const cleanup = await cli(node, ['cleanup']);
+  expect(cleanup).toEqual({ code: 0, out: expect.stringMatching(/killed \d+ container and shim process.*deleted link mcnode0.*deleted table inet meshcheck_node_guard/s) });
+  expect(hostSnapshot(NODE_SYSCTLS)).toEqual(before);
+  expect(nodeProcesses()).toEqual([]);
+}, 400_000);
