@@ -33,12 +33,13 @@ const summary = env('MESHCHECK_SUMMARY', '');
 
 // Arrivals start at 0, 1/rate, 2/rate, ...; whether k6 starts one more at the window's end depends on
 // timing, so each arrival past the budget is skipped. k6 needs a window of at least 1s: a shorter
-// budget is spread over 1s (a lower rate than asked).
-const windowMs = rps ? Math.ceil((requests * 1000) / rps) : 0;
+// budget is sent at the asked rate in a 1s window whose arrivals past the budget are skipped (it was
+// spread over the second before, which sent 150 requests asked at 500 rps at 150 rps).
+const windowMs = rps ? Math.max(1000, Math.ceil((requests * 1000) / rps)) : 0;
 const scenario = rps
   ? Object.assign(
     { executor: 'constant-arrival-rate' },
-    windowMs >= 1000 ? { rate: rps, timeUnit: '1s', duration: `${windowMs}ms` } : { rate: requests, timeUnit: '1001ms', duration: '1s' },
+    { rate: rps, timeUnit: '1s', duration: `${windowMs}ms` },
     // VUs for 100 ms of arrivals, each with its own keep-alive connection: enough at loopback latencies
     // and for injected delays of that order; k6 adds more (up to the in-flight limit) when responses
     // slow down, but a VU started mid-run comes too late for the arrivals that needed it (dropped).

@@ -46,6 +46,16 @@ test('a crossed threshold is k6 exit 99, which meshcheck reads as FAILED', async
   expect(k6ExitMeaning(107).outcome).toBe('broken');
 }, 120_000);
 
+test('a budget shorter than k6\'s one-second window is sent at the asked rate, not spread over the second', async () => {
+  // 150 requests at 500 rps (an overhead round): 0.3 s of arrivals, the rest of the window skipped.
+  const p = profile({ service: 'reviews', requests: 150, rps: 500 });
+  const r = await runK6(p, { via: `127.0.0.1:${port}` });
+  expect(r.samples.length + r.dropped).toBe(150);
+  // Spread over the second, as before, this was 150 arrivals per second; a third of the asked rate
+  // leaves room for a busy machine.
+  expect(r.generator?.sentRps).toBeGreaterThan(300);
+}, 120_000);
+
 test('splitting a profile keeps the budget and the total rate', () => {
   const parts = splitProfile(profile({ service: 's', requests: 1001, rps: 1000 }), 3);
   expect(parts.map((x) => x.requests)).toEqual([334, 334, 333]);

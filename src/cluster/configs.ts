@@ -156,8 +156,9 @@ function kubeletConfig(f: ReturnType<typeof nodeFiles>) {
     tlsCertFile: f.cert('kubelet-serving'), tlsPrivateKeyFile: f.key('kubelet-serving'),
     authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: f.ca } },
     authorization: { mode: 'Webhook' },
-    // No nameserver of the machine's in pods: nothing in them resolves (and sends to) outside names.
-    resolvConf: '', clusterDomain: NODE.clusterDomain,
+    // Pods get the cluster DNS (which forwards nothing) and none of the machine's nameservers: nothing in
+    // them resolves, and sends to, an outside name.
+    resolvConf: '', clusterDomain: NODE.clusterDomain, clusterDNS: [NODE.dnsServiceIp],
     podLogsDir: join(f.var, 'log', 'pods'),
     failSwapOn: false, maxPods: 60, serializeImagePulls: false, podPidsLimit: 1024,
     // The node's images are imported, not pulled: image garbage collection must never remove them, and a

@@ -34,10 +34,11 @@ function versionOf(bin: string, args: string[]): string {
   return v;
 }
 
-/** Every image the node imports at `up`: its sandbox, the echo workload's Node.js, and k6 (load Jobs and the plaintext probe). */
-export function nodeImages(): { sandbox: NodeImage; app: NodeImage; k6: NodeImage } {
+/** Every image the node imports at `up`: its sandbox, the echo workload's Node.js, k6 (load Jobs and the plaintext probe) and CoreDNS. */
+export function nodeImages(): { sandbox: NodeImage; app: NodeImage; k6: NodeImage; dns: NodeImage } {
   const pause = tool('meshcheck-pause');
   const k6 = tool('k6');
+  const coredns = tool('coredns');
   const node = process.execPath;
   return {
     sandbox: { what: 'pod sandbox', ref: `${NODE.imagePrefix}/pause:1`, args: ['-entrypoint', '/pause', `${pause}=/pause`], inputs: [pause] },
@@ -45,6 +46,7 @@ export function nodeImages(): { sandbox: NodeImage; app: NodeImage; k6: NodeImag
       what: 'echo workload (Node.js)', ref: `${NODE.imagePrefix}/node:${process.versions.node}`,
       args: ['-libs', '-dir', '/tmp', ...shell, `${node}=/usr/local/bin/node`], inputs: [node, BUSYBOX],
     },
+    dns: { what: 'cluster DNS', ref: `${NODE.imagePrefix}/coredns:${versionOf(coredns, ['-version'])}`, args: ['-entrypoint', '/coredns', `${coredns}=/coredns`], inputs: [coredns] },
     k6: { what: 'k6', ref: `${NODE.imagePrefix}/k6:${versionOf(k6, ['version'])}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/bin/k6', ...shell, `${k6}=/usr/bin/k6`], inputs: [k6, BUSYBOX] },
   };
 }

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Agent, request } from 'undici';
-import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../errors.js';
 import { Ledger, type HostChange } from '../ledger/ledger.js';
 import { ProcessGroup, processAlive } from '../process/process-group.js';
@@ -21,7 +21,8 @@ import { undoLedger } from '../cli/cleanup.js';
 import { API_URL, nodeFiles, writeConfigs, writePki } from './configs.js';
 import { linkExists, nftTables, nodeCgroups, readSysctls, sh, sha256, withContext } from './host.js';
 import { importImage, imageTarball, nodeImages } from './images.js';
-import { HOST_PATHS, NODE, NODE_RUN_ID, NODE_SYSCTLS, nodeStateDir } from './settings.js';
+import { dnsObjects } from './dns.js';
+import { HOST_PATHS, NODE, NODE_IMAGES_CONFIGMAP, NODE_RUN_ID, NODE_SYSCTLS, nodeStateDir } from './settings.js';
 
 type Log = (m: string) => void;
 
@@ -160,6 +161,16 @@ export async function clusterUp(o: { context?: string; kubeconfig?: string; log:
       return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     }, { timeoutMs: 120_000, intervalMs: 250, describe: `Node ${NODE.name} Ready (logs in ${f.logs})`, abort: gone(kubelet.pid, proxy.pid, containerd.pid, apiserver.pid) });
     step(`kubelet and kube-proxy up; Node ${NODE.name} Ready`);
+    for (const obj of dnsObjects(images.dns.ref)) await client.create(obj);
+    await eventually(async () => {
+      const d = (await client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system' } })) as { status?: { availableReplicas?: number } };
+      return (d.status?.availableReplicas ?? 0) >= 1;
+    }, { timeoutMs: 60_000, intervalMs: 250, describe: `the cluster DNS (CoreDNS) available (kubectl -n kube-system describe pod -l k8s-app=kube-dns)`, abort: gone(kubelet.pid, containerd.pid) });
+    step(`cluster DNS Ready at ${NODE.dnsServiceIp}`);
+    await client.create({
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { ...NODE_IMAGES_CONFIGMAP, labels: { 'app.kubernetes.io/managed-by': 'meshcheck' } },
+      data: Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.ref])),
+    } as KubernetesObject);
 
     // 6. A context for the user, then hand the ledger to the process group's leader, which stays.
     const kubeconfig = kubeconfigPath(o.kubeconfig);

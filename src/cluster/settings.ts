@@ -18,6 +18,8 @@ export const NODE = {
   serviceRange: '10.96.0.0/24',
   /** The first Service address: the `kubernetes` Service, the API server from pods. */
   apiServiceIp: '10.96.0.1',
+  /** The cluster DNS Service's address, the nameserver the kubelet gives pods. */
+  dnsServiceIp: '10.96.0.10',
   bridge: 'mcnode0',
   veth: ['mcnode-ip0', 'mcnode-ip1'] as const,
   /** nftables table (inet) that keeps pod, Service and node traffic on the machine. */
@@ -31,6 +33,12 @@ export const NODE = {
   /** Images the node runs are named under this prefix, which no registry serves. */
   imagePrefix: 'meshcheck.local',
 } as const;
+
+/**
+ * Where the node says which images it has (a ConfigMap readable by anyone): the kube target takes its
+ * echo workload and k6 images from there when it runs on the node and none are named.
+ */
+export const NODE_IMAGES_CONFIGMAP = { namespace: 'kube-public', name: 'meshcheck-node-images' } as const;
 
 /** Where the node keeps its state (certificates, configs, etcd, containerd's root, logs). */
 export function nodeStateDir(): string {

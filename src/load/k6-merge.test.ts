@@ -35,4 +35,14 @@ describe('merging k6 processes', () => {
     expect(r.k6?.droppedCounted).toBe(1);
     expect(r.generator?.droppedShare).toBeCloseTo(0.3);
   });
+
+  it('without a duration (a load in a cluster), rates come from the requests\' own span, not the Job\'s wall time (D9)', () => {
+    // 10 requests sent 100 ms apart, each answered in 2 ms: 902 ms from the first sent to the last answered.
+    const r = mergeK6(p, [k6OutputOfLog(log([0, 100, 200, 300, 400, 500, 600, 700, 800, 900], 0), 0)], 0);
+    expect(r.durationMs).toBeCloseTo(902);
+    expect(r.generator?.achievedRps).toBeCloseTo(11.1, 1);
+    expect(r.generator?.sentRps).toBe(10);
+    // With the wall time of a Job (scheduling, start, log read: 27 s), the rate would be 0.4 per second.
+    expect(mergeK6(p, [k6OutputOfLog(log([0, 100, 200, 300, 400, 500, 600, 700, 800, 900], 0), 0)], 0, 27_000).generator?.achievedRps).toBeCloseTo(0.4, 1);
+  });
 });

@@ -161,10 +161,13 @@ async function readPoints(file: string): Promise<(Sample & { sentAt: number })[]
 /**
  * Merges the processes' requests into one result, in send order: one histogram from every request's
  * latency. k6 does not send late (it drops an arrival that finds no free VU), so it has no send lag to
- * report; its dropped_iterations and the achieved rate are its health figures.
+ * report; its dropped_iterations and the achieved rate are its health figures. `durationMs` is how long
+ * the load took; without it (a load in a cluster, whose wall time holds the Job's scheduling, start and
+ * log read), the requests' own span: from the first sent to the last answered.
  */
-export function mergeK6(p: LoadProfile, outputs: K6Output[], startedAt: number, durationMs: number): LoadResult {
+export function mergeK6(p: LoadProfile, outputs: K6Output[], startedAt: number, durationMs?: number): LoadResult {
   const all = outputs.flatMap((o) => o.samples).sort((a, b) => a.sentAt - b.sentAt);
+  durationMs ??= all.reduce((end, s) => Math.max(end, s.sentAt + s.latencyUs / 1000), all[0]?.sentAt ?? 0) - (all[0]?.sentAt ?? 0);
   const histogram = newHistogram();
   const timeline: LoadResult['timeline'] = [];
   const first = all[0]?.sentAt ?? startedAt;

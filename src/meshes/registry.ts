@@ -42,7 +42,7 @@ export function meshFor(spec: string): { mesh: Mesh; version: string } {
 }
 
 /** The render context for the bundled application in a namespace. */
-export function appContext(namespace: string, meshVersion: string, runId?: string, imageMirror?: string): RenderContext {
+export function appContext(namespace: string, meshVersion: string, runId?: string, images: { imageMirror?: string; appImage?: string } = {}): RenderContext {
   return {
     namespace,
     meshVersion,
@@ -52,7 +52,8 @@ export function appContext(namespace: string, meshVersion: string, runId?: strin
     directPort: 9081,
     trustDomain: DEFAULTS.trustDomain,
     ...(runId ? { runId } : {}),
-    ...(imageMirror ? { imageMirror } : {}),
+    ...(images.imageMirror ? { imageMirror: images.imageMirror } : {}),
+    ...(images.appImage ? { appImage: images.appImage } : {}),
   };
 }
 

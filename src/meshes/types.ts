@@ -38,6 +38,8 @@ export interface RenderContext extends ObjectContext {
   trustDomain: string;
   /** A registry that mirrors the public images meshcheck deploys (`--image-mirror`). */
   imageMirror?: string;
+  /** The image whose `node` runs the echo workload, instead of the pinned public one (`--app-image`). */
+  appImage?: string;
 }
 
 /** How a mesh shapes the workload: one Service with version subsets, or one Service per version. */

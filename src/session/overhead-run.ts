@@ -46,7 +46,10 @@ export async function measureOverhead(
   await s.load({ ...base, requests: warmupRequests }, { direct: inst });
   await s.load({ ...meshed, requests: warmupRequests });
   const onPath = new Set([target.traffic.callerInstance(), inst.name].filter((x) => x !== undefined));
-  const usage = async () => (await target.observations?.sidecarStats()) ?? [];
+  // Only where there are sidecars to measure: without (no mesh, proxyless) the sidecar claims are
+  // NOT_SUPPORTED and the latency claims still decided.
+  const sidecars = !target.lacks('sidecar-usage');
+  const usage = async () => (sidecars ? ((await target.observations?.sidecarStats()) ?? []) : []);
   const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
   const runBaseline = async (i: number) => out.baseline.push(await s.load(base, { direct: inst, label: `baseline ${i + 1}/${rounds}`, announceHealth: false }));
   const runMesh = async (i: number) => {

@@ -43,7 +43,7 @@ export function renderWorkload(ctx: RenderContext, o: {
             spec: {
               serviceAccountName: s.name,
               containers: [{
-                name: 'app', image: imageRef(IMAGES.app, ctx.imageMirror), command: ['node', `${ECHO_MOUNT}/echo.mjs`], env,
+                name: 'app', image: ctx.appImage ?? imageRef(IMAGES.app, ctx.imageMirror), command: ['node', `${ECHO_MOUNT}/echo.mjs`], env,
                 ports: [{ name: 'http', containerPort: ctx.port }, { name: 'direct', containerPort: ctx.directPort }],
                 readinessProbe: { httpGet: { path: '/healthz', port: ctx.directPort }, periodSeconds: 2 },
                 volumeMounts: [{ name: 'echo', mountPath: ECHO_MOUNT, readOnly: true }],

@@ -29,6 +29,7 @@ import { noDataPlane, simulatedNodes } from './simulated-nodes.js';
 import { ClusterControlPlane } from './control-plane.js';
 import { ClusterLoad } from './cluster-load.js';
 import { ClusterPolicy } from './policy.js';
+import { withNodeImages } from './node-images.js';
 
 
 
@@ -106,6 +107,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     } catch (err) {
       throw new InfraError(`kube context ${settings.context}: API server not reachable: ${apiErrorMessage(err)}`);
     }
+    settings = await withNodeImages(kc, settings, log);
     for (const ns of allowedNamespaces(settings.allowChangesIn))
       if (ns === 'kube-system') log('kube: --allow-changes-in kube-system: meshcheck may change objects in kube-system');
     const ns = `meshcheck-${runId.replace(/[^a-z0-9]/g, '').slice(-20)}`;
@@ -127,7 +129,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   }
 
   private ctx() {
-    return appContext(this.namespace, this.mesh.version, this.runId, this.settings.imageMirror);
+    return appContext(this.namespace, this.mesh.version, this.runId, this.settings);
   }
 
   render(intents: readonly Intent[]): K8sObject[] {

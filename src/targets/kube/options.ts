@@ -17,7 +17,8 @@ export const KUBE_OPTIONS = [
     name: 'allowChangesIn', flag: '--allow-changes-in <namespaces>', check: checkedBy(allowedNamespaces),
     description: 'kube: namespaces besides the run\'s own where meshcheck may change objects, comma-separated (where a mesh keeps its global config); never otherwise, kube-system included',
   },
-  { name: 'k6Image', flag: '--k6-image <image>', description: 'kube: the k6 image for load in the cluster (default docker.io/grafana/k6:2.2.0; a mirror of it)' },
+  { name: 'appImage', flag: '--app-image <image>', description: 'kube: the image whose `node` runs the echo workload (default docker.io/library/node:22.12.0-alpine; on meshcheck\'s own node, its local image)' },
+  { name: 'k6Image', flag: '--k6-image <image>', description: 'kube: the k6 image for load in the cluster (default docker.io/grafana/k6:2.2.0, or a mirror of it; on meshcheck\'s own node, its local image)' },
   {
     name: 'imageMirror', flag: '--image-mirror <registry>',
     description: 'kube: pull every image meshcheck deploys (the node image of the echo workload, k6, Envoy) from this registry, e.g. registry.example.com/mirror (the registry host is replaced, the path kept)',
