@@ -83,6 +83,8 @@ export default function () {
     version: versionOf(res),
     overloaded: String(res.headers['X-Envoy-Overloaded'] === 'true'),
     flags: res.headers['X-Meshcheck-Response-Flags'] || (res.status === 0 ? 'NC' : '-'),
+    // Why no response came back (a refused connection, a name that did not resolve), for the verdict.
+    ...(res.status === 0 && res.error ? { failure: res.error } : {}),
     // When the request left, so meshcheck can put responses in send order.
     sent: String(sentAt),
   });

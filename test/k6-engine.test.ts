@@ -56,6 +56,14 @@ test('a budget shorter than k6\'s one-second window is sent at the asked rate, n
   expect(r.generator?.sentRps).toBeGreaterThan(300);
 }, 120_000);
 
+test('a request that gets no response carries k6\'s reason, which a verdict names (D7)', async () => {
+  // A port nothing listens on: every connection is refused.
+  const closed = await new Promise<number>((r) => { const t = createServer().listen(0, '127.0.0.1', () => { const p = (t.address() as { port: number }).port; t.close(() => r(p)); }); });
+  const r = await runK6(profile({ service: 'reviews', requests: 5, rps: 50 }), { via: `127.0.0.1:${closed}` });
+  expect(r.samples).toHaveLength(5);
+  expect(r.samples.every((s) => s.status === 0 && /connection refused/.test(s.error ?? ''))).toBe(true);
+}, 120_000);
+
 test('splitting a profile keeps the budget and the total rate', () => {
   const parts = splitProfile(profile({ service: 's', requests: 1001, rps: 1000 }), 3);
   expect(parts.map((x) => x.requests)).toEqual([334, 334, 333]);

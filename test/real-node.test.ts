@@ -7,7 +7,7 @@
  *   killed with SIGKILL (snapshots of the rulesets, links, routes, mounts, cgroups, sysctls, host paths).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -52,9 +52,9 @@ async function up(): Promise<Node> {
   return { stateDir, kubeconfig, kc, stdout: cli.stdout };
 }
 
-async function cli(node: Node, args: string[]): Promise<{ code: number | null; out: string }> {
-  const c = startCli(args, node.stateDir);
-  const code = await doneWithin(c, 120_000);
+async function cli(node: Node, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const c = startCli(args, node.stateDir, env);
+  const code = await doneWithin(c, 400_000);
   return { code, out: c.stdout + c.stderr };
 }
 
@@ -127,8 +127,12 @@ test('a Deployment rolls out, its Service answers through kube-proxy from the ho
     const seen = new Set<string>();
     // kube-proxy writes the Service's rules a moment after the Service exists.
     await eventually(async () => (await request(`http://${svc.spec!.clusterIP}/`)).statusCode === 200, { timeoutMs: 15_000, intervalMs: 100, describe: 'kube-proxy\'s rules for the Service' });
-    // A new connection each time: kube-proxy balances connections, not requests.
-    for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await (await request(`http://${svc.spec!.clusterIP}/`, { reset: true })).body.text());
+    // A new connection each time (kube-proxy balances connections, not requests), until both pods
+    // answered: kube-proxy adds the second endpoint at its next sync.
+    await eventually(async () => {
+      seen.add(await (await request(`http://${svc.spec!.clusterIP}/`, { reset: true })).body.text());
+      return seen.size === 2;
+    }, { timeoutMs: 20_000, intervalMs: 50, describe: 'both pods answering through the Service' });
     expect([...seen].sort()).toEqual([...pods].sort());
     // From a pod: a Job, its log read back through the API server and the kubelet.
     await client.create(job(images![2]!));
@@ -179,3 +183,33 @@ test('after the whole node is killed with SIGKILL, meshcheck cleanup leaves the 
   expect(hostSnapshot(NODE_SYSCTLS)).toEqual(before);
   expect(nodeProcesses()).toEqual([]);
 }, 400_000);
+
+test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1, D9); a workload whose image the node lacks is named at once and not waited on again (D2, D3)', async () => {
+  const node = await up();
+  try {
+    const kube = ['run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--no-progress'];
+    const out = join(mkdtempSync(join(tmpdir(), 'meshcheck-node-run-')), 'none');
+    const suite = await cli(node, [...kube, '--mesh', 'none', '--out', out]);
+    expect(suite).toEqual({ code: 0, out: expect.stringContaining('15 NOT_SUPPORTED') });
+    // Calls by Service name from k6 Jobs: cluster DNS, kube-proxy and the pods' network, with no mesh.
+    const plain = await cli(node, [...kube, '--mesh', 'none', 'test/fixtures/plain']);
+    expect(plain).toEqual({ code: 0, out: expect.stringContaining('2 PASSED') });
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { name: string; verdicts: { outcome: string; claim: string }[]; loads: { health?: { healthy: boolean; achievedRps: number } }[] }[] };
+    const overhead = record.scenarios.find((s) => s.name.startsWith('Added latency'))!;
+    // The latency claims are decided from the node's own loads; the sidecar CPU claim has nothing to
+    // measure (and the memory claim after it is skipped with it).
+    expect(overhead.verdicts.map((v) => v.outcome)).toEqual(['PASSED', 'PASSED', 'NOT_SUPPORTED']);
+    // The rate of a load in the cluster is its requests' own, not the Job's wall time (which made 500 rps look like 55).
+    expect(overhead.loads.every((l) => (l.health?.achievedRps ?? 0) > 250)).toBe(true);
+
+    // An echo workload image the node does not have: the pull fails at once (no registry is tried), the
+    // first scenario names the container and the image, the second is not tried again.
+    const missing = await cli(node, [...kube, '--mesh', 'none', '--app-image', `${NODE.imagePrefix}/missing:1`, 'test/fixtures/plain'], { MESHCHECK_KUBE_READY_TIMEOUT_MS: '20000' });
+    expect(missing.code).toBe(3);
+    expect(missing.out).toMatch(/container app waiting: (ErrImagePull|ImagePullBackOff).*\(image meshcheck\.local\/missing:1\)/);
+    expect(missing.out).toContain('127.0.0.1:1');
+    expect(missing.out).toContain('the workload did not become available earlier in this run, so this scenario was not tried');
+  } finally {
+    expect((await cli(node, ['cluster', 'down'])).code).toBe(0);
+  }
+}, 600_000);

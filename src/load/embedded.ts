@@ -69,9 +69,9 @@ export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<Loa
         const done = performance.now();
         record(seq, { status: r.statusCode, version: versionOf(r.headers, text), latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: r.headers['x-envoy-overloaded'] === 'true', flags: String(r.headers['x-meshcheck-response-flags'] ?? '-') }, done);
       },
-      () => {
+      (err: Error & { code?: string }) => {
         const done = performance.now();
-        record(seq, { status: 0, latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: false, flags: 'NC' }, done);
+        record(seq, { status: 0, latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: false, flags: 'NC', error: err.code ? `${err.code}: ${err.message}` : err.message }, done);
       },
     ).finally(() => inFlight--);
   };

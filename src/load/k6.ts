@@ -120,6 +120,7 @@ export function k6Point(line: string): (Sample & { sentAt: number }) | undefined
     latencyUs: Math.max(1, Math.round(point.data.value * 1000)),
     overloaded: t.overloaded === 'true',
     flags: t.flags ?? '-',
+    ...(t.failure ? { error: t.failure } : {}),
     sentAt: Number(t.sent ?? Date.parse(point.data.time) - point.data.value),
   };
 }

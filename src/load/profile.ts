@@ -39,4 +39,6 @@ export interface Sample {
   overloaded: boolean;
   /** Sidecar response flags (meshcheck's reference sidecar reports them in a header). */
   flags: string;
+  /** Why no response came back (status 0), as the load generator said it: a refused connection, a name that did not resolve. */
+  error?: string;
 }

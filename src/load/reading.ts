@@ -24,7 +24,7 @@ export interface SampleReading {
 /** Responses over HTTP, through the reference sidecar or Envoy. */
 export const HTTP_READING: SampleReading = {
   hasStatus: (s, status) => s.status === status,
-  statusText: (s) => (s.status ? `status ${s.status}` : 'no HTTP response'),
+  statusText: (s) => (s.status ? `status ${s.status}` : s.error ? `no HTTP response (${s.error})` : 'no HTTP response'),
   statusClaimText: (status) => `had status ${status}`,
   overloadedText: 'were rejected with 503 and x-envoy-overloaded',
   faultSeen: (s, fault) => s.flags.split(',').includes(fault.flag),

@@ -68,3 +68,22 @@ describe('zero samples never pass', () => {
     expect(plan.verdict(check, []).outcome).toBe('INCONCLUSIVE');
   });
 });
+
+describe('when no response came back (D7)', () => {
+  it('the verdict names why, as the load generator said it, most frequent first', async () => {
+    const { HTTP_READING: r } = await import('../load/reading.js');
+    const { k6Point } = await import('../load/k6.js');
+    // A k6 point of a request that failed, as load/requests.js writes it.
+    const line = JSON.stringify({
+      metric: 'meshcheck_latency', type: 'Point',
+      data: { time: '2026-12-07T00:00:00Z', value: 3, tags: { status: '0', flags: 'NC', sent: '1', failure: 'dial tcp: lookup reviews on 127.0.0.1:53: read udp: connection refused' } },
+    });
+    const failed = k6Point(line)!;
+    expect(failed.error).toBe('dial tcp: lookup reviews on 127.0.0.1:53: read udp: connection refused');
+    const samples = [...Array(19).fill(failed), { ...failed, error: 'read: connection reset by peer' }, sample(200)];
+    const check = all('all responses have status 200', (s) => r.hasStatus(s, 200), r.statusText, r.answered);
+    const v = check.decide(samples, undefined as never, true)!;
+    expect(v.outcome).toBe('FAILED');
+    expect(v.observed).toBe('20 of 21 responses did not match: 19 x no HTTP response (dial tcp: lookup reviews on 127.0.0.1:53: read udp: connection refused), 1 x no HTTP response (read: connection reset by peer)');
+  });
+});

@@ -57,7 +57,9 @@ export function all(claim: string, match: (s: Sample) => boolean, describe: (s: 
       if (bad.length > 0) {
         const kinds = new Map<string, number>();
         for (const s of bad) kinds.set(describe(s), (kinds.get(describe(s)) ?? 0) + 1);
-        const list = [...kinds].map(([k, c]) => `${c} x ${k}`).join(', ');
+        // The most frequent first, five at most (each failure's cause can make its own kind).
+        const sorted = [...kinds].sort((a, b) => b[1] - a[1]);
+        const list = sorted.slice(0, 5).map(([k, c]) => `${c} x ${k}`).join(', ') + (sorted.length > 5 ? `, and ${sorted.length - 5} other kinds` : '');
         return { outcome: 'FAILED', claim, observed: `${bad.length} of ${n} responses did not match: ${list}`, samples: n, explanation: `the claim covers every response; ${bad.length} counter-example(s) observed` };
       }
       if (!final) return undefined;

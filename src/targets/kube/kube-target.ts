@@ -54,6 +54,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   /** Namespaces besides the run's own where meshcheck may change objects (--allow-changes-in). */
   private readonly allowed: string[];
   private prepared = false;
+  /** Why the workload did not become available, once it did not (every later scenario ends at once with it). */
+  private unavailable?: string;
   private createdNamespace = false;
   readonly convergenceMs: number[] = [];
   readonly label: string;
@@ -140,6 +142,9 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   async beforeScenario(): Promise<void> {
     this.inEffectBy = undefined;
     if (this.prepared) return;
+    // Once the workload did not come up, it will not for the next scenario either: each would deploy
+    // it again and wait out the whole timeout to say the same (15 scenarios, 45 minutes).
+    if (this.unavailable) throw new InfraError(`the workload did not become available earlier in this run, so this scenario was not tried: ${this.unavailable}`);
     const [namespace, ...objects] = this.adapter.workload(this.ctx());
     if (namespace?.kind !== 'Namespace') throw new InfraError(`the ${this.adapter.name} workload does not start with its Namespace`);
     const seq = this.ledger.record({
@@ -180,7 +185,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       },
     ).catch(async (err: Error) => {
       const why = await notReady(this.kc, this.namespace).catch(() => []);
-      throw new InfraError(`${err.message}${why.length ? `; pods not ready: ${why.join('; ')}` : ''}`, { cause: err.cause });
+      this.unavailable = `${err.message}${why.length ? `; pods not ready: ${why.join('; ')}` : ''}`;
+      throw new InfraError(this.unavailable, { cause: err.cause });
     });
     this.simulated = await simulatedNodes(this.kc, this.namespace);
     this.instances = new PodInstances(this.kc, this.ctx());
