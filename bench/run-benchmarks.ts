@@ -17,6 +17,7 @@ import { PACKAGE_ROOT } from '../src/cli/paths.js';
 import { rateBand, rateBelow } from '../src/verdicts/rate-checks.js';
 import { simulateLoad, type Draw } from '../src/verdicts/simulate.js';
 import { seededRng } from '../src/util/seeded-rng.js';
+import { nodeBench } from './node-bench.js';
 
 const rows: string[] = [];
 // The host's steal over the whole benchmark: on a shared VM it moves every figure below.
@@ -48,6 +49,10 @@ row('local suite with reports (run --report), wall time', `${suiteS.toFixed(1)} 
   const conv = rec.targetInfo.convergenceMs;
   row('Istio tier: apply -> served by istiod (convergence)', `p50 ${q(conv, 0.5).toFixed(0)} ms, max ${Math.max(...conv).toFixed(0)} ms over ${conv.length} applies; control-plane restart ${rec.targetInfo.controlPlaneRestarts.map((r) => `down ${r.downMs.toFixed(0)} ms, ready ${(r.readyMs / 1000).toFixed(1)} s`).join('; ')}`, 'informational', undefined);
 }
+
+// 1c. The real node (cluster up, pods, the kube target's suite on --mesh none, down): needs root.
+if (process.getuid?.() === 0) await nodeBench(row);
+else row('real node (cluster up)', 'not measured: needs root', 'informational', undefined);
 
 // 5. Share of the request budget the sequential verdicts used in that suite.
 const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { loads: { budget: number; completed: number; stoppedEarly: boolean }[] }[] };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools: pilot-discovery meshcheck-proxyless
+# tools: pilot-discovery pilot-agent meshcheck-proxyless
 # Builds Istio's real control plane (pilot-discovery, the istiod binary) from the Go module proxy into
 # meshcheck's tools cache, and meshcheck's own proxyless gRPC programs (go/proxyless: the echo workload,
 # the load client and the certificate request to istiod's CA), which link grpc-go and istio.
@@ -15,18 +15,21 @@ ISTIO_VERSION="${MESHCHECK_ISTIO_VERSION:-1.31-dev+eed52ebb66ad}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 tools_cache build-istio
 
-if [ -x "$BIN/pilot-discovery" ] && "$BIN/pilot-discovery" version -s 2>/dev/null | grep -qF -- "$ISTIO_VERSION"; then
-  log "pilot-discovery $ISTIO_VERSION cached in $BIN"
-else
-  log "building pilot-discovery (istio.io/istio@$ISTIO_PSEUDO; cold: about 8 min on 2 cores)"
-  # Built inside the proxyless module, which requires istio at the same pseudo-version: one module
-  # graph, one download, and the same dependency versions as the workloads.
-  cd "$ROOT/go/proxyless"
-  go build -tags=vtprotobuf,disable_pgv -ldflags "-s -w -X istio.io/istio/pkg/version.buildVersion=$ISTIO_VERSION -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=$ISTIO_PSEUDO" \
-    -o "$BIN/pilot-discovery.tmp" istio.io/istio/pilot/cmd/pilot-discovery
-  mv "$BIN/pilot-discovery.tmp" "$BIN/pilot-discovery"
-  log "pilot-discovery built: $("$BIN/pilot-discovery" version -s)"
-fi
+# istiod (pilot-discovery) and Istio's node agent (pilot-agent: the istio-proxy container of an injected
+# pod, which on proxyless gRPC serves the workload its xDS bootstrap and certificates; the real node's
+# images carry both). Built inside the proxyless module, which requires istio at the same pseudo-version:
+# one module graph, one download, and the same dependency versions as the workloads.
+for cmd in pilot-discovery pilot-agent; do
+  if [ -x "$BIN/$cmd" ] && "$BIN/$cmd" version -s 2>/dev/null | grep -qF -- "$ISTIO_VERSION"; then
+    log "$cmd $ISTIO_VERSION cached in $BIN"
+    continue
+  fi
+  log "building $cmd (istio.io/istio@$ISTIO_PSEUDO; cold: about 8 min on 2 cores for the first, 2 for the other)"
+  (cd "$ROOT/go/proxyless" && go build -tags=vtprotobuf,disable_pgv -ldflags "-s -w -X istio.io/istio/pkg/version.buildVersion=$ISTIO_VERSION -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=$ISTIO_PSEUDO" \
+    -o "$BIN/$cmd.tmp" "istio.io/istio/pilot/cmd/$cmd")
+  mv "$BIN/$cmd.tmp" "$BIN/$cmd"
+  log "$cmd built: $("$BIN/$cmd" version -s)"
+done
 
 # The proxyless programs are the project's own source, rebuilt when it changes (cold: about a minute).
 build_own_program meshcheck-proxyless "$ROOT/go/proxyless" -tags=disable_pgv -ldflags "-s -w"

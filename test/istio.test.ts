@@ -72,6 +72,15 @@ describe('real Istio on this machine (--mesh istio)', () => {
     expect(readFileSync(join(dir, manifests!.source), 'utf8')).toMatch(/kind: VirtualService[\s\S]*weight: 20/);
   }, 300_000);
 
+  it('a split that gives a version weight 0 is in effect once istiod serves the route without it, and PASSES', async () => {
+    const out = tmpOut();
+    const run = startCli(['run', '--mesh', 'istio', 'test/fixtures/zero-weight', '--out', out, '--no-progress']);
+    const code = await run.done;
+    expect({ code, stderr: code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+    expect(record.scenarios.map((s) => `${s.name}: ${s.outcome}`)).toEqual(['A version with weight 0 gets no request: PASSED']);
+  }, 180_000);
+
   it('ends each wrong expectation FAILED and exits 1', async () => {
     const out = tmpOut();
     const run = startCli(['run', '--mesh', 'istio', 'test/fixtures/wrong', '--out', out, '--no-progress']);

@@ -26,6 +26,7 @@ import { PodInstances } from '../src/targets/kube/instances.js';
 import { sidecarUsage, throughNodeProxy } from '../src/targets/kube/usage.js';
 import { doneWithin, startCli, tmpOut } from './helpers/cli.js';
 import { startEcho, type EchoProcess } from './helpers/echo.js';
+import { istioCharts } from './helpers/istio-charts.js';
 
 let cluster: TestCluster;
 let echo: EchoProcess;
@@ -73,15 +74,6 @@ test('the instances are the Ready pods of each service; one is told to fail thro
     await eventually(() => core.readNamespace({ name: NS }).then(() => false, () => true), { timeoutMs: 60_000, intervalMs: 250, describe: `namespace ${NS} deleted` });
   }
 }, 200_000);
-
-/** Istio's charts as the istio module at the Istio tier's pinned version holds them (chart version 1.0.0: a development tree). */
-function istioCharts(): string {
-  const mod = execFileSync('go', ['list', '-m', '-f', '{{.Dir}}', 'istio.io/istio'], { cwd: join(process.cwd(), 'go', 'proxyless'), encoding: 'utf8' }).trim();
-  const dir = mkdtempSync(join(tmpdir(), 'meshcheck-charts-'));
-  symlinkSync(join(mod, 'manifests', 'charts', 'base'), join(dir, 'base'));
-  symlinkSync(join(mod, 'manifests', 'charts', 'istio-control', 'istio-discovery'), join(dir, 'istiod'));
-  return dir;
-}
 
 const installMesh = async (mesh: string, args: string[], env: Record<string, string> = {}) => {
   const run = startCli(['install', '--mesh', mesh, '--context', 'meshcheck-test', '--kubeconfig', cluster.kubeconfigFile, ...args], undefined, env);

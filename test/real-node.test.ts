@@ -18,6 +18,7 @@ import { Ledger } from '../src/ledger/ledger.js';
 import { eventually } from '../src/util/eventually.js';
 import { toolsBin } from '../src/util/tools.js';
 import { doneWithin, startCli } from './helpers/cli.js';
+import { istioCharts } from './helpers/istio-charts.js';
 
 const root = process.getuid?.() === 0;
 if (!root) throw new Error('the real-node tests need root: they start a kubelet, containerd and a bridge (CI runs as root)');
@@ -209,6 +210,51 @@ test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1,
     expect(missing.out).toMatch(/container app waiting: (ErrImagePull|ImagePullBackOff).*\(image meshcheck\.local\/missing:1\)/);
     expect(missing.out).toContain('127.0.0.1:1');
     expect(missing.out).toContain('the workload did not become available earlier in this run, so this scenario was not tried');
+  } finally {
+    expect((await cli(node, ['cluster', 'down'])).code).toBe(0);
+  }
+}, 600_000);
+
+test('Istio on the node: install runs istiod as a pod from the node\'s image with its real injector; a pod injected with the grpc-agent template runs Istio\'s agent, which takes its certificate from istiod; a bad image is named (D4)', async () => {
+  const node = await up();
+  try {
+    const charts = istioCharts();
+    const install = (args: string[]) => cli(node, ['install', '--mesh', 'istio', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--charts', charts, '--with', 'none', ...args]);
+    // istiod from an image the node lacks: the error names the chart installed and the pod's reason.
+    const bad = await install(['--set', `istiod.image=${NODE.imagePrefix}/missing:1`, '--timeout', '30s']);
+    expect(bad.code).toBe(3);
+    expect(bad.out).toContain(`(chart istiod 1.0.0 from ${join(charts, 'istiod')}) in istio-system failed`);
+    expect(bad.out).toMatch(/container discovery waiting: (ErrImagePull|ImagePullBackOff).*\(image meshcheck\.local\/missing:1\)/);
+    // The node's own images, found by install without being named.
+    const ok = await install([]);
+    expect(ok).toEqual({ code: 0, out: expect.stringMatching(/images image=meshcheck\.local\/istio-pilot:\S+, global\.proxy\.image=meshcheck\.local\/istio-agent:\S+ \(meshcheck's node\)/) });
+    const core = node.kc.makeApiClient(CoreV1Api);
+    const istiod = (await core.listNamespacedPod({ namespace: 'istio-system', labelSelector: 'app=istiod' })).items;
+    // (The pod of the failed attempt may still be going away.)
+    expect(istiod.map((p) => [p.spec!.containers[0]!.image, p.status?.conditions?.find((c) => c.type === 'Ready')?.status])).toContainEqual([expect.stringMatching(/^meshcheck\.local\/istio-pilot:1\.31-dev/), 'True']);
+
+    // istiod's injector, called by the API server through its webhook, puts the agent beside the app.
+    const client = KubernetesObjectApi.makeApiClient(node.kc);
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'grpc-agent', labels: { 'istio-injection': 'enabled' } } });
+    await client.create({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'app', namespace: 'grpc-agent', labels: { app: 'app' }, annotations: { 'inject.istio.io/templates': 'grpc-agent', 'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts": true}' } },
+      spec: { containers: [{ name: 'app', image: /images: (\S+) \(echo workload\)/.exec(node.stdout)![1]!, command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] }] },
+    } as KubernetesObject);
+    const pod = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'app', namespace: 'grpc-agent' });
+      return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500, describe: 'the injected pod Ready' });
+    expect(pod.spec!.containers.map((c) => `${c.name} ${c.image}`)).toEqual([expect.stringMatching(/^istio-proxy meshcheck\.local\/istio-agent:/), expect.stringMatching(/^app meshcheck\.local\/node:/)]);
+    // What the agent gave the workload: certificates from istiod's CA, and the xDS bootstrap for gRPC.
+    const kubectl = [join(toolsBin(), 'kubectl'), '--kubeconfig', node.kubeconfig, '--context', NODE.name];
+    const seen = execFileSync(kubectl[0]!, [...kubectl.slice(1), '-n', 'grpc-agent', 'exec', 'app', '-c', 'app', '--', 'node', '-e',
+      "const fs = require('fs'); console.log(fs.readdirSync('/var/lib/istio/data').sort().join(',')); console.log(Object.keys(JSON.parse(fs.readFileSync(process.env.GRPC_XDS_BOOTSTRAP, 'utf8'))).sort().join(','))"], { encoding: 'utf8' });
+    expect(seen).toMatch(/cert-chain\.pem.*key\.pem.*root-cert\.pem/);
+    expect(seen).toMatch(/xds_servers/);
+
+    const gone = await cli(node, ['install', '--mesh', 'istio', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--with', 'none', '--uninstall']);
+    expect(gone).toEqual({ code: 0, out: expect.stringMatching(/istio-base: \d+ CRDs stay \(the chart marks them helm\.sh\/resource-policy: keep\)/) });
   } finally {
     expect((await cli(node, ['cluster', 'down'])).code).toBe(0);
   }

@@ -106,6 +106,8 @@ program.command('doctor')
     process.exitCode = doctor();
   });
 
+type InstallFlags = { mesh: string; context?: string; kubeconfig?: string; with: string; charts?: string; timeout: string }
+  & { imageMirror?: string; set?: string[]; dryRun?: boolean; uninstall?: boolean };
 program.command('install')
   .description('Install a mesh (and Prometheus) on a cluster from the pinned Helm profiles in clusters/profiles, with helm and kubectl; again = no change')
   .requiredOption('--mesh <mesh>', 'a mesh with a profile in clusters/profiles/<mesh>.yaml')
@@ -114,9 +116,11 @@ program.command('install')
   .option('--with <profiles>', 'add-on profiles after the mesh, comma-separated: prometheus, metrics-server, or none', 'prometheus')
   .option('--charts <dir>', 'install each chart from <dir>/<chart>/ or <dir>/<chart>-<version>.tgz (as helm pull saves it) instead of its repository, e.g. where the chart repositories cannot be reached')
   .option('--timeout <duration>', 'how long helm waits for each release to be ready', '10m')
+  .option('--image-mirror <registry>', 'take each image the profiles pin from this registry, e.g. registry.example.com/mirror (on meshcheck\'s own node, its local images are used without it)')
+  .option('--set <RELEASE.PATH=VALUE>', 'a chart value for one release, over the profile\'s, e.g. istiod.global.logging.level=default:debug (repeatable)', (v: string, all: string[] = []) => [...all, v])
   .option('--dry-run', 'print the helm and kubectl commands, run nothing')
   .option('--uninstall', 'remove the profiles\' releases (reverse order) and the namespaces install created')
-  .action(async (o: { mesh: string; context?: string; kubeconfig?: string; with: string; charts?: string; timeout: string; dryRun?: boolean; uninstall?: boolean }) => {
+  .action(async (o: InstallFlags) => {
     if (!o.context) throw new UsageError('install needs --context CTX: meshcheck never uses the current kube context implicitly');
     const { profileNames } = await import('../install/profiles.js');
     const meshes = MESH_NAMES.filter((m) => profileNames().includes(m));
@@ -130,7 +134,7 @@ program.command('install')
     const { install, uninstall } = await import('../install/install.js');
     const opts = { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig), profiles: [o.mesh, ...addOns], timeout: o.timeout, dryRun: o.dryRun, log: (m: string) => process.stderr.write(`meshcheck install: ${m}\n`) };
     if (o.uninstall) await uninstall(opts);
-    else await install({ ...opts, charts: o.charts });
+    else await install({ ...opts, charts: o.charts, imageMirror: o.imageMirror, set: o.set });
   });
 
 const cluster = program.command('cluster')

@@ -34,11 +34,15 @@ function versionOf(bin: string, args: string[]): string {
   return v;
 }
 
-/** Every image the node imports at `up`: its sandbox, the echo workload's Node.js, k6 (load Jobs and the plaintext probe) and CoreDNS. */
-export function nodeImages(): { sandbox: NodeImage; app: NodeImage; k6: NodeImage; dns: NodeImage } {
+/** Every image the node imports at `up`: its sandbox, the echo workload's Node.js, k6 (load Jobs and the plaintext probe), CoreDNS, istiod and Istio's agent. */
+export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-agent', NodeImage> {
   const pause = tool('meshcheck-pause');
   const k6 = tool('k6');
   const coredns = tool('coredns');
+  const [pilot, agent] = [tool('pilot-discovery'), tool('pilot-agent')];
+  // "1.31-dev+eed52ebb66ad" as a tag (no "+" there).
+  // `pilot-discovery version -s` says "client version: 1.31-dev+eed52ebb66ad".
+  const istio = ((spawnSync(pilot, ['version', '-s'], { encoding: 'utf8' }).stdout ?? '').trim().split(/\s+/).pop() ?? 'unknown').replace(/[^A-Za-z0-9_.-]/g, '-');
   const node = process.execPath;
   return {
     sandbox: { what: 'pod sandbox', ref: `${NODE.imagePrefix}/pause:1`, args: ['-entrypoint', '/pause', `${pause}=/pause`], inputs: [pause] },
@@ -47,6 +51,10 @@ export function nodeImages(): { sandbox: NodeImage; app: NodeImage; k6: NodeImag
       args: ['-libs', '-dir', '/tmp', ...shell, `${node}=/usr/local/bin/node`], inputs: [node, BUSYBOX],
     },
     dns: { what: 'cluster DNS', ref: `${NODE.imagePrefix}/coredns:${versionOf(coredns, ['-version'])}`, args: ['-entrypoint', '/coredns', `${coredns}=/coredns`], inputs: [coredns] },
+    // istiod as a pod (runs as 1337: its chart asks for a non-root user), and Istio's node agent for
+    // injected pods. The agent image has no Envoy: it serves proxyless gRPC workloads only.
+    'istio-pilot': { what: 'istiod', ref: `${NODE.imagePrefix}/istio-pilot:${istio}`, args: ['-dir', '/tmp', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-discovery', `${pilot}=/usr/local/bin/pilot-discovery`], inputs: [pilot] },
+    'istio-agent': { what: 'Istio agent (no Envoy)', ref: `${NODE.imagePrefix}/istio-agent:${istio}`, args: ['-dir', '/tmp', '-dir', '/var/lib/istio/data', '-dir', '/etc/istio/proxy', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-agent', `${agent}=/usr/local/bin/pilot-agent`], inputs: [agent] },
     k6: { what: 'k6', ref: `${NODE.imagePrefix}/k6:${versionOf(k6, ['version'])}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/bin/k6', ...shell, `${k6}=/usr/bin/k6`], inputs: [k6, BUSYBOX] },
   };
 }

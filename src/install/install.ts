@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { $, which, type ProcessOutput } from 'zx';
+import type { V1Pod } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../errors.js';
 import { toolsBin } from '../util/tools.js';
 import { helmTooOld } from './helm-version.js';
 import { MESHES } from '../meshes/registry.js';
 import { loadProfile, type Profile, type Release } from './profiles.js';
+import { imageRef } from '../kube/images.js';
+import { NODE_IMAGES_CONFIGMAP } from '../cluster/settings.js';
+import { whyNotReady } from '../kube/pods.js';
 
 /** The label `meshcheck install` puts on the namespaces it creates, so `uninstall` deletes only those. */
 export const INSTALLED_BY = 'meshcheck.io/installed-by';
@@ -23,6 +27,10 @@ export interface InstallOptions {
   dryRun?: boolean;
   /** helm --timeout for each release to be ready. */
   timeout: string;
+  /** A registry that mirrors the profiles' pinned images (--image-mirror). */
+  imageMirror?: string;
+  /** RELEASE.PATH=VALUE settings (--set), over everything else. */
+  set?: string[];
   log: (m: string) => void;
 }
 
@@ -65,6 +73,14 @@ async function crdOwner(kubectl: string, kube: string[], context: string, crd: s
   return { release: a['meta.helm.sh/release-name'], namespace: a['meta.helm.sh/release-namespace'], bundle: a['gateway.networking.k8s.io/bundle-version'] };
 }
 
+/** The CRDs a release installed that are still there after its uninstall (a chart can mark them to be kept). */
+async function keptCrds(kubectl: string, kube: string[], context: string, r: Release): Promise<string[]> {
+  const got = await $({ quiet: true, nothrow: true })`${kubectl} get crd --context ${context} ${kube} -o json`;
+  if (got.exitCode !== 0) return [];
+  const items = (JSON.parse(got.stdout) as { items: { metadata: { name: string; annotations?: Record<string, string> } }[] }).items;
+  return items.filter((c) => c.metadata.annotations?.['meta.helm.sh/release-name'] === r.release && c.metadata.annotations['meta.helm.sh/release-namespace'] === r.namespace).map((c) => c.metadata.name);
+}
+
 /** Whether a CRD's owner (crdOwner) is the release itself. */
 const cameWith = (owner: { release?: string; namespace?: string } | undefined, r: Release): boolean => owner?.release === r.release && owner.namespace === r.namespace;
 
@@ -78,6 +94,86 @@ async function valuesOf(r: Release): Promise<Record<string, unknown>> {
   const values = structuredClone(r.values ?? {});
   const identity = r.identity ? MESHES.find((m) => m.name === r.identity)?.install?.identity : undefined;
   return identity ? identity(values) : values;
+}
+
+/** Sets a dotted path in a values tree. */
+function setPath(values: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let at = values;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof at[k] !== 'object' || at[k] === null) at[k] = {};
+    at = at[k] as Record<string, unknown>;
+  }
+  at[keys[keys.length - 1]!] = value;
+}
+
+/** `--set RELEASE.PATH=VALUE` entries, checked against the profiles' releases: by release, [path, value]. */
+export function parseSets(sets: readonly string[], releases: readonly string[]): Map<string, [string, string][]> {
+  const out = new Map<string, [string, string][]>();
+  for (const s of sets) {
+    const m = /^([a-z0-9-]+)\.([A-Za-z0-9_.-]+)=(.*)$/.exec(s);
+    if (!m) throw new UsageError(`--set ${s}: expected RELEASE.PATH=VALUE, e.g. istiod.global.logging.level=default:debug`);
+    if (!releases.includes(m[1]!)) throw new UsageError(`--set ${s}: no release "${m[1]}" in these profiles (${releases.join(', ')})`);
+    out.set(m[1]!, [...(out.get(m[1]!) ?? []), [m[2]!, m[3]!]]);
+  }
+  return out;
+}
+
+/**
+ * The values that depend on a CRD (Release.whenCrdMissing), in a second values file that helm merges
+ * over the first: the --values arguments, or none when the cluster's own CRD is used as it is.
+ */
+async function whenCrdMissingFile(r: Release, o: Pick<InstallOptions, 'dryRun' | 'context' | 'log'> & { kubectl: string; kube: string[]; dir: string; step: string }): Promise<string[]> {
+  if (!r.whenCrdMissing) return [];
+  const { crd, values: extra } = r.whenCrdMissing;
+  const set = stringify(extra, { collectionStyle: 'flow' }).trim();
+  if (o.dryRun) {
+    o.log(`${o.step}: where the cluster has no CRD ${crd} (or it is this release's), also ${set}`);
+    return [];
+  }
+  const owner = await crdOwner(o.kubectl, o.kube, o.context, crd);
+  if (owner && !cameWith(owner, r)) {
+    o.log(`${o.step}: CRD ${crd} is on the cluster already${owner.bundle ? ` (bundle ${owner.bundle})` : ''}, ${owner.release ? `from release ${owner.namespace}/${owner.release}` : 'not from helm'}: used as it is, not installed by this chart`);
+    return [];
+  }
+  const file = join(o.dir, `${r.release}-when-crd-missing.yaml`);
+  writeFileSync(file, stringify(extra));
+  o.log(`${o.step}: ${owner ? `CRD ${crd} came with this release: kept` : `the cluster has no CRD ${crd}: the chart installs it`} (${set})`);
+  return ['--values', file];
+}
+
+/** Puts the release's images (releaseImages) and its --set values into its values; says which images, from where. */
+function withImagesAndSets(values: Record<string, unknown>, r: Release, from: { node?: Record<string, string>; mirror?: string }, sets: [string, string][]): string | undefined {
+  const images = releaseImages(r, from);
+  for (const i of images) setPath(values, i.value, i.image);
+  for (const [path, value] of sets) setPath(values, path, value);
+  return images.length ? `${images.map((i) => `${i.value}=${i.image}`).join(', ')} (${[...new Set(images.map((i) => i.from))].join(', ')})` : undefined;
+}
+
+/** Why the pods of a namespace are not ready (helm says only that its wait ran out). */
+async function podsNotReady(kubectl: string, kube: string[], context: string, namespace: string): Promise<string[]> {
+  const pods = await $({ quiet: true, nothrow: true })`${kubectl} get pods -n ${namespace} --context ${context} ${kube} -o json`;
+  if (pods.exitCode !== 0) return [];
+  return (JSON.parse(pods.stdout) as { items: V1Pod[] }).items.filter((p) => !p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => `${p.metadata?.name}: ${whyNotReady(p)}`);
+}
+
+/** The images meshcheck's own node has (cluster up), or undefined on any other cluster. */
+async function nodeImages(kubectl: string, kube: string[], context: string): Promise<Record<string, string> | undefined> {
+  const got = await $({ quiet: true, nothrow: true })`${kubectl} get configmap ${NODE_IMAGES_CONFIGMAP.name} -n ${NODE_IMAGES_CONFIGMAP.namespace} --context ${context} ${kube} -o json`;
+  return got.exitCode === 0 ? (JSON.parse(got.stdout) as { data?: Record<string, string> }).data : undefined;
+}
+
+/**
+ * The image each declared chart value gets, and where from: meshcheck's node's own (it pulls from no
+ * registry), else the pinned image from --image-mirror; none otherwise (the chart's default stays).
+ */
+export function releaseImages(r: Release, o: { node?: Record<string, string>; mirror?: string }): { value: string; image: string; from: string }[] {
+  return (r.images ?? []).flatMap((i) => {
+    const local = i.node ? o.node?.[i.node] : undefined;
+    if (local) return [{ value: i.value, image: local, from: 'meshcheck\'s node' }];
+    if (o.mirror) return [{ value: i.value, image: imageRef(i.image, o.mirror), from: '--image-mirror' }];
+    return [];
+  });
 }
 
 /**
@@ -98,6 +194,8 @@ export async function install(o: InstallOptions): Promise<string[]> {
   }
   const kube = ['--kubeconfig', o.kubeconfig];
   const all = profiles.flatMap((p) => p.releases.map((r) => ({ p, r })));
+  const sets = parseSets(o.set ?? [], all.map(({ r }) => r.release));
+  const node = o.dryRun ? undefined : await nodeImages(kubectl, kube, o.context);
   const dir = mkdtempSync(join(tmpdir(), 'meshcheck-install-'));
   const done: string[] = [];
   const sh = $({ quiet: true, nothrow: true });
@@ -135,21 +233,9 @@ export async function install(o: InstallOptions): Promise<string[]> {
       // identity among them), then the profile's: a chart version that adds a value has its default.
       const keep = upgrade && r.identity !== undefined;
       const chosen = keep ? r.values ?? {} : await valuesOf(r);
-      // The values that depend on a CRD go in a second file: helm merges it over the first.
-      let extraFile: string[] = [];
-      if (r.whenCrdMissing) {
-        const { crd, values: extra } = r.whenCrdMissing;
-        const set = stringify(extra, { collectionStyle: 'flow' }).trim();
-        const owner = o.dryRun ? undefined : await crdOwner(kubectl, kube, o.context, crd);
-        if (o.dryRun) o.log(`${step}: where the cluster has no CRD ${crd} (or it is this release's), also ${set}`);
-        else if (owner && !cameWith(owner, r)) {
-          o.log(`${step}: CRD ${crd} is on the cluster already${owner.bundle ? ` (bundle ${owner.bundle})` : ''}, ${owner.release ? `from release ${owner.namespace}/${owner.release}` : 'not from helm'}: used as it is, not installed by this chart`);
-        } else {
-          extraFile = ['--values', join(dir, `${r.release}-when-crd-missing.yaml`)];
-          writeFileSync(extraFile[1]!, stringify(extra));
-          o.log(`${step}: ${owner ? `CRD ${crd} came with this release: kept` : `the cluster has no CRD ${crd}: the chart installs it`} (${set})`);
-        }
-      }
+      const extraFile = await whenCrdMissingFile(r, { ...o, kubectl, kube, dir, step });
+      const images = withImagesAndSets(chosen, r, { node, mirror: o.imageMirror }, sets.get(r.release) ?? []);
+      if (images) o.log(`${step}: images ${images}`);
       writeFileSync(values, stringify(chosen), { mode: 0o600 });
       const args = ['upgrade', '--install', r.release, local ?? r.chart, ...(local ? [] : ['--repo', r.repo, '--version', r.version]), '--namespace', r.namespace, '--kube-context', o.context, ...kube, ...(keep ? ['--reset-then-reuse-values'] : []), '--values', values, ...extraFile, '--wait', '--timeout', o.timeout];
       if (o.dryRun) {
@@ -159,7 +245,10 @@ export async function install(o: InstallOptions): Promise<string[]> {
       o.log(`${step}: installing, waiting until ready (up to ${o.timeout})`);
       const t0 = performance.now();
       const out = await sh`${helm} ${args}`;
-      if (out.exitCode !== 0) throw new InfraError(`helm upgrade --install ${r.release} (${r.chart} ${r.version}) in ${r.namespace} failed:\n${tail(out)}`);
+      if (out.exitCode !== 0) {
+        const why = await podsNotReady(kubectl, kube, o.context, r.namespace);
+        throw new InfraError(`helm upgrade --install ${r.release} (chart ${r.chart} ${version}${local ? ` from ${local}` : ''}) in ${r.namespace} failed:\n${tail(out)}${why.length ? `\npods not ready in ${r.namespace}:\n  ${why.join('\n  ')}` : ''}`);
+      }
       o.log(`${step}: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       done.push(r.release);
     }
@@ -190,6 +279,8 @@ export async function uninstall(o: Omit<InstallOptions, 'charts'>): Promise<void
     o.log(`uninstalling ${r.release} from ${r.namespace}${alsoCrd}`);
     const out = await sh`${helm} ${args}`;
     if (out.exitCode !== 0) throw new InfraError(`helm uninstall ${r.release} in ${r.namespace} failed:\n${tail(out)}`);
+    const kept = await keptCrds(kubectl, kube, o.context, r);
+    if (kept.length) o.log(`${r.release}: ${kept.length} CRDs stay (the chart marks them helm.sh/resource-policy: keep), with every object of their kinds: ${kept.join(', ')}; kubectl delete crd NAME... removes them`);
   }
   for (const ns of [...new Set(releases.map((r) => r.namespace))]) {
     const args = ['delete', 'namespace', '--context', o.context, ...kube, '-l', `${INSTALLED_BY}=meshcheck`, '--field-selector', `metadata.name=${ns}`, '--wait=true'];

@@ -24,6 +24,20 @@ export interface Release {
    * them on a cluster that has none, and leaves alone the ones someone else installed.
    */
   whenCrdMissing?: { crd: string; values: Record<string, unknown> };
+  /**
+   * The images the chart runs, each at its value path: set from `--image-mirror` (the pinned image
+   * from the mirror) or, on meshcheck's own node, the node's image of that key; else the chart's default.
+   */
+  images?: ReleaseImage[];
+}
+
+export interface ReleaseImage {
+  /** Dotted path of the chart value that holds the full image reference, e.g. global.proxy.image. */
+  value: string;
+  /** The pinned public image. */
+  image: string;
+  /** Its key among the images meshcheck's node builds (kube-public/meshcheck-node-images), if it builds one. */
+  node?: string;
 }
 
 export interface Profile {
@@ -58,6 +72,9 @@ export function loadProfile(name: string, dir = PROFILES_DIR): Profile {
     if (!/^v?\d+\.\d+\.\d+/.test(r.version)) throw new UsageError(`${where(n, 'version')} "${r.version}" is not a pinned version`);
     const identities = MESHES.filter((m) => m.install?.identity).map((m) => `"${m.name}"`);
     if (r.identity !== undefined && !identities.includes(`"${String(r.identity)}"`)) throw new UsageError(`${where(n, 'identity')} "${String(r.identity)}": only ${identities.join(', ')} ${identities.length === 1 ? 'is' : 'are'} known`);
+    for (const [k, i] of (r.images ?? []).entries()) {
+      if (typeof i?.value !== 'string' || typeof i.image !== 'string' || !i.image.includes('/')) throw new UsageError(`${where(n, `images[${k}]`)} needs value (a dotted value path) and image (a full image reference)`);
+    }
     const w = r.whenCrdMissing;
     if (w !== undefined && (typeof w?.crd !== 'string' || !w.crd.includes('.') || typeof w.values !== 'object' || w.values === null || Array.isArray(w.values))) {
       throw new UsageError(`${where(n, 'whenCrdMissing')} needs crd (a CRD's name, <plural>.<group>) and values (a map)`);

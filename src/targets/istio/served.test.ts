@@ -56,3 +56,14 @@ describe('what istiod serves shows the applied policy', () => {
     expect(ev).toMatch(/envoy\.filters\.http\.rbac/);
   });
 });
+
+test('a version given weight 0 is expected absent from the route, as istiod serves it (not waited for in vain)', () => {
+  const split: Intent[] = [{ kind: 'TrafficSplit', service: 'reviews', weights: [{ version: 'v1', weight: 80 }, { version: 'v2', weight: 20 }, { version: 'v3', weight: 0 }] }];
+  const rendered = istioProxyless.render(split, appContext('meshcheck', '1.31')).objects;
+  const checks = appliedPredicates(rendered, ctx).filter((c) => c.what.includes('subset'));
+  expect(checks.map((c) => c.what)).toEqual(['the route to subset v1 of reviews', 'the route to subset v2 of reviews', 'no route to subset v3 of reviews (weight 0)']);
+  // What istiod served for the 80/20 split (v3 nowhere in the route): every condition holds.
+  expect(checks.filter((c) => !c.holds(watchOf(FIXTURE.after))).map((c) => c.what)).toEqual([]);
+  // Before the split there is no weighted route: the wait does not end early.
+  expect(checks.filter((c) => !c.holds(watchOf(FIXTURE.before))).map((c) => c.what)).toEqual(['the route to subset v1 of reviews', 'the route to subset v2 of reviews']);
+});

@@ -64,9 +64,14 @@ export function appliedPredicates(objects: readonly K8sObject[], c: ServedContex
           for (const h of Object.keys(m.headers ?? {})) checks.push({ what: `header ${h} match on the route to ${service}`, holds: (w) => route(w).includes(`"name":"${h}"`) });
         }
         // A route to a subset names its cluster (weighted or not); the client then asks CDS for it.
-        for (const d of (r.route ?? []) as { destination: { subset?: string } }[]) {
+        // istiod leaves a destination of weight 0 out of a route with others (its route translation
+        // skips it): what it serves then is a route without that subset.
+        const destinations = (r.route ?? []) as { destination: { subset?: string }; weight?: number }[];
+        for (const d of destinations) {
           const subset = d.destination.subset;
-          if (subset) checks.push({ what: `the route to subset ${subset} of ${service}`, holds: (w) => route(w).includes(`|${subset}|${host(c, service)}`) && clustersOf(w, c, service).some((x) => x.name === `outbound|${c.port}|${subset}|${host(c, service)}`) });
+          if (subset && d.weight === 0 && destinations.length > 1) {
+            checks.push({ what: `no route to subset ${subset} of ${service} (weight 0)`, holds: (w) => routeOf(w, c, service) !== undefined && !route(w).includes(`|${subset}|${host(c, service)}`) });
+          } else if (subset) checks.push({ what: `the route to subset ${subset} of ${service}`, holds: (w) => route(w).includes(`|${subset}|${host(c, service)}`) && clustersOf(w, c, service).some((x) => x.name === `outbound|${c.port}|${subset}|${host(c, service)}`) });
         }
       }
     } else if (o.kind === 'DestinationRule') {

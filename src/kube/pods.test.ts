@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { whyNotReady } from './rollout.js';
+import { whyNotReady } from './pods.js';
 
 const pod = (status: V1Pod['status']): V1Pod => ({ metadata: { name: 'reviews-v1-abc' }, spec: { nodeName: 'n1', containers: [] }, status });
 const notReadyConditions = [

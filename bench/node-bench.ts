@@ -1,0 +1,83 @@
+/**
+ * The real node's figures (needs root; `npm run bench` runs it when it may): `cluster up` to a Ready
+ * Node, pods from create to Ready (20 at once), the kube target's bundled suite on --mesh none, and
+ * `cluster down`. Each through the real CLI, with a kubeconfig and state folder of its own.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { PACKAGE_ROOT } from '../src/cli/paths.js';
+import { NODE } from '../src/cluster/settings.js';
+import { eventually } from '../src/util/eventually.js';
+
+type Row = (what: string, value: string, bar: string, ok: boolean | undefined) => void;
+const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * p) - 1)]!;
+
+export async function nodeBench(row: Row): Promise<void> {
+  const state = mkdtempSync(join(os.tmpdir(), 'meshcheck-bench-node-'));
+  const kubeconfig = join(state, 'kubeconfig');
+  const cli = (...args: string[]) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'meshcheck.js'), ...args], { env: { ...process.env, MESHCHECK_STATE_DIR: state }, encoding: 'utf8' });
+    return { code: r.status, out: `${r.stdout}${r.stderr}`, s: (performance.now() - t0) / 1000 };
+  };
+  const up = cli('cluster', 'up', '--kubeconfig', kubeconfig);
+  row('real node: cluster up -> Node Ready (control plane, containerd, image import, kubelet, kube-proxy, CoreDNS)', `${up.s.toFixed(1)} s (exit ${up.code})`, '<= 30 s once the tools are built', up.code === 0 && up.s <= 30);
+  if (up.code !== 0) {
+    process.stderr.write(up.out);
+    return;
+  }
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    kc.setCurrentContext(NODE.name);
+    const client = KubernetesObjectApi.makeApiClient(kc);
+    const core = kc.makeApiClient(CoreV1Api);
+    const app = /images: (\S+) \(echo workload\)/.exec(up.out)![1]!;
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+    const created = new Map<string, number>();
+    for (let i = 0; i < 20; i++) {
+      const name = `p${i}`;
+      created.set(name, Date.now());
+      await client.create({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'bench' },
+        spec: { containers: [{ name: 'web', image: app, imagePullPolicy: 'Never', command: ['node', '-e', "require('http').createServer((q, s) => s.end('ok')).listen(8080)"], readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 } }] },
+      } as KubernetesObject);
+    }
+    const readyAt = new Map<string, number>();
+    await eventually(async () => {
+      for (const p of (await core.listNamespacedPod({ namespace: 'bench' })).items) {
+        const c = p.status?.conditions?.find((x) => x.type === 'Ready' && x.status === 'True');
+        if (c && !readyAt.has(p.metadata!.name!)) readyAt.set(p.metadata!.name!, new Date(c.lastTransitionTime!).getTime());
+      }
+      return readyAt.size === 20;
+    }, { timeoutMs: 180_000, intervalMs: 250, describe: '20 pods Ready' });
+    // The Ready condition's time has a resolution of one second.
+    const lat = [...readyAt].map(([n, t]) => Math.max(0, t - created.get(n)!) / 1000);
+    row('real node: 20 pods created at once -> Ready (readiness probe every 1 s)', `p50 ${q(lat, 0.5).toFixed(1)} s, p99 ${q(lat, 0.99).toFixed(1)} s, max ${Math.max(...lat).toFixed(1)} s (Ready times are whole seconds)`, 'informational', undefined);
+    await client.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+
+    const out = join(state, 'run');
+    const run = cli('run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', kubeconfig, '--mesh', 'none', '--out', out, '--no-progress');
+    const rec = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { outcome: string }[] };
+    const outcomes = rec.scenarios.reduce<Record<string, number>>((a, s) => ({ ...a, [s.outcome]: (a[s.outcome] ?? 0) + 1 }), {});
+    row('real node: run --target kube --mesh none (bundled suite: workload, overhead loads as k6 Jobs)', `${run.s.toFixed(1)} s (${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}; exit ${run.code})`, 'informational; exit 0', undefined);
+  } finally {
+    const down = cli('cluster', 'down');
+    row('real node: cluster down (everything undone)', `${down.s.toFixed(1)} s (exit ${down.code})`, 'informational', undefined);
+  }
+}
+
+/** `node dist/bench/node-bench.js`: the node's figures alone, printed and appended to bench/RESULTS.md like npm run bench's. */
+if (process.argv[1]?.endsWith('node-bench.js')) {
+  const rows: string[] = [];
+  await nodeBench((what, value, bar, ok) => rows.push(`| ${what} | ${value} | ${bar} | ${ok === undefined ? '-' : ok ? 'met' : 'NOT met'} |`));
+  const section = [
+    `## ${new Date().toISOString().slice(0, 10)} — the real node alone; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, ${os.platform()} ${os.release()}`,
+    '', '| benchmark | result | bar | |', '|---|---|---|---|', ...rows, '',
+  ].join('\n');
+  process.stdout.write(`${section}\n`);
+  appendFileSync(join(PACKAGE_ROOT, 'bench', 'RESULTS.md'), `\n${section}`);
+}

@@ -1,0 +1,27 @@
+import { loadProfile } from './profiles.js';
+import { parseSets, releaseImages } from './install.js';
+
+const istiod = loadProfile('istio').releases.find((r) => r.release === 'istiod')!;
+
+describe('what install sets beside the profile (D5)', () => {
+  it('on meshcheck\'s node, the images it built; with a mirror, the pinned images from it; else the chart\'s own', () => {
+    const node = { 'istio-pilot': 'meshcheck.local/istio-pilot:1.31-dev', 'istio-agent': 'meshcheck.local/istio-agent:1.31-dev', app: 'meshcheck.local/node:20' };
+    expect(releaseImages(istiod, { node })).toEqual([
+      { value: 'image', image: 'meshcheck.local/istio-pilot:1.31-dev', from: 'meshcheck\'s node' },
+      { value: 'global.proxy.image', image: 'meshcheck.local/istio-agent:1.31-dev', from: 'meshcheck\'s node' },
+    ]);
+    expect(releaseImages(istiod, { mirror: 'registry.example.com/mirror' })).toEqual([
+      { value: 'image', image: 'registry.example.com/mirror/istio/pilot:1.30.3', from: '--image-mirror' },
+      { value: 'global.proxy.image', image: 'registry.example.com/mirror/istio/proxyv2:1.30.3', from: '--image-mirror' },
+    ]);
+    expect(releaseImages(istiod, {})).toEqual([]);
+  });
+
+  it('--set names a release of the profiles and a value path', () => {
+    expect([...parseSets(['istiod.global.logging.level=default:debug', 'istiod.image=my/pilot:1'], ['istio-base', 'istiod'])]).toEqual([
+      ['istiod', [['global.logging.level', 'default:debug'], ['image', 'my/pilot:1']]],
+    ]);
+    expect(() => parseSets(['pilot.image=x'], ['istio-base', 'istiod'])).toThrow('--set pilot.image=x: no release "pilot" in these profiles (istio-base, istiod)');
+    expect(() => parseSets(['image'], ['istiod'])).toThrow('--set image: expected RELEASE.PATH=VALUE');
+  });
+});
