@@ -6,7 +6,7 @@
  * - `cluster down` leaves the host as it was, and so does `meshcheck cleanup` after the whole node was
  *   killed with SIGKILL (snapshots of the rulesets, links, routes, mounts, cgroups, sysctls, host paths).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,8 @@ async function cli(node: Node, args: string[], env: Record<string, string> = {})
   const code = await doneWithin(c, 400_000);
   return { code, out: c.stdout + c.stderr };
 }
+
+const kubectlArgs = (node: Node) => ['--kubeconfig', node.kubeconfig, '--context', NODE.name];
 
 /** Processes left running from the node's binaries (the tools cache) or its sandboxes. */
 function nodeProcesses(): string[] {
@@ -146,6 +148,17 @@ test('a Deployment rolls out, its Service answers through kube-proxy from the ho
     const log = await core.readNamespacedPodLog({ name: jobPod, namespace: NS });
     expect(log).toMatch(/k6 v\d+\.\d+\.\d+/);
     expect(pods.some((p) => log.includes(p))).toBe(true);
+    // port-forward (the API server to the kubelet's streaming server, into the pod's network namespace).
+    const forward = spawn(join(toolsBin(), 'kubectl'), [...kubectlArgs(node), '-n', NS, 'port-forward', `pod/${pods[0]}`, ':8080'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        forward.stdout.on('data', (d: Buffer) => { const m = /127\.0\.0\.1:(\d+) ->/.exec(d.toString()); if (m) resolve(Number(m[1])); });
+        forward.on('exit', (c) => reject(new Error(`kubectl port-forward exited with ${c}`)));
+      });
+      expect(await (await request(`http://127.0.0.1:${port}/`)).body.text()).toBe(pods[0]);
+    } finally {
+      forward.kill();
+    }
     // exec through the kubelet's streaming server, and cAdvisor through the API server's node proxy.
     const kubectl = [join(toolsBin(), 'kubectl'), '--kubeconfig', node.kubeconfig, '--context', NODE.name];
     expect(execFileSync(kubectl[0]!, [...kubectl.slice(1), '-n', NS, 'exec', pods[0]!, '--', 'node', '-e', 'console.log(process.version)'], { encoding: 'utf8' })).toMatch(/^v\d+/);
@@ -192,9 +205,10 @@ test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1,
     const out = join(mkdtempSync(join(tmpdir(), 'meshcheck-node-run-')), 'none');
     const suite = await cli(node, [...kube, '--mesh', 'none', '--out', out]);
     expect(suite).toEqual({ code: 0, out: expect.stringContaining('15 NOT_SUPPORTED') });
-    // Calls by Service name from k6 Jobs: cluster DNS, kube-proxy and the pods' network, with no mesh.
+    // Calls by Service name from k6 Jobs (cluster DNS, kube-proxy and the pods' network, with no mesh),
+    // and the plaintext probe Job straight to each pod's address.
     const plain = await cli(node, [...kube, '--mesh', 'none', 'test/fixtures/plain']);
-    expect(plain).toEqual({ code: 0, out: expect.stringContaining('2 PASSED') });
+    expect(plain).toEqual({ code: 0, out: expect.stringContaining('3 PASSED') });
     const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { name: string; verdicts: { outcome: string; claim: string }[]; loads: { health?: { healthy: boolean; achievedRps: number } }[] }[] };
     const overhead = record.scenarios.find((s) => s.name.startsWith('Added latency'))!;
     // The latency claims are decided from the node's own loads; the sidecar CPU claim has nothing to

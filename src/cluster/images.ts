@@ -5,7 +5,7 @@
  * image. The tarballs are cached beside the tools and rebuilt when a binary they carry changes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { InfraError } from '../errors.js';
@@ -34,12 +34,17 @@ function versionOf(bin: string, args: string[]): string {
   return v;
 }
 
-/** Every image the node imports at `up`: its sandbox, the echo workload's Node.js, k6 (load Jobs and the plaintext probe), CoreDNS, istiod and Istio's agent. */
-export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-agent', NodeImage> {
+/**
+ * Every image the node imports at `up`: its sandbox, the echo workload's Node.js, k6 (load Jobs and the
+ * plaintext probe), CoreDNS, istiod, Istio's agent, and meshcheck's proxyless gRPC programs.
+ */
+export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-agent' | 'proxyless', NodeImage> {
   const pause = tool('meshcheck-pause');
   const k6 = tool('k6');
   const coredns = tool('coredns');
-  const [pilot, agent] = [tool('pilot-discovery'), tool('pilot-agent')];
+  const [pilot, agent, proxyless] = [tool('pilot-discovery'), tool('pilot-agent'), tool('meshcheck-proxyless')];
+  // meshcheck's own program is named by its source's hash (scripts/go-wrapper.sh keeps it beside the binary).
+  const proxylessTag = existsSync(`${proxyless}.sum`) ? readFileSync(`${proxyless}.sum`, 'utf8').trim().slice(0, 12) : 'dev';
   // "1.31-dev+eed52ebb66ad" as a tag (no "+" there).
   // `pilot-discovery version -s` says "client version: 1.31-dev+eed52ebb66ad".
   const istio = ((spawnSync(pilot, ['version', '-s'], { encoding: 'utf8' }).stdout ?? '').trim().split(/\s+/).pop() ?? 'unknown').replace(/[^A-Za-z0-9_.-]/g, '-');
@@ -55,6 +60,8 @@ export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-p
     // injected pods. The agent image has no Envoy: it serves proxyless gRPC workloads only.
     'istio-pilot': { what: 'istiod', ref: `${NODE.imagePrefix}/istio-pilot:${istio}`, args: ['-dir', '/tmp', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-discovery', `${pilot}=/usr/local/bin/pilot-discovery`], inputs: [pilot] },
     'istio-agent': { what: 'Istio agent (no Envoy)', ref: `${NODE.imagePrefix}/istio-agent:${istio}`, args: ['-dir', '/tmp', '-dir', '/var/lib/istio/data', '-dir', '/etc/istio/proxy', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-agent', `${agent}=/usr/local/bin/pilot-agent`], inputs: [agent] },
+    // meshcheck's proxyless gRPC programs (echo workload, load client) for Istio's grpc-agent injection.
+    proxyless: { what: 'proxyless gRPC workload and load client', ref: `${NODE.imagePrefix}/proxyless:${proxylessTag}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/local/bin/meshcheck-proxyless', `${proxyless}=/usr/local/bin/meshcheck-proxyless`], inputs: [proxyless] },
     k6: { what: 'k6', ref: `${NODE.imagePrefix}/k6:${versionOf(k6, ['version'])}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/bin/k6', ...shell, `${k6}=/usr/bin/k6`], inputs: [k6, BUSYBOX] },
   };
 }
