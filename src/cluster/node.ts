@@ -111,7 +111,7 @@ export async function clusterUp(o: { context?: string; kubeconfig?: string; log:
     step('certificates, configs, guard and node address ready');
 
     // 3. The control plane, in a process group that outlives this command.
-    group = await ProcessGroup.start(ledger, f.logs, join(f.logs, 'launcher.log'));
+    group = await ProcessGroup.start(ledger, f.logs, { what: 'the node\'s control plane, containerd, kubelet and kube-proxy', ownLog: join(f.logs, 'launcher.log') });
     const [etcdClient, etcdPeer] = [await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     const etcd = await group.spawn('etcd', tool('etcd'), [

@@ -61,7 +61,7 @@ export async function startApiServer(log: (m: string) => void = () => undefined,
     const ledger = new Ledger(runId);
     ledger.record({ op: 'run', runId, pid: process.pid, startedAt: new Date().toISOString() });
     ledger.record({ op: 'directory', path: dir, what: 'test apiserver state' });
-    const own = await ProcessGroup.start(ledger, dir);
+    const own = await ProcessGroup.start(ledger, dir, { what: 'test etcd and kube-apiserver' });
     group = own;
     let stopped = false;
     stop = async () => {

@@ -42,16 +42,18 @@ export class ProcessGroup {
   }
 
   /**
-   * Starts the group's leader. `ownLog`: its own errors go to a file rather than to meshcheck's stderr,
-   * for a group that outlives the command that started it (`cluster up`, see detach).
+   * Starts the group's leader. `what` names the group in the ledger (and in what cleanup says).
+   * `ownLog`: the leader's own errors go to a file rather than to meshcheck's stderr, for a group that
+   * outlives the command that started it (`cluster up`, see detach).
    */
-  static async start(ledger: Ledger, logDir: string, ownLog?: string): Promise<ProcessGroup> {
+  static async start(ledger: Ledger, logDir: string, o: { what?: string; ownLog?: string } = {}): Promise<ProcessGroup> {
+    const { ownLog, what = 'local target processes' } = o;
     const stderr = ownLog ? openSync(ownLog, 'a') : 'inherit';
     const leader = spawn(process.execPath, [LAUNCHER], { detached: true, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
     if (typeof stderr === 'number') closeSync(stderr);
     if (!leader.pid) throw new InfraError('could not start the local process-group launcher');
     // The leader's pid is its group id (detached = new session). Recorded before anything joins it.
-    ledger.record({ op: 'process-group', pgid: leader.pid, what: 'local target processes' });
+    ledger.record({ op: 'process-group', pgid: leader.pid, what });
     return new ProcessGroup(leader, leader.pid, logDir);
   }
 
