@@ -33,6 +33,11 @@ export interface LoadResult {
   k6?: { exitCodes: (number | null)[]; thresholdsCrossed: boolean; droppedCounted: number };
   /** The engine's own figures: did it keep the schedule it was asked for. */
   generator: GeneratorFigures;
+  /**
+   * Generated in the cluster (k6 Jobs of the kube target), not by meshcheck's process: meshcheck's
+   * event loop did not send it, so its delay says nothing about the load.
+   */
+  inCluster?: boolean;
   /** Set by observeLoad: the generator's figures with the machine's, classified. */
   health?: LoadHealth;
 }

@@ -84,7 +84,7 @@ export class ClusterLoad {
         testRun ? testRunFailure(this.kc, ctx.namespace, name) : undefined,
       );
       // The achieved rate is the requests' own: the Job's scheduling, start and log read are not the load's.
-      return mergeK6(p, outputs, startedAt);
+      return { ...mergeK6(p, outputs, startedAt), inCluster: true };
     } finally {
       await undo();
     }
