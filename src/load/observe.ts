@@ -24,7 +24,8 @@ export async function observeLoad(groups: readonly number[], run: () => Promise<
   // The monitor records each timer interval; what exceeds the resolution is the delay.
   const delay = (p: number) => Math.max(0, loop.percentile(p) / 1e6 - LOOP_RESOLUTION_MS);
   // A load generated in the cluster did not run on this event loop.
-  const eventLoopDelayMs = loop.count > 0 && !result.inCluster ? { p50: round(delay(50)), p99: round(delay(99)), max: round(Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS)) } : null;
+  const measured = loop.count > 0 && !result.inCluster;
+  const eventLoopDelayMs = measured ? { p50: round(delay(50)), p99: round(delay(99)), max: round(Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS)) } : null;
   const completed = result.samples.length;
   const cpuWaitMsPerRequest = machine.measured && completed > 0 ? round(machine.meshcheckCpuWaitMs / completed) : null;
   result.health = classifyHealth({ ...result.generator, eventLoopDelayMs, machine, cpuWaitMsPerRequest });
