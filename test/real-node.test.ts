@@ -250,11 +250,13 @@ test('Istio on the node: install runs istiod as a pod from the node\'s image wit
     // istiod's injector, called by the API server through its webhook, puts the agent beside the app.
     const client = KubernetesObjectApi.makeApiClient(node.kc);
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'grpc-agent', labels: { 'istio-injection': 'enabled' } } });
-    await client.create({
+    // istiod's pod is Ready when install returns, but kube-proxy writes its Service's new endpoint at its
+    // next sync: until then the API server's call to the webhook is refused (a ReplicaSet retries; here, the test).
+    await eventually(() => client.create({
       apiVersion: 'v1', kind: 'Pod',
       metadata: { name: 'app', namespace: 'grpc-agent', labels: { app: 'app' }, annotations: { 'inject.istio.io/templates': 'grpc-agent', 'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts": true}' } },
       spec: { containers: [{ name: 'app', image: /images: (\S+) \(echo workload\)/.exec(node.stdout)![1]!, command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] }] },
-    } as KubernetesObject);
+    } as KubernetesObject), { timeoutMs: 30_000, intervalMs: 500, describe: 'the injector webhook to take the pod' });
     const pod = await eventually(async () => {
       const p = await core.readNamespacedPod({ name: 'app', namespace: 'grpc-agent' });
       return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
