@@ -4,7 +4,7 @@
  * `cluster down`. Each through the real CLI, with a kubeconfig and state folder of its own.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -67,6 +67,8 @@ export async function nodeBench(row: Row): Promise<void> {
   } finally {
     const down = cli('cluster', 'down');
     row('real node: cluster down (everything undone)', `${down.s.toFixed(1)} s (exit ${down.code})`, 'informational', undefined);
+    // The benchmark's own folder (its kubeconfig, ledgers and run), once the node recorded in it is down.
+    if (down.code === 0) rmSync(state, { recursive: true, force: true });
   }
 }
 
