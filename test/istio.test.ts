@@ -21,6 +21,15 @@ type Record_ = Omit<SuiteRecord, 'scenarios'> & {
 type Step = { attachments?: { name: string; source: string }[]; steps?: Step[] };
 const attachments = (st: Step): { name: string; source: string }[] => (st.steps ?? []).flatMap((x) => [...(x.attachments ?? []), ...attachments(x)]);
 
+/** Runs a fixture folder on --mesh istio; the exit code must be `want` (else the stderr shows); its run record. */
+async function runFixture(path: string, want: number): Promise<Record_> {
+  const out = tmpOut();
+  const run = startCli(['run', '--mesh', 'istio', path, '--out', out, '--no-progress']);
+  const code = await run.done;
+  expect({ code, stderr: code === want ? '' : run.stderr }).toEqual({ code: want, stderr: '' });
+  return JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+}
+
 describe('real Istio on this machine (--mesh istio)', () => {
   it('runs every bundled feature: each scenario PASSED or NOT_SUPPORTED with the reason, exit 0; evidence from istiod', async () => {
     const out = tmpOut();
@@ -73,20 +82,12 @@ describe('real Istio on this machine (--mesh istio)', () => {
   }, 300_000);
 
   it('a split that gives a version weight 0 is in effect once istiod serves the route without it, and PASSES', async () => {
-    const out = tmpOut();
-    const run = startCli(['run', '--mesh', 'istio', 'test/fixtures/zero-weight', '--out', out, '--no-progress']);
-    const code = await run.done;
-    expect({ code, stderr: code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+    const record = await runFixture('test/fixtures/zero-weight', 0);
     expect(record.scenarios.map((s) => `${s.name}: ${s.outcome}`)).toEqual(['A version with weight 0 gets no request: PASSED']);
   }, 180_000);
 
   it('ends each wrong expectation FAILED and exits 1', async () => {
-    const out = tmpOut();
-    const run = startCli(['run', '--mesh', 'istio', 'test/fixtures/wrong', '--out', out, '--no-progress']);
-    const code = await run.done;
-    expect({ code, stderr: code === 1 ? '' : run.stderr }).toEqual({ code: 1, stderr: '' });
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
+    const record = await runFixture('test/fixtures/wrong', 1);
     const failed = (s: Record_['scenarios'][number]) => s.outcome === 'FAILED' || (s.outcome === 'INCONCLUSIVE' && s.verdicts.some((v) => (v as { infrastructure?: { withheld?: string } }).infrastructure?.withheld === 'FAILED'));
     expect(Object.fromEntries(record.scenarios.map((s) => [s.name, failed(s) ? 'FAILED' : `${s.outcome}: ${JSON.stringify(s.verdicts)}`]))).toEqual({
       'Wrong share': 'FAILED',
