@@ -31,6 +31,19 @@ for cmd in pilot-discovery pilot-agent; do
   log "$cmd built: $("$BIN/$cmd" version -s)"
 done
 
+# Istio's own charts (base, istiod) at the same source: `meshcheck install` on meshcheck's node takes
+# them when no --charts is given, so istiod's chart matches the image built above (no chart repository).
+CHARTS="$(dirname "$BIN")/istio-charts/$ISTIO_PSEUDO"
+if [ ! -f "$CHARTS/istiod/Chart.yaml" ]; then
+  MOD="$(cd "$ROOT/go/proxyless" && go list -m -f '{{.Dir}}' istio.io/istio)"
+  rm -rf "$CHARTS.tmp" && mkdir -p "$CHARTS.tmp"
+  cp -r "$MOD/manifests/charts/base" "$CHARTS.tmp/base"
+  cp -r "$MOD/manifests/charts/istio-control/istio-discovery" "$CHARTS.tmp/istiod"
+  chmod -R u+w "$CHARTS.tmp"
+  rm -rf "$CHARTS" && mv "$CHARTS.tmp" "$CHARTS"
+  log "Istio's charts copied to $CHARTS"
+fi
+
 # The proxyless programs are the project's own source, rebuilt when it changes (cold: about a minute).
 build_own_program meshcheck-proxyless "$ROOT/go/proxyless" -tags=disable_pgv -ldflags "-s -w"
 echo "$BIN"

@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { request } from 'undici';
 import { hostSnapshot } from '../src/cluster/host.js';
 import { NODE, NODE_SYSCTLS } from '../src/cluster/settings.js';
@@ -22,6 +22,16 @@ import { istioCharts } from './helpers/istio-charts.js';
 
 const root = process.getuid?.() === 0;
 if (!root) throw new Error('the real-node tests need root: they start a kubelet, containerd and a bridge (CI runs as root)');
+
+/** What these tests read of a run record. */
+interface RunRecord {
+  targetInfo: Record<string, unknown>;
+  scenarios: {
+    name: string; outcome: string; error?: string;
+    verdicts: { infrastructure?: { withheld?: string } }[];
+    loads: { engine: string; statuses: Record<string, number> }[];
+  }[];
+}
 
 interface Node {
   stateDir: string;
@@ -229,7 +239,7 @@ test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1,
   }
 }, 600_000);
 
-test('Istio on the node: install runs istiod as a pod from the node\'s image with its real injector; a pod injected with the grpc-agent template runs Istio\'s agent, which takes its certificate from istiod; a bad image is named (D4)', async () => {
+test('Istio on the node: install runs istiod as a pod from the node\'s image and charts with its real injector; a pod injected with the grpc-agent template runs Istio\'s agent, which takes its certificate from istiod; a bad image is named (D4); the kube target on the proxyless data plane decides the 0-weight split, the wrong expectations and the control plane outage', async () => {
   const node = await up();
   try {
     const charts = istioCharts();
@@ -239,9 +249,12 @@ test('Istio on the node: install runs istiod as a pod from the node\'s image wit
     expect(bad.code).toBe(3);
     expect(bad.out).toContain(`(chart istiod 1.0.0 from ${join(charts, 'istiod')}) in istio-system failed`);
     expect(bad.out).toMatch(/container discovery waiting: (ErrImagePull|ImagePullBackOff).*\(image meshcheck\.local\/missing:1\)/);
-    // The node's own images, found by install without being named.
-    const ok = await install([]);
+    // The node's own images and charts (of the source its istiod was built from), found by install without being named.
+    const ok = await cli(node, ['install', '--mesh', 'istio', '--context', NODE.name, '--kubeconfig', node.kubeconfig]);
     expect(ok).toEqual({ code: 0, out: expect.stringMatching(/images image=meshcheck\.local\/istio-pilot:\S+, global\.proxy\.image=meshcheck\.local\/istio-agent:\S+ \(meshcheck's node\)/) });
+    expect(ok.out).toContain("(chart istiod 1.0.0 from meshcheck's node)");
+    expect(ok.out).toContain("prometheus: not installed on meshcheck's node");
+    expect(ok.out).toMatch(/next: meshcheck run --target kube --context meshcheck-node --mesh istio@1\.31\n/);
     const core = node.kc.makeApiClient(CoreV1Api);
     const istiod = (await core.listNamespacedPod({ namespace: 'istio-system', labelSelector: 'app=istiod' })).items;
     // (The pod of the failed attempt may still be going away.)
@@ -268,6 +281,29 @@ test('Istio on the node: install runs istiod as a pod from the node\'s image wit
       "const fs = require('fs'); console.log(fs.readdirSync('/var/lib/istio/data').sort().join(',')); console.log(Object.keys(JSON.parse(fs.readFileSync(process.env.GRPC_XDS_BOOTSTRAP, 'utf8'))).sort().join(','))"], { encoding: 'utf8' });
     expect(seen).toMatch(/cert-chain\.pem.*key\.pem.*root-cert\.pem/);
     expect(seen).toMatch(/xds_servers/);
+
+    // The kube target on Istio's proxyless data plane (grpc-agent injection, load from meshcheck-proxyless as
+    // meshed Jobs): the held-out 0-weight split PASSES (item 8), each wrong expectation FAILS, and stopping and
+    // restarting the real istiod (scaled in istio-system) leaves the split and the abort share as they were.
+    const out = join(node.stateDir, 'run-proxyless');
+    const run = await cli(node, ['run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--mesh', 'istio@1.31', '--data-plane', 'proxyless',
+      '--allow-changes-in', 'istio-system', '--out', out, '--no-progress', 'test/fixtures/zero-weight', 'test/fixtures/wrong', 'features/control-plane.feature']);
+    expect(run.code).toBe(1);
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as RunRecord;
+    const failed = (x: RunRecord['scenarios'][number]) => x.outcome === 'FAILED' || (x.outcome === 'INCONCLUSIVE' && x.verdicts.some((v) => v.infrastructure?.withheld === 'FAILED'));
+    expect(Object.fromEntries(record.scenarios.map((x) => [x.name, x.outcome === 'PASSED' ? 'PASSED' : failed(x) ? 'FAILED' : `${x.outcome}: ${JSON.stringify(x.verdicts)} ${x.error ?? ''}`]))).toEqual({
+      'A version with weight 0 gets no request': 'PASSED',
+      'Wrong share': 'FAILED', 'Wrong version': 'FAILED', 'Latency bound too tight': 'FAILED',
+      'A traffic split holds while the control plane is stopped': 'PASSED',
+      'An abort share holds while the control plane restarts': 'PASSED',
+    });
+    expect(record.targetInfo).toMatchObject({ mesh: 'istio', dataPlane: 'proxyless gRPC', context: NODE.name });
+    // Every call went through grpc-go as the load client, with its certificate from istiod's CA.
+    const zero = record.scenarios[0]!.loads[0]!;
+    expect(zero).toMatchObject({ engine: 'proxyless-grpc', statuses: { 200: 300 } });
+    // The outage's undo put istiod back as it was.
+    const replicas = (await node.kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'istiod', namespace: 'istio-system' })).spec?.replicas;
+    expect(replicas).toBe(1);
 
     const gone = await cli(node, ['install', '--mesh', 'istio', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--with', 'none', '--uninstall']);
     expect(gone).toEqual({ code: 0, out: expect.stringMatching(/istio-base: \d+ CRDs stay \(the chart marks them helm\.sh\/resource-policy: keep\)/) });

@@ -36,6 +36,9 @@ type echoConfig struct {
 	// Plain is host:port of a second listener of the same workload in plain gRPC, outside the mesh
 	// (no xDS, no TLS, no policy): the no-mesh baseline of an overhead run. Port 0 = any.
 	Plain string `json:"plain"`
+	// Control is host:port of the control listener (behaviour, counts, readiness); port 0 = any, on the
+	// address's host when empty. In a pod it is a fixed port meshcheck reaches by port-forward.
+	Control string `json:"control"`
 }
 
 // behaviour is what meshcheck tells a workload to do: fail every call with a gRPC code, or be slow.
@@ -49,6 +52,7 @@ type echoServer struct {
 	cfg      echoConfig
 	mu       sync.Mutex
 	b        behaviour
+	serving  atomic.Bool
 	served   atomic.Int64
 	failed   atomic.Int64
 	inFlight atomic.Int64
@@ -118,9 +122,12 @@ func runEcho(arg string) error {
 	if err != nil {
 		return err
 	}
-	// The control listener: plain HTTP on the same loopback address, a port of its own.
-	host, _, _ := net.SplitHostPort(cfg.Address)
-	ctl, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	// The control listener: plain HTTP on the same address, a port of its own.
+	if cfg.Control == "" {
+		host, _, _ := net.SplitHostPort(cfg.Address)
+		cfg.Control = net.JoinHostPort(host, "0")
+	}
+	ctl, err := net.Listen("tcp", cfg.Control)
 	if err != nil {
 		return err
 	}
@@ -169,6 +176,7 @@ func runEcho(arg string) error {
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("istiod sent no inbound listener for %s within 30s", cfg.Address)
 	}
+	s.serving.Store(true)
 	emit("READY", map[string]any{"pid": os.Getpid(), "address": cfg.Address, "control": ctl.Addr().String(), "plain": plainAddr})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
@@ -181,9 +189,17 @@ func runEcho(arg string) error {
 	return nil
 }
 
-// control serves meshcheck's controls: GET/POST /behaviour (what to do; counts of calls served and failed).
+// control serves meshcheck's controls: GET/POST /behaviour (what to do; counts of calls served and
+// failed), and GET /healthz (200 once the xDS server serves: a pod's readiness).
 func (s *echoServer) control() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.serving.Load() {
+			http.Error(w, "waiting for the inbound listener from istiod", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
 	mux.HandleFunc("/behaviour", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			var b behaviour

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -33,6 +34,11 @@ type loadConfig struct {
 	DeadlineMs int `json:"deadlineMs"`
 	// ReadyWaitMs bounds the wait for the channel to connect before the first arrival.
 	ReadyWaitMs int `json:"readyWaitMs"`
+	// Detached runs the load to its end whatever stdin does: in a pod, stdin is closed from the start.
+	Detached bool `json:"detached"`
+	// QuitURL is POSTed once the load is done (best effort): the pod's agent exits with it, so a Job's
+	// pod can end.
+	QuitURL string `json:"quitUrl"`
 }
 
 // One arrival: [seq, lagUs, latencyUs, code, replyJSON-or-error-message]; code -1 = dropped. Latency counts from
@@ -45,18 +51,31 @@ func runLoad(arg string) error {
 	if err != nil {
 		return err
 	}
-	lines := stdinLines()
 	stop := &atomic.Bool{}
-	go func() {
-		<-lines
-		stop.Store(true)
-	}()
+	if !cfg.Detached {
+		lines := stdinLines()
+		go func() {
+			<-lines
+			stop.Store(true)
+		}()
+	}
 	done, err := runOne(&channels{}, cfg, stop)
+	if cfg.QuitURL != "" {
+		quit(cfg.QuitURL)
+	}
 	if err != nil {
 		return err
 	}
 	emit("DONE", done)
 	return nil
+}
+
+// quit POSTs to url and ignores the answer: a sidecar's agent told to exit.
+func quit(url string) {
+	c := http.Client{Timeout: 2 * time.Second}
+	if r, err := c.Post(url, "text/plain", nil); err == nil {
+		r.Body.Close()
+	}
 }
 
 // runAgent is a long-lived client: it keeps its channels (and so the xDS config they were given) from
@@ -77,7 +96,17 @@ func runAgent() error {
 				if err != nil {
 					return err
 				}
-				emit("CONNECTED", map[string]any{"target": t, "state": conn.GetState().String()})
+				out := map[string]any{"target": t, "state": conn.GetState().String()}
+				if conn.GetState() != connectivity.Ready {
+					// Why, in the words of a call: the channel's state alone does not say.
+					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+					_, err := pb.NewEchoTestServiceClient(conn).Echo(ctx, &pb.EchoRequest{Message: "meshcheck connect"})
+					cancel()
+					if err != nil {
+						out["error"] = status.Convert(err).Message()
+					}
+				}
+				emit("CONNECTED", out)
 			}
 			continue
 		}

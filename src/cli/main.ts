@@ -106,14 +106,14 @@ program.command('doctor')
     process.exitCode = doctor();
   });
 
-type InstallFlags = { mesh: string; context?: string; kubeconfig?: string; with: string; charts?: string; timeout: string }
+type InstallFlags = { mesh: string; context?: string; kubeconfig?: string; with?: string; charts?: string; timeout: string }
   & { imageMirror?: string; set?: string[]; dryRun?: boolean; uninstall?: boolean };
 program.command('install')
   .description('Install a mesh (and Prometheus) on a cluster from the pinned Helm profiles in clusters/profiles, with helm and kubectl; again = no change')
   .requiredOption('--mesh <mesh>', 'a mesh with a profile in clusters/profiles/<mesh>.yaml')
   .option('--context <ctx>', 'kube context to install into, required (never taken implicitly)')
   .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
-  .option('--with <profiles>', 'add-on profiles after the mesh, comma-separated: prometheus, metrics-server, or none', 'prometheus')
+  .option('--with <profiles>', 'add-on profiles after the mesh, comma-separated: prometheus, metrics-server, or none (default: prometheus; on meshcheck\'s own node, only those it has the charts and images for)')
   .option('--charts <dir>', 'install each chart from <dir>/<chart>/ or <dir>/<chart>-<version>.tgz (as helm pull saves it) instead of its repository, e.g. where the chart repositories cannot be reached')
   .option('--timeout <duration>', 'how long helm waits for each release to be ready', '10m')
   .option('--image-mirror <registry>', 'take each image the profiles pin from this registry, e.g. registry.example.com/mirror (on meshcheck\'s own node, its local images are used without it)')
@@ -125,7 +125,7 @@ program.command('install')
     const { profileNames } = await import('../install/profiles.js');
     const meshes = MESH_NAMES.filter((m) => profileNames().includes(m));
     if (!meshes.includes(o.mesh)) throw new UsageError(`--mesh ${o.mesh}: install knows ${meshes.join(', ')} (clusters/profiles); a version is pinned by the profile, not by @`);
-    const addOns = o.with === 'none' ? [] : o.with.split(',').map((s) => s.trim()).filter(Boolean);
+    const addOns = o.with === 'none' ? [] : (o.with ?? 'prometheus').split(',').map((s) => s.trim()).filter(Boolean);
     const known = profileNames().filter((p) => !meshes.includes(p));
     for (const a of addOns) if (!known.includes(a)) throw new UsageError(`--with ${a}: no such add-on profile (clusters/profiles has ${known.join(', ')}; or none)`);
     if (!/^\d+(s|m|h)$/.test(o.timeout)) throw new UsageError(`--timeout ${o.timeout}: a duration such as 10m or 300s`);
@@ -134,7 +134,7 @@ program.command('install')
     const { install, uninstall } = await import('../install/install.js');
     const opts = { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig), profiles: [o.mesh, ...addOns], timeout: o.timeout, dryRun: o.dryRun, log: (m: string) => process.stderr.write(`meshcheck install: ${m}\n`) };
     if (o.uninstall) await uninstall(opts);
-    else await install({ ...opts, charts: o.charts, imageMirror: o.imageMirror, set: o.set });
+    else await install({ ...opts, charts: o.charts, imageMirror: o.imageMirror, set: o.set, defaultAddOns: o.with === undefined });
   });
 
 const cluster = program.command('cluster')

@@ -1,5 +1,8 @@
 import { loadProfile } from './profiles.js';
-import { parseSets, releaseImages } from './install.js';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeChartsDir, parseSets, releaseImages } from './install.js';
 
 const istiod = loadProfile('istio').releases.find((r) => r.release === 'istiod')!;
 
@@ -24,4 +27,17 @@ describe('what install sets beside the profile (D5)', () => {
     expect(() => parseSets(['pilot.image=x'], ['istio-base', 'istiod'])).toThrow('--set pilot.image=x: no release "pilot" in these profiles (istio-base, istiod)');
     expect(() => parseSets(['image'], ['istiod'])).toThrow('--set image: expected RELEASE.PATH=VALUE');
   });
+});
+
+test("on meshcheck's node, Istio's charts are the ones of the source its istiod image was built from; elsewhere none", () => {
+  const root = mkdtempSync(join(tmpdir(), 'meshcheck-charts-test-'));
+  try {
+    mkdirSync(join(root, 'v0.0.0-20260827124520-eed52ebb66ad'));
+    mkdirSync(join(root, 'v0.0.0-20250101000000-aaaaaaaaaaaa'));
+    expect(nodeChartsDir({ 'istio-pilot': 'meshcheck.local/istio-pilot:1.31-dev-eed52ebb66ad' }, root)).toBe(join(root, 'v0.0.0-20260827124520-eed52ebb66ad'));
+    expect(nodeChartsDir({ 'istio-pilot': 'meshcheck.local/istio-pilot:1.31-dev-bbbbbbbbbbbb' }, root)).toBeUndefined();
+    expect(nodeChartsDir(undefined, root)).toBeUndefined();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

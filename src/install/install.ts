@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { $, which, type ProcessOutput } from 'zx';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -23,6 +23,8 @@ export interface InstallOptions {
   profiles: string[];
   /** A folder holding each chart by name (CHARTS/<chart>), for clusters that cannot reach the chart repositories. */
   charts?: string;
+  /** The add-ons are the default ones (no --with): on meshcheck's node, one it has no chart for is left out, saying so. */
+  defaultAddOns?: boolean;
   /** Print the commands without running them. */
   dryRun?: boolean;
   /** helm --timeout for each release to be ready. */
@@ -48,6 +50,45 @@ export async function findTool(name: 'helm' | 'kubectl'): Promise<string> {
 function localChart(dir: string, r: Release): string {
   for (const p of [join(dir, r.chart), join(dir, `${r.chart}-${r.version}.tgz`)]) if (existsSync(p)) return p;
   throw new UsageError(`--charts ${dir}: neither ${r.chart}/ nor ${r.chart}-${r.version}.tgz is there (helm pull ${r.chart} --repo ${r.repo} --version ${r.version} makes the archive)`);
+}
+
+/**
+ * On meshcheck's node, Istio's own charts from the source its istiod image was built from
+ * (scripts/build-istio.sh copies them next to the tools, in a folder named by the module version,
+ * whose commit the image's tag ends with); undefined elsewhere or when they are not there.
+ */
+export function nodeChartsDir(node: Record<string, string> | undefined, root = join(dirname(toolsBin()), 'istio-charts')): string | undefined {
+  const commit = node?.['istio-pilot']?.split(':').pop()?.split('-').pop();
+  if (!commit || !existsSync(root)) return undefined;
+  const found = readdirSync(root).find((d) => d.endsWith(`-${commit}`));
+  return found ? join(root, found) : undefined;
+}
+
+/** helm (new enough) and kubectl. */
+async function tools(): Promise<[string, string]> {
+  const [helm, kubectl] = [await findTool('helm'), await findTool('kubectl')];
+  const old = helmTooOld((await $({ quiet: true, nothrow: true })`${helm} version --short`).stdout);
+  if (old) throw new InfraError(`${old} (${helm}); or run: bash scripts/build-kube-tools.sh, which builds Helm 4`);
+  return [helm, kubectl];
+}
+
+/** Where a release's chart comes from: a --charts folder, meshcheck's node's own copy, or (neither) its repository. */
+function chartOf(r: Release, charts: string | undefined, nodeCharts: string | undefined): { local?: string; from?: string } {
+  if (charts) return { local: localChart(charts, r), from: '--charts' };
+  if (nodeCharts && existsSync(join(nodeCharts, r.chart))) return { local: join(nodeCharts, r.chart), from: "meshcheck's node" };
+  return {};
+}
+
+/** On the node's charts, Istio is at the version its images were built at (their tag). */
+function nodeIstioMinor(node: Record<string, string> | undefined): string | undefined {
+  return /:(\d+\.\d+)/.exec(node?.['istio-pilot'] ?? '')?.[1];
+}
+
+/** The run command for what was installed: on the node's charts, the Istio version its images were built at; Prometheus only if it is there. */
+function nextRun(mesh: Profile, profiles: Profile[], o: { context: string; skipped: string[]; nodeMinor?: string }): string {
+  const run = o.nodeMinor && mesh.name === 'istio' ? mesh.run!.replace(/@[\d.]+/, `@${o.nodeMinor}`) : mesh.run;
+  const prometheus = profiles.find((p) => p.name === 'prometheus')?.releases.every((r) => !o.skipped.includes(r.release));
+  return `meshcheck run --target kube --context ${o.context} ${run}${prometheus ? ' --prometheus-service monitoring/prometheus-server:80' : ''}`;
 }
 
 /**
@@ -186,25 +227,29 @@ export function releaseImages(r: Release, o: { node?: Record<string, string>; mi
  */
 export async function install(o: InstallOptions): Promise<string[]> {
   const profiles = o.profiles.map((p) => loadProfile(p));
-  const [helm, kubectl] = o.dryRun ? ['helm', 'kubectl'] : [await findTool('helm'), await findTool('kubectl')];
   if (o.charts && !existsSync(o.charts)) throw new UsageError(`--charts ${o.charts}: no such folder`);
-  if (!o.dryRun) {
-    const old = helmTooOld((await $({ quiet: true, nothrow: true })`${helm} version --short`).stdout);
-    if (old) throw new InfraError(`${old} (${helm}); or run: bash scripts/build-kube-tools.sh, which builds Helm 4`);
-  }
+  const [helm, kubectl] = o.dryRun ? ['helm', 'kubectl'] : await tools();
   const kube = ['--kubeconfig', o.kubeconfig];
   const all = profiles.flatMap((p) => p.releases.map((r) => ({ p, r })));
   const sets = parseSets(o.set ?? [], all.map(({ r }) => r.release));
   const node = o.dryRun ? undefined : await nodeImages(kubectl, kube, o.context);
+  // No chart repository is reachable from meshcheck's node's machine as a rule: its own charts, unless --charts says.
+  const nodeCharts = o.charts ? undefined : nodeChartsDir(node);
   const dir = mkdtempSync(join(tmpdir(), 'meshcheck-install-'));
   const done: string[] = [];
+  const skipped: string[] = [];
   const sh = $({ quiet: true, nothrow: true });
   try {
     for (const [n, { p, r }] of all.entries()) {
-      const local = o.charts ? localChart(o.charts, r) : undefined;
+      const { local, from } = chartOf(r, o.charts, nodeCharts);
+      if (o.defaultAddOns && node && !p.run && !local) {
+        skipped.push(r.release);
+        o.log(`${p.name}: not installed on meshcheck's node: its chart ${r.chart} comes from ${r.repo}, and the node has no copy of it; --with ${p.name} --charts DIR installs it from a folder`);
+        continue;
+      }
       const version = chartVersion(local, r);
-      const step = `[${n + 1}/${all.length}] ${p.name}: ${r.release} (chart ${r.chart} ${version}${local ? ' from --charts' : ''}) in ${r.namespace}`;
-      if (version !== r.version) o.log(`${step}: the profile pins ${r.version}; installing the chart --charts has as it is`);
+      const step = `[${n + 1}/${all.length}] ${p.name}: ${r.release} (chart ${r.chart} ${version}${from ? ` from ${from}` : ''}) in ${r.namespace}`;
+      if (version !== r.version) o.log(`${step}: the profile pins ${r.version}; installing the chart from ${from === '--charts' ? from : `${from} (${nodeCharts})`} as it is`);
       let upgrade = false;
       if (!o.dryRun) {
         // The release's chart version and status (helm 3.13 and later; `status -o json` of helm 4 no longer has the chart).
@@ -256,7 +301,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   const mesh = profiles.find((p) => p.run);
-  if (mesh) o.log(`next: meshcheck run --target kube --context ${o.context} ${mesh.run}${profiles.some((p) => p.name === 'prometheus') ? ' --prometheus-service monitoring/prometheus-server:80' : ''}`);
+  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor: nodeCharts && nodeIstioMinor(node) })}`);
   return done;
 }
 

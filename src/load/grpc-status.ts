@@ -52,7 +52,7 @@ export function describeGrpcCount(status: number): string {
  */
 export const GRPC_READING: SampleReading = {
   hasStatus: (s, status) => s.grpc === grpcForClaim(status),
-  statusText: (s) => `gRPC ${grpcName(s.grpc ?? 2)}`,
+  statusText: (s) => `gRPC ${grpcName(s.grpc ?? 2)}${s.error ? ` (${s.error})` : ''}`,
   statusClaimText: (status) => `had status ${status} (${describeGrpcCount(status)})`,
   overloadedText: 'were rejected by the circuit breaker (gRPC UNAVAILABLE "max requests exceeded")',
   faultSeen: (s: Sample, fault) => s.flags.split(',').includes(fault.flag) || (fault.delayMs !== undefined && s.latencyUs >= fault.delayMs * 1000),

@@ -66,7 +66,7 @@ export function generatorFigures(
   };
 }
 
-export function countBy<T extends string | number>(samples: Sample[], key: (s: Sample) => T | undefined): Record<string, number> {
+export function countBy<T extends string | number>(samples: readonly Sample[], key: (s: Sample) => T | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of samples) {
     const k = key(s);
@@ -79,6 +79,12 @@ export function achievedRps(r: LoadResult): number {
   return r.durationMs > 0 ? (r.samples.length * 1000) / r.durationMs : 0;
 }
 
+/** Why calls got no answer, as the load generator said it: the five most frequent, with their counts. */
+function errorKinds(samples: readonly Sample[]): { errors?: Record<string, number> } {
+  const all = Object.entries(countBy(samples, (s) => s.error)).sort((a, b) => b[1] - a[1]);
+  return all.length ? { errors: Object.fromEntries(all.slice(0, 5)) } : {};
+}
+
 /** A short, serialisable summary (for attachments, the run record and the progress line). */
 export function summarize(r: LoadResult): Record<string, unknown> {
   const h = r.histogram;
@@ -88,6 +94,8 @@ export function summarize(r: LoadResult): Record<string, unknown> {
     budget: r.profile.requests, sent: r.sent, completed: r.samples.length, dropped: r.dropped, stoppedEarly: r.stoppedEarly,
     durationMs: Math.round(r.durationMs), achievedRps: Number(achievedRps(r).toFixed(1)),
     statuses: countBy(r.samples, (s) => s.status), versions: countBy(r.samples, (s) => s.version),
+    ...(r.samples.some((s) => s.grpc !== undefined) ? { grpc: countBy(r.samples, (s) => s.grpc) } : {}),
+    ...errorKinds(r.samples),
     latencyMs: h.totalCount ? { p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) } : null,
     timeline: r.timeline,
     ...(r.health ? { health: r.health } : {}),

@@ -1,9 +1,9 @@
 import { BOOKINFO, LOAD_CLIENT } from '../app/topology.js';
 import { defaults as DEFAULTS } from '../config.js';
 import { UsageError } from '../errors.js';
-import type { Mesh, RenderContext } from './types.js';
+import type { DataPlaneChoice, Mesh, RenderContext } from './types.js';
 import { istio } from './istio/mesh.js';
-import { istioProxyless } from './istio/proxyless.js';
+import { ISTIO_DATA_PLANES } from './istio/data-planes.js';
 import { linkerd } from './linkerd/mesh.js';
 import { consul } from './consul/mesh.js';
 import { osm } from './osm/mesh.js';
@@ -18,8 +18,31 @@ export const MESH_NAMES = MESHES.map((a) => a.name);
 /** The reference mesh: meshcheck's own sidecars, on the local target only. */
 export const REFERENCE = reference;
 
-/** A mesh's other data planes, each with its own support levels: Istio's proxyless gRPC (the Istio tier). */
-export const OTHER_DATA_PLANES: Readonly<Record<string, readonly Mesh[]>> = { istio: [istioProxyless] };
+/** The meshes with more than one data plane: each data plane's own folder says what runs where. */
+const DATA_PLANES: Readonly<Record<string, readonly DataPlaneChoice[]>> = { istio: ISTIO_DATA_PLANES };
+
+/** A mesh's data planes; one with a single one has its sidecars (or none) on the kube target. */
+export function dataPlanesOf(mesh: Mesh): readonly DataPlaneChoice[] {
+  return DATA_PLANES[mesh.name] ?? [{ name: 'sidecar', mesh, targets: { kube: `${mesh.title} as installed on the cluster` } }];
+}
+
+/** The data plane `--data-plane NAME` names for a mesh on a target (the first it has there when not given). */
+export function dataPlaneFor(mesh: Mesh, target: 'local' | 'kube', name?: string): DataPlaneChoice {
+  const there = dataPlanesOf(mesh).filter((d) => d.targets[target]);
+  const found = name ? there.find((d) => d.name === name) : there[0];
+  if (!found)
+    throw new UsageError(
+      `--data-plane ${name}: ${mesh.title} on the ${target} target has ${
+        there.map((d) => `"${d.name}" (${d.targets[target]})`).join(', ') || 'no data plane meshcheck runs'
+      }`,
+    );
+  return found;
+}
+
+/** A mesh's other data planes, each with its own support levels: Istio's proxyless gRPC. */
+export const OTHER_DATA_PLANES: Readonly<Record<string, readonly Mesh[]>> = Object.fromEntries(
+  Object.entries(DATA_PLANES).map(([name, planes]) => [name, planes.map((d) => d.mesh).filter((m) => m.dataPlane)]),
+);
 
 /** One of a mesh's other data planes, by its name ("proxyless gRPC"). */
 export function dataPlaneOf(mesh: string, dataPlane: string): Mesh {
@@ -42,7 +65,12 @@ export function meshFor(spec: string): { mesh: Mesh; version: string } {
 }
 
 /** The render context for the bundled application in a namespace. */
-export function appContext(namespace: string, meshVersion: string, runId?: string, images: { imageMirror?: string; appImage?: string } = {}): RenderContext {
+export function appContext(
+  namespace: string,
+  meshVersion: string,
+  runId?: string,
+  images: { imageMirror?: string; appImage?: string; proxylessImage?: string } = {},
+): RenderContext {
   return {
     namespace,
     meshVersion,
@@ -54,6 +82,7 @@ export function appContext(namespace: string, meshVersion: string, runId?: strin
     ...(runId ? { runId } : {}),
     ...(images.imageMirror ? { imageMirror: images.imageMirror } : {}),
     ...(images.appImage ? { appImage: images.appImage } : {}),
+    ...(images.proxylessImage ? { proxylessImage: images.proxylessImage } : {}),
   };
 }
 

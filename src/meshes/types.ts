@@ -6,6 +6,7 @@ import type { K8sObject, ObjectContext } from '../kube/objects.js';
 import type { Evidence } from '../evidence.js';
 import type { OptionSpec } from '../options.js';
 import type { Endpoint, SidecarConfig } from '../dataplane/config.js';
+import type { SampleReading } from '../load/reading.js';
 
 /** How a mesh can express an intent. */
 export type Support =
@@ -40,6 +41,8 @@ export interface RenderContext extends ObjectContext {
   imageMirror?: string;
   /** The image whose `node` runs the echo workload, instead of the pinned public one (`--app-image`). */
   appImage?: string;
+  /** The image of meshcheck's proxyless gRPC programs, for Istio's proxyless data plane in a cluster (`--proxyless-image`). */
+  proxylessImage?: string;
 }
 
 /** How a mesh shapes the workload: one Service with version subsets, or one Service per version. */
@@ -57,6 +60,14 @@ export interface Mesh {
   readonly shape: WorkloadShape;
   /** The data plane the support levels are for, where a mesh has more than one ("proxyless gRPC"); sidecars otherwise. */
   readonly dataPlane?: string;
+  /**
+   * The objects rendered for no intent must be in effect before any call can succeed, for the whole
+   * run (proxyless gRPC: a client speaks mTLS only where a DestinationRule says so). Elsewhere a
+   * scenario without intents runs on the mesh's defaults.
+   */
+  readonly baselineFirst?: boolean;
+  /** Where the workload is meshcheck's own program on the mesh's library (proxyless gRPC): how to drive it. */
+  readonly ownWorkload?: OwnWorkload;
   /** Why steps needing a capability cannot be checked on this data plane; undefined (or absent) when they can. */
   lacks?(feature: CheckFeature): string | undefined;
   /** Whether and how this mesh expresses an intent (per mesh version). */
@@ -97,6 +108,34 @@ export interface Mesh {
   readonly controlPlane?: { namespace: string; workloads: { kind: 'Deployment' | 'StatefulSet'; name: string }[] };
   /** Where the mesh's proxies count requests by response code (Prometheus); absent without a mesh. */
   readonly requests?: RequestMetric;
+}
+
+/**
+ * A data plane whose workload is meshcheck's own program linked with the mesh's library (proxyless
+ * gRPC), not the echo behind a sidecar: how a target drives it and reads what it answers.
+ */
+export interface OwnWorkload {
+  /** The load engine: the program's own client, whatever --load-engine says. */
+  readonly engine: string;
+  /** How its answers read (gRPC statuses). */
+  readonly reading: SampleReading;
+  /** The path a call takes, for the overhead report. */
+  readonly dataPath: { protocol: string; path: string; dataPlane: string };
+  /** Where each instance takes meshcheck's controls in a cluster, and the body for a behaviour. */
+  readonly control: { port: number; path: string; body(b: { failStatus?: number; delayMs?: number }): object };
+  /** The image of its programs in a cluster (a usage error naming the option when there is none). */
+  image(ctx: RenderContext): string;
+  /** Where a load pod's agent takes a quit request once the load is done (its pod ends with it). */
+  readonly quitUrl?: string;
+}
+
+/** One of a mesh's data planes, and what meshcheck runs for it on each target where it runs it. */
+export interface DataPlaneChoice {
+  /** Its name for --data-plane ("sidecar", "proxyless"). */
+  readonly name: string;
+  /** The mesh with this data plane's support levels, workload and render. */
+  readonly mesh: Mesh;
+  readonly targets: Partial<Record<'local' | 'kube', string>>;
 }
 
 /** What a mesh's "in effect" wait can reach on a cluster; the kube target hands it over. */

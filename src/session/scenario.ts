@@ -34,6 +34,8 @@ export interface LoadHow {
   /** The claims' sequential plan: the load stops once they are decided, and the progress line shows its looks. */
   plan?: SequentialPlan;
   announceHealth?: boolean;
+  /** The control plane restarts during this load (LoadOptions.controlPlaneRestarts). */
+  controlPlaneRestarts?: boolean;
 }
 
 export interface LoadRun {
@@ -173,11 +175,11 @@ export class ScenarioSession implements Observed {
    * and observes its health; `label` undefined = a silent warm-up.
    */
   load(p: LoadProfile, how: LoadHow = {}): Promise<LoadResult> {
-    const { direct, label, plan, announceHealth = true } = how;
+    const { direct, label, plan, announceHealth = true, controlPlaneRestarts } = how;
     const progress = new ProgressLine(this.run.settings.progress && label !== undefined, `${this.name}: ${label}`, plan && (() => plan.looksUsed));
     const onProgress = (x: { sent: number; completed: number; errors: number; rps: number }) => progress.update(x);
     const shouldStop = plan?.checks.length ? (s: readonly Sample[]) => plan.update(s) : undefined;
-    const o = { engine: this.run.settings.engine, shouldStop, onProgress };
+    const o = { engine: this.run.settings.engine, shouldStop, onProgress, ...(controlPlaneRestarts ? { controlPlaneRestarts } : {}) };
     const traffic = this.target.traffic;
     const run = () => (direct ? traffic.loadDirect(p, direct, o) : traffic.load(p, o));
     return observeLoad(traffic.ownProcessGroups(), run).then((r) => {
@@ -236,7 +238,7 @@ export class ScenarioSession implements Observed {
     // The restart runs beside the load; an error in it is the scenario's, after the load has ended.
     restart.catch(() => undefined);
     this.warnUndecidable(p, upcoming);
-    const result = await this.load(p, { label: `${p.requests} -> ${p.service} (control plane restarts)` });
+    const result = await this.load(p, { label: `${p.requests} -> ${p.service} (control plane restarts)`, controlPlaneRestarts: true });
     this.restart = await restart;
     if (this.restart.atMs + this.restart.downMs > result.durationMs) throw new InfraError(`the control plane restart (at ${this.restart.atMs}ms, down ${this.restart.downMs}ms) did not fall inside the load (${result.durationMs.toFixed(0)}ms); send more requests`);
     this.loads.push({ ...this.run.addLoad(this.name, result), controlPlaneRestart: this.restart });

@@ -50,6 +50,12 @@ export interface LoadOptions {
   engine: 'embedded' | 'k6';
   shouldStop?: (samples: readonly Sample[]) => boolean;
   onProgress?: (p: { sent: number; completed: number; errors: number; rps: number }) => void;
+  /**
+   * The control plane restarts during this load. A target whose loads start in new pods sends this
+   * one from a caller that runs already: a new pod needs the control plane to start (its injection,
+   * its certificate), which the restart takes away a moment later.
+   */
+  controlPlaneRestarts?: boolean;
 }
 
 export interface ProbeResult {

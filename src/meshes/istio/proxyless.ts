@@ -2,6 +2,8 @@ import type { Intent } from '../../intents/types.js';
 import type { Mesh, Support } from '../types.js';
 import { istio } from './mesh.js';
 import { renderIstio } from './render.js';
+import { AGENT_QUIT_URL, PROXYLESS_CONTROL_PORT, PROXYLESS_DATA_PATH, proxylessBehaviour, proxylessImage, renderProxylessWorkload } from './proxyless-workload.js';
+import { GRPC_READING } from '../../load/grpc-status.js';
 
 /** Why each intent the proxyless data plane cannot take is NOT_SUPPORTED there (measured with istiod 1.31, grpc-go 1.82). */
 const PROXYLESS_UNSUPPORTED = {
@@ -22,8 +24,21 @@ export const istioProxyless: Mesh = {
   // The version the Istio tier builds and runs (scripts/build-istio.sh).
   defaultVersion: '1.31',
   dataPlane: 'proxyless gRPC',
-  // grpc-go is linked into each workload: no sidecar container.
+  // Without tls ISTIO_MUTUAL in a DestinationRule a client calls in plaintext, which the servers refuse.
+  baselineFirst: true,
+  // grpc-go is linked into each workload: no sidecar container. Istio's agent beside it captures no traffic.
   sidecar: undefined,
+  requests: undefined,
+  workload: renderProxylessWorkload,
+  ownWorkload: {
+    engine: 'proxyless-grpc',
+    reading: GRPC_READING,
+    dataPath: PROXYLESS_DATA_PATH,
+    control: { port: PROXYLESS_CONTROL_PORT, path: '/behaviour', body: proxylessBehaviour },
+    image: proxylessImage,
+    quitUrl: AGENT_QUIT_URL,
+  },
+  skipInbound: () => ({}),
   support(intent: Intent): Support {
     switch (intent.kind) {
       case 'OutlierDetection': return { level: 'unsupported', reason: PROXYLESS_UNSUPPORTED.outlier };

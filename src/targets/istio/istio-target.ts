@@ -16,7 +16,7 @@ import type { Intent } from '../../intents/types.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { Applier, applyLayer } from '../../kube/apply.js';
 import { tool } from '../../util/tools.js';
-import { GRPC_READING, grpcForHttp, grpcName } from '../../load/grpc-status.js';
+import { GRPC_READING, grpcName } from '../../load/grpc-status.js';
 import { profile, type LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
 import { eventually } from '../../util/eventually.js';
@@ -26,7 +26,8 @@ import type { Evidence } from '../../evidence.js';
 import type { CheckFeature } from '../../meshes/types.js';
 import { orUndo, type Undo } from '../../util/undo.js';
 import { IstioControlPlane } from './control-plane.js';
-import { ProxylessAgent, runProxyless, stopRunningLoads } from './proxyless-load.js';
+import { runProxyless, startAgent, stopRunningLoads } from './proxyless-load.js';
+import type { ProxylessAgent } from '../../load/proxyless-client.js';
 import type { XdsWatch } from './xds-watch.js';
 import { CLIENT_NODE, NAMESPACE, bringUp, type Running } from './bring-up.js';
 import { appliedPredicates, servedEvidence, servedState } from './served.js';
@@ -49,11 +50,7 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
   readonly engine = 'proxyless-grpc';
   /** Responses are gRPC statuses: a status claim counts the code a caller gets for it. */
   readonly reading = GRPC_READING;
-  readonly dataPath = {
-    protocol: 'gRPC (HTTP/2)',
-    path: 'mTLS in the gRPC client and server (xDS credentials), no sidecar; baseline: plain gRPC to the same workload',
-    dataPlane: 'proxyless gRPC',
-  };
+  readonly dataPath = istioProxyless.ownWorkload!.dataPath;
   readonly label: string;
   readonly mesh: { name: string; version: string; dataPlane: string };
   private readonly instances: Running[] = [];
@@ -250,7 +247,7 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
     const undo: Undo = async () => {
       await set({});
     };
-    await orUndo(() => set({ ...(b.failStatus ? { code: grpcForHttp(b.failStatus) } : {}), ...(b.delayMs ? { delayMs: b.delayMs } : {}) }), undo);
+    await orUndo(() => set(istioProxyless.ownWorkload!.control.body(b)), undo);
     return undo;
   }
 
@@ -313,7 +310,7 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
       this.agents = undefined;
     };
     try {
-      for (const [caller, file] of this.callerBootstraps) agents.set(caller, await ProxylessAgent.start(targets, file));
+      for (const [caller, file] of this.callerBootstraps) agents.set(caller, await startAgent(targets, file));
       this.agents = agents;
       await this.cp.stopIstiod();
     } catch (err) {

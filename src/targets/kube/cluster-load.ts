@@ -1,5 +1,6 @@
 import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Mesh, RenderContext } from '../../meshes/types.js';
+import type { K8sObject } from '../../kube/objects.js';
 import { InfraError } from '../../errors.js';
 import type { Applier } from '../../kube/apply.js';
 import { mergeK6 } from '../../load/k6.js';
@@ -7,16 +8,32 @@ import type { LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
 import { apiErrorMessage } from '../../kube/client.js';
 import type { PodInstance } from './instances.js';
+import type { LoadOptions, ProbeResult } from '../ports.js';
 import { callerPod, jobPodLogs, K6_REST_PORT, k6Job, k6JobOutputs, k6TestRun, OUTSIDE, plaintextProbeJob, probeResult, testRunFailure, type K6JobOptions } from './k6-job.js';
 
-const address = (i: PodInstance, port: number) => `${i.podIP.includes(':') ? `[${i.podIP}]` : i.podIP}:${port}`;
+/** An instance's pod address and a port, as a client dials it. */
+export const address = (i: PodInstance, port: number) => `${i.podIP.includes(':') ? `[${i.podIP}]` : i.podIP}:${port}`;
+
+/** How load runs in the cluster for the data plane (k6 for sidecars, meshcheck-proxyless for proxyless gRPC). */
+export interface ClusterLoader {
+  /** Through the mesh, as the profile's caller. */
+  load(p: LoadProfile, o?: Pick<LoadOptions, 'shouldStop' | 'onProgress' | 'controlPlaneRestarts'>): Promise<LoadResult>;
+  /** The overhead baseline: outside the mesh, straight to one instance's direct port. */
+  loadDirect(p: LoadProfile, instance: PodInstance): Promise<LoadResult>;
+  /** A plaintext client outside the mesh calls each instance at its pod address. */
+  plaintextProbe(service: string, instances: readonly PodInstance[]): Promise<ProbeResult>;
+  /** Clients that keep running while the control plane is away, where a load needs them (the returned stop ends them). */
+  keepClients?(): Promise<() => void>;
+  /** Resolves once a load begun for a control-plane restart is under way, where it starts late (at once otherwise). */
+  untilLoadStarted?(): Promise<void>;
+}
 
 /**
  * Load in the run's namespace: k6 Jobs (or a k6-operator TestRun) whose pods are meshed as the
  * caller, or outside the mesh for the overhead baseline and the plaintext probe; each one's output
  * read back from its pods' logs and merged, then the load deleted with its pods.
  */
-export class ClusterLoad {
+export class ClusterLoad implements ClusterLoader {
   private loads = 0;
   private hasTestRun?: Promise<boolean>;
 
@@ -94,22 +111,36 @@ export class ClusterLoad {
    * A plaintext client outside the mesh calls each instance of the service straight at its pod
    * address: a Job without a sidecar (plaintextProbeJob), its log read back.
    */
-  async plaintextProbe(service: string, instances: readonly PodInstance[]): Promise<{ attempts: number; rejected: number; detail: string[] }> {
+  plaintextProbe(service: string, instances: readonly PodInstance[]): Promise<ProbeResult> {
     const ctx = this.ctx();
-    if (!instances.length) throw new InfraError(`the plaintext probe found no running instance of ${service} in ${ctx.namespace}`);
-    const targets = instances.map((i) => ({ instance: i.name, address: address(i, ctx.port) }));
-    const name = `probe-${++this.loads}`;
-    const undo = await this.applier.apply(plaintextProbeJob({ ctx, name, service, targets, image: this.k6Image }));
-    try {
-      const [pod] = await jobPodLogs(this.kc, ctx.namespace, name, 'probe', 120_000);
-      const r = probeResult(pod?.log ?? '');
-      if (r.attempts !== targets.length)
-        throw new InfraError(
-          `the plaintext probe reported ${r.attempts} of ${targets.length} instances of ${service}; its log ends: ${(pod?.log ?? '').trim().split('\n').slice(-5).join(' | ')}`,
-        );
-      return r;
-    } finally {
-      await undo();
+    return probeInstances({ kc: this.kc, applier: this.applier, ctx, service, instances, name: `probe-${++this.loads}`, container: 'probe', read: probeResult },
+      (name, targets) => plaintextProbeJob({ ctx, name, service, targets, image: this.k6Image }));
+  }
+}
+
+/**
+ * The plaintext probe's frame on both loaders: each instance's pod address on the service port, the
+ * probe's Job (`job`), its log read back (`read`) once `container` has ended, and the Job deleted.
+ */
+export async function probeInstances(
+  o: {
+    kc: KubeConfig; applier: Applier; ctx: RenderContext; service: string; instances: readonly PodInstance[];
+    name: string; container: string; read: (log: string) => ProbeResult;
+  },
+  job: (name: string, targets: { instance: string; address: string }[]) => K8sObject[],
+): Promise<ProbeResult> {
+  if (!o.instances.length) throw new InfraError(`the plaintext probe found no running instance of ${o.service} in ${o.ctx.namespace}`);
+  const targets = o.instances.map((i) => ({ instance: i.name, address: address(i, o.ctx.port) }));
+  const undo = await o.applier.apply(job(o.name, targets));
+  try {
+    const [pod] = await jobPodLogs(o.kc, o.ctx.namespace, o.name, o.container, 120_000);
+    const r = o.read(pod?.log ?? '');
+    if (r.attempts !== targets.length) {
+      const ends = (pod?.log ?? '').trim().split('\n').filter((l) => !l.startsWith('R ')).slice(-5).join(' | ') || 'nothing';
+      throw new InfraError(`the plaintext probe reported ${r.attempts} of ${targets.length} instances of ${o.service}; its log ends: ${ends}`);
     }
+    return r;
+  } finally {
+    await undo();
   }
 }

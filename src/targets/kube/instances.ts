@@ -15,6 +15,13 @@ export interface PodInstance extends Workload {
 }
 
 
+/** Where an instance's echo workload takes meshcheck's controls, and the body it takes for a behaviour. */
+export interface EchoControl {
+  port: number;
+  path: string;
+  body(b: Misbehaviour): object;
+}
+
 /**
  * The app's pods in the run's namespace, and each one's echo workload reached on its direct port
  * (which the sidecar does not intercept) through a port-forward: to make an instance fail or slow,
@@ -24,7 +31,12 @@ export class PodInstances {
   private list: PodInstance[] = [];
   private readonly forwards = new Map<string, Forwarded>();
 
-  constructor(private readonly kc: KubeConfig, private readonly ctx: RenderContext) {}
+  private readonly control: EchoControl;
+
+  constructor(private readonly kc: KubeConfig, private readonly ctx: RenderContext, control?: EchoControl) {
+    // meshcheck's node echo workload: on its direct port, which the sidecar does not intercept.
+    this.control = control ?? { port: ctx.directPort, path: '/__meshcheck/behaviour', body: (b) => b };
+  }
 
   /** Reads the Ready pods of every service again (after a rollout or a change of versions). */
   async refresh(): Promise<PodInstance[]> {
@@ -57,15 +69,15 @@ export class PodInstances {
   private async url(pod: string): Promise<string> {
     let f = this.forwards.get(pod);
     if (!f) {
-      f = await forwardPort(this.kc, this.ctx.namespace, pod, this.ctx.directPort);
+      f = await forwardPort(this.kc, this.ctx.namespace, pod, this.control.port);
       this.forwards.set(pod, f);
     }
-    return `${f.url}/__meshcheck/behaviour`;
+    return `${f.url}${this.control.path}`;
   }
 
   /** Tells one instance's echo workload how to answer ({} = normally); returns what it now holds. */
   async behave(pod: string, b: Misbehaviour): Promise<{ failed: number }> {
-    return this.call(pod, 'POST', JSON.stringify(b));
+    return this.call(pod, 'POST', JSON.stringify(this.control.body(b)));
   }
 
   /** Requests the instance answered with its fail status since it was told to. */
@@ -81,7 +93,7 @@ export class PodInstances {
       if (r.statusCode !== 200) throw new Error(`${r.statusCode} ${text.slice(0, 200)}`);
       return JSON.parse(text) as { failed: number };
     } catch (err) {
-      throw new InfraError(`the echo workload of pod ${this.ctx.namespace}/${pod} (port ${this.ctx.directPort}, port-forward through the API server): ${(err as Error).message}`);
+      throw new InfraError(`the echo workload of pod ${this.ctx.namespace}/${pod} (port ${this.control.port}, port-forward through the API server): ${(err as Error).message}`);
     }
   }
 

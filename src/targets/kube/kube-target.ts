@@ -5,13 +5,13 @@ import type { KubeTargetSettings } from './options.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { type K8sObject, patch } from '../../kube/objects.js';
 import type { Mesh, Support } from '../../meshes/types.js';
-import { meshFor, appContext } from '../../meshes/registry.js';
+import { meshFor, appContext, dataPlaneFor } from '../../meshes/registry.js';
 import type { Intent } from '../../intents/types.js';
 import type { LoadResult } from '../../load/result.js';
 import type { LoadProfile } from '../../load/profile.js';
 import { Applier } from '../../kube/apply.js';
 import { apiCall } from '../../kube/client.js';
-import type { Applied, ControlPlanePort, Misbehaviour, ObservationPort, PolicyPort, ProbeResult, SidecarStats, Target, TrafficPort, WorkloadPort, Workload } from '../ports.js';
+import type { Applied, ControlPlanePort, LoadOptions, Misbehaviour, ObservationPort, PolicyPort, ProbeResult, SidecarStats, Target, TrafficPort, WorkloadPort, Workload } from '../ports.js';
 import type { CheckFeature } from '../../meshes/types.js';
 import { orUndo, type Undo } from '../../util/undo.js';
 import { eventually } from '../../util/eventually.js';
@@ -28,7 +28,10 @@ import { rolledOut } from './rollout.js';
 import { notReady } from '../../kube/pods.js';
 import { noDataPlane, simulatedNodes } from './simulated-nodes.js';
 import { ClusterControlPlane } from './control-plane.js';
-import { ClusterLoad } from './cluster-load.js';
+import { ClusterLoad, type ClusterLoader } from './cluster-load.js';
+import { ProxylessClusterLoad } from './proxyless-load.js';
+import type { SampleReading } from '../../load/reading.js';
+import type { EchoControl } from './instances.js';
 import { ClusterPolicy } from './policy.js';
 import { withNodeImages } from './node-images.js';
 
@@ -60,14 +63,19 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   private createdNamespace = false;
   readonly convergenceMs: number[] = [];
   readonly label: string;
-  readonly mesh: { name: string; version: string };
+  readonly mesh: { name: string; version: string; dataPlane?: string };
+  /** On proxyless gRPC: load from meshcheck-proxyless, whatever --load-engine says, and verdicts in gRPC terms. */
+  readonly engine?: string;
+  readonly reading?: SampleReading;
+  readonly dataPath?: { protocol: string; path: string; dataPlane: string };
+  private readonly control?: EchoControl;
   private readonly adapter: Mesh;
   private readonly applier: Applier;
   private clusterPolicy!: ClusterPolicy;
   private simulated?: string[];
   /** How the running scenario's policy was found in effect, once it was (for what its BROKEN message says). */
   private inEffectBy?: string;
-  private readonly loader: ClusterLoad;
+  private readonly loader: ClusterLoader;
   private instances?: PodInstances;
   private promForward?: Forwarded;
 
@@ -79,13 +87,25 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     private readonly runId: string,
     private readonly log: (m: string) => void,
   ) {
-    const { mesh: adapter, version } = meshFor(settings.mesh);
+    const { mesh, version } = meshFor(settings.mesh);
+    // The data plane's own adapter (src/meshes/<mesh>/): its support levels, workload and render.
+    const plane = dataPlaneFor(mesh, 'kube', settings.dataPlane);
+    const adapter = plane.mesh;
     this.allowed = allowedNamespaces(settings.allowChangesIn);
     this.adapter = adapter;
-    this.mesh = { name: adapter.name, version };
-    this.label = adapter.name;
+    this.mesh = { name: adapter.name, version, ...(adapter.dataPlane ? { dataPlane: adapter.dataPlane } : {}) };
+    this.label = adapter.dataPlane ? `${adapter.name} (${adapter.dataPlane})` : adapter.name;
     this.applier = new Applier(kc, ledger, { kubeconfig: kubeconfigPath(settings.kubeconfig), context: settings.context });
-    this.loader = new ClusterLoad(kc, this.applier, this.adapter, () => this.ctx(), settings.k6Image, log);
+    const own = adapter.ownWorkload;
+    if (own) {
+      this.engine = own.engine;
+      this.reading = own.reading;
+      this.dataPath = own.dataPath;
+      this.control = own.control;
+      this.loader = new ProxylessClusterLoad(kc, this.applier, this.adapter, own, () => this.ctx());
+    } else {
+      this.loader = new ClusterLoad(kc, this.applier, this.adapter, () => this.ctx(), settings.k6Image, log);
+    }
   }
 
   /** The mesh's own "in effect" wait (from its folder), under the policy of every scenario. */
@@ -115,6 +135,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       if (ns === 'kube-system') log('kube: --allow-changes-in kube-system: meshcheck may change objects in kube-system');
     const ns = `meshcheck-${runId.replace(/[^a-z0-9]/g, '').slice(-20)}`;
     const t = new KubeTarget(settings, kc, ledger, ns, runId, log);
+    // Said now, not when the first scenario deploys the workload.
+    t.adapter.ownWorkload?.image(t.ctx());
     await t.watchPolicy();
     return t;
   }
@@ -124,6 +146,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   }
 
   lacks(feature: CheckFeature): string | undefined {
+    const own = this.adapter.lacks?.(feature);
+    if (own) return own;
     if (feature === 'sidecar-usage' && !this.adapter.sidecar)
       return `${this.adapter.title} has no sidecar: there is no sidecar CPU or memory to measure`;
     if (feature === 'mesh-metrics' && !this.adapter.requests)
@@ -189,8 +213,12 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       this.unavailable = `${err.message}${why.length ? `; pods not ready: ${why.join('; ')}` : ''}`;
       throw new InfraError(this.unavailable, { cause: err.cause });
     });
+    if (this.adapter.baselineFirst) {
+      const b = await this.clusterPolicy.baseline();
+      this.log(`kube: the ${this.label} baseline (what it renders for no intent) in effect in ${b.convergenceMs.toFixed(0)} ms: ${b.by}`);
+    }
     this.simulated = await simulatedNodes(this.kc, this.namespace);
-    this.instances = new PodInstances(this.kc, this.ctx());
+    this.instances = new PodInstances(this.kc, this.ctx(), this.control);
     await this.instances.refresh();
     this.log(
       `kube: workload available in ${this.namespace}${this.simulated.length ? ` (on simulated nodes ${this.simulated.join(', ')}: no container runs there)` : ''}`,
@@ -244,9 +272,9 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   }
 
   /** Load through the mesh from the cluster, as the profile's caller (cluster-load.ts). */
-  async load(p: LoadProfile): Promise<LoadResult> {
+  async load(p: LoadProfile, o: LoadOptions): Promise<LoadResult> {
     this.needDataPlane();
-    return this.loader.load(p);
+    return this.loader.load(p, o);
   }
 
   /** The overhead baseline: from outside the mesh straight to one instance's direct port (cluster-load.ts). */
@@ -363,17 +391,31 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
 
   /** The mesh's control plane scaled to zero (outside the run's namespace: --allow-changes-in); the undo scales it back. */
   async stopControlPlane(): Promise<Undo> {
-    const { undo } = await this.clusterControlPlane().stop();
+    // Where a load starts new clients (proxyless), they are started first: none could start without it.
+    const release = await this.loader.keepClients?.();
+    let undo: Undo;
+    try {
+      ({ undo } = await this.clusterControlPlane().stop());
+    } catch (err) {
+      release?.();
+      throw err;
+    }
     this.forgetControlPlane();
     return async () => {
-      await undo();
-      this.forgetControlPlane();
+      try {
+        await undo();
+        this.forgetControlPlane();
+      } finally {
+        release?.();
+      }
     };
   }
 
   /** The control plane stopped and started again during a load: on simulated nodes there is no load to restart it under. */
   async restartControlPlane(): Promise<{ downMs: number; readyMs: number }> {
     this.needDataPlane();
+    // Not before the load it falls in sends: a client that starts while the control plane is away gets no config.
+    await this.loader.untilLoadStarted?.();
     const r = await this.clusterControlPlane().restart();
     this.forgetControlPlane();
     return r;
@@ -387,6 +429,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     return {
       mesh: this.adapter.name,
       version: this.mesh.version,
+      ...(this.adapter.dataPlane ? { dataPlane: this.adapter.dataPlane } : {}),
       context: this.settings.context,
       namespace: this.namespace,
       ...this.clusterPolicy.describe(),

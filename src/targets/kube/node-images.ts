@@ -4,7 +4,7 @@ import type { KubeTargetSettings } from './options.js';
 
 /**
  * On meshcheck's own node (`meshcheck cluster up`), which pulls from no registry, the images it built
- * and imported, as the defaults of --app-image and --k6-image; what the user named stays. Elsewhere
+ * and imported, as the defaults of --app-image --k6-image and --proxyless-image; what the user named stays. Elsewhere
  * (no such ConfigMap), the settings as they are.
  */
 export async function withNodeImages(kc: KubeConfig, settings: KubeTargetSettings, log: (m: string) => void): Promise<KubeTargetSettings> {
@@ -15,7 +15,9 @@ export async function withNodeImages(kc: KubeConfig, settings: KubeTargetSetting
     return settings;
   }
   if (!data?.app || !data.k6) return settings;
-  const images = { appImage: settings.appImage ?? data.app, k6Image: settings.k6Image ?? data.k6 };
-  log(`kube context ${settings.context}: meshcheck's own node (${NODE_IMAGES_CONFIGMAP.namespace}/${NODE_IMAGES_CONFIGMAP.name}): echo workload ${images.appImage}, k6 ${images.k6Image}`);
+  const images = { appImage: settings.appImage ?? data.app, k6Image: settings.k6Image ?? data.k6, proxylessImage: settings.proxylessImage ?? data.proxyless };
+  log(
+    `kube context ${settings.context}: meshcheck's own node (${NODE_IMAGES_CONFIGMAP.namespace}/${NODE_IMAGES_CONFIGMAP.name}): echo workload ${images.appImage}, k6 ${images.k6Image}, proxyless gRPC ${images.proxylessImage}`,
+  );
   return { ...settings, ...images };
 }

@@ -17,6 +17,11 @@ export const KUBE_OPTIONS = [
     name: 'allowChangesIn', flag: '--allow-changes-in <namespaces>', check: checkedBy(allowedNamespaces),
     description: 'kube: namespaces besides the run\'s own where meshcheck may change objects, comma-separated (where a mesh keeps its global config); never otherwise, kube-system included',
   },
+  {
+    name: 'dataPlane', flag: '--data-plane <name>',
+    description: "kube: the mesh's data plane, where it has more than one: istio: sidecar (default; Envoy as installed) or proxyless (Istio's grpc-agent injection beside meshcheck's proxyless gRPC workload)",
+  },
+  { name: 'proxylessImage', flag: '--proxyless-image <image>', description: "kube: the image of meshcheck's proxyless gRPC programs for --data-plane proxyless (no public image exists; on meshcheck's own node, its local image)" },
   { name: 'appImage', flag: '--app-image <image>', description: 'kube: the image whose `node` runs the echo workload (default docker.io/library/node:22.12.0-alpine; on meshcheck\'s own node, its local image)' },
   { name: 'k6Image', flag: '--k6-image <image>', description: 'kube: the k6 image for load in the cluster (default docker.io/grafana/k6:2.2.0, or a mirror of it; on meshcheck\'s own node, its local image)' },
   {

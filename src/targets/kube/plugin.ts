@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { MESHES, MESH_NAMES, REFERENCE } from '../../meshes/registry.js';
+import { MESHES, MESH_NAMES, REFERENCE, dataPlaneFor, meshFor } from '../../meshes/registry.js';
 import type { OptionSpec } from '../../options.js';
 import type { TargetPlugin } from '../plugin.js';
 import { KUBE_OPTIONS, type KubeTargetSettings } from './options.js';
@@ -19,7 +19,10 @@ export const kubePlugin: TargetPlugin = {
   runs: (mesh) => mesh.split('@')[0] !== REFERENCE.name,
   refuse: (mesh) => `--mesh ${mesh} runs on the local target only; on kube name the installed mesh: --mesh ${MESH_NAMES.join('|')}`,
   options: () => [...KUBE_OPTIONS, ...meshOptions()],
-  async check({ options: o }) {
+  async check({ options: o, mesh, engine }) {
+    const plane = dataPlaneFor(meshFor(mesh).mesh, 'kube', o.dataPlane);
+    if (plane.name === 'proxyless' && engine === 'k6')
+      throw new UsageError('--load-engine k6 with --data-plane proxyless: k6 speaks neither xDS nor Istio mTLS, so load on this data plane comes from meshcheck\'s proxyless gRPC client; leave --load-engine out');
     if (!o.context) throw new UsageError('--target kube needs --context CTX: meshcheck never uses the current kube context implicitly');
     // The Kubernetes client is loaded only for the kube target (a second and a half of start-up).
     const { kubeClient, kubeconfigPath } = await import('../../kube/client.js');

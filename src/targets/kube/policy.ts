@@ -28,7 +28,7 @@ export class ClusterPolicy {
   /**
    * What is in effect: the intents applied so far (one scenario's, a step at a time) and the objects
    * applied for them. Before the first apply nothing is, even where the mesh renders objects for no
-   * intent (routes that turn a mesh's default retries off).
+   * intent (routes that turn a mesh's default retries off), unless the mesh needs them first (baseline()).
    */
   private layer: Layer = { intents: [], objects: [] };
 
@@ -63,6 +63,15 @@ export class ClusterPolicy {
       undo, convergenceMs: performance.now() - start, by: seen.by,
       evidence: [{ name: 'applied manifests (server-side apply, field manager meshcheck)', contentType: 'application/yaml', body: toYaml(next.objects) }, ...seen.evidence],
     };
+  }
+
+  /**
+   * Puts the objects the mesh renders for no intent in effect for the rest of the run, under every
+   * scenario's own (Mesh.baselineFirst); the ledger has them, and the run's namespace goes with them.
+   */
+  baseline(): Promise<Applied & { by: string }> {
+    // Its undo is never called: every scenario's layer goes back to it.
+    return this.apply([]);
   }
 
   /** The control plane's pods are new after it was stopped or restarted: the next wait connects again. */
