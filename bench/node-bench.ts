@@ -1,7 +1,7 @@
 /**
  * The real node's figures (needs root; `npm run bench` runs it when it may): `cluster up` to a Ready
- * Node, pods from create to Ready (20 at once), the kube target's bundled suite on --mesh none, and
- * `cluster down`. Each through the real CLI, with a kubeconfig and state folder of its own.
+ * Node, pods from create to Ready (20 at once), the kube target's bundled suite on --mesh none, Istio
+ * installed and the bundled suite on its proxyless data plane, and `cluster down`. Each through the real CLI, with a kubeconfig and state folder of its own.
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +14,13 @@ import { eventually } from '../src/util/eventually.js';
 
 type Row = (what: string, value: string, bar: string, ok: boolean | undefined) => void;
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * p) - 1)]!;
+
+/** "9 PASSED, 6 NOT_SUPPORTED": the outcomes of a run's record. */
+function tally(out: string): string {
+  const rec = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { outcome: string }[] };
+  const outcomes = rec.scenarios.reduce<Record<string, number>>((a, s) => ({ ...a, [s.outcome]: (a[s.outcome] ?? 0) + 1 }), {});
+  return Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ');
+}
 
 export async function nodeBench(row: Row): Promise<void> {
   const state = mkdtempSync(join(os.tmpdir(), 'meshcheck-bench-node-'));
@@ -61,9 +68,15 @@ export async function nodeBench(row: Row): Promise<void> {
 
     const out = join(state, 'run');
     const run = cli('run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', kubeconfig, '--mesh', 'none', '--out', out, '--no-progress');
-    const rec = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { outcome: string }[] };
-    const outcomes = rec.scenarios.reduce<Record<string, number>>((a, s) => ({ ...a, [s.outcome]: (a[s.outcome] ?? 0) + 1 }), {});
-    row('real node: run --target kube --mesh none (bundled suite: workload, overhead loads as k6 Jobs)', `${run.s.toFixed(1)} s (${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}; exit ${run.code})`, 'informational; exit 0', undefined);
+    row('real node: run --target kube --mesh none (bundled suite: workload, overhead loads as k6 Jobs)', `${run.s.toFixed(1)} s (${tally(out)}; exit ${run.code})`, 'informational; exit 0', undefined);
+
+    // Real istiod as a pod (the node's image and charts), and the bundled suite on Istio's proxyless data plane.
+    const install = cli('install', '--mesh', 'istio', '--context', NODE.name, '--kubeconfig', kubeconfig, '--with', 'none');
+    row('real node: install --mesh istio (istio-base and istiod from the node\'s charts and images, istiod Ready)', `${install.s.toFixed(1)} s (exit ${install.code})`, 'informational', undefined);
+    if (install.code !== 0) process.stderr.write(install.out);
+    const istio = join(state, 'run-istio');
+    const runIstio = cli('run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', kubeconfig, '--mesh', 'istio@1.31', '--data-plane', 'proxyless', '--allow-changes-in', 'istio-system', '--out', istio, '--no-progress');
+    row('real node: run --target kube --mesh istio --data-plane proxyless (bundled suite: grpc-agent pods, loads as meshed Jobs, istiod stopped and restarted)', `${runIstio.s.toFixed(1)} s (${tally(istio)}; exit ${runIstio.code})`, 'informational; exit 0', undefined);
   } finally {
     const down = cli('cluster', 'down');
     row('real node: cluster down (everything undone)', `${down.s.toFixed(1)} s (exit ${down.code})`, 'informational', undefined);

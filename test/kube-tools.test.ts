@@ -86,7 +86,7 @@ const helm = (...a: string[]) => execFileSync(join(toolsBin(), 'helm'), [...a, '
 test('meshcheck install: helm installs the profile\'s charts in order and waits until ready; again changes nothing; --uninstall removes them and the namespace it made', async () => {
   const charts = istioCharts();
   const first = await install(['--charts', charts, '--with', 'none', '--timeout', '180s']);
-  expect(first.err).toMatch(/\[1\/2\] istio: istio-base \(chart base 1\.0\.0 from --charts\) in istio-system: the profile pins 1\.30\.3; installing the chart --charts has as it is/);
+  expect(first.err).toMatch(/\[1\/2\] istio: istio-base \(chart base 1\.0\.0 from --charts\) in istio-system: the profile pins 1\.30\.3; installing the chart from --charts as it is/);
   expect(first.err).toMatch(/\[1\/2\] istio: istio-base \(chart base 1\.0\.0 from --charts\) in istio-system: ready in [\d.]+ s/);
   expect(first.err).toMatch(/\[2\/2\] istio: istiod \(chart istiod 1\.0\.0 from --charts\) in istio-system: ready in [\d.]+ s/);
   expect(first.err).toMatch(/next: meshcheck run --target kube --context meshcheck-test --mesh istio@1\.30\n/);
@@ -179,7 +179,7 @@ test('meshcheck install, Linkerd profile (STAND-IN charts): the Gateway API CRDs
 
   const first = await installMesh('linkerd', ['--charts', older, '--with', 'none', '--timeout', '120s']);
   expect(first.code).toBe(0);
-  expect(first.err).toMatch(/\[1\/2\] linkerd: linkerd-crds \(chart linkerd-crds 2026\.8\.2 from --charts\) in linkerd: the profile pins 2026\.8\.3; installing the chart --charts has as it is/);
+  expect(first.err).toMatch(/\[1\/2\] linkerd: linkerd-crds \(chart linkerd-crds 2026\.8\.2 from --charts\) in linkerd: the profile pins 2026\.8\.3; installing the chart from --charts as it is/);
   expect(first.err).toMatch(/linkerd-crds .*: the cluster has no CRD httproutes\.gateway\.networking\.k8s\.io: the chart installs it \(\{ installGatewayAPI: true \}\)/);
   expect((await crd())?.metadata?.annotations?.['meta.helm.sh/release-name']).toBe('linkerd-crds');
   const identity = await secret();
