@@ -136,6 +136,8 @@ export interface DataPlaneChoice {
   /** The mesh with this data plane's support levels, workload and render. */
   readonly mesh: Mesh;
   readonly targets: Partial<Record<'local' | 'kube', string>>;
+  /** Its pods run Envoy, which meshcheck's own node does not have yet (its agent image has none). */
+  readonly needsEnvoy?: boolean;
 }
 
 /** What a mesh's "in effect" wait can reach on a cluster; the kube target hands it over. */

@@ -8,6 +8,7 @@ export const ISTIO_DATA_PLANES: readonly DataPlaneChoice[] = [
     name: 'sidecar',
     mesh: istio,
     targets: { kube: "the Envoy sidecars istiod's injector puts in each pod (istio-proxy), as installed on the cluster" },
+    needsEnvoy: true,
   },
   {
     name: 'proxyless',

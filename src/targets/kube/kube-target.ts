@@ -33,7 +33,7 @@ import { ProxylessClusterLoad } from './proxyless-load.js';
 import type { SampleReading } from '../../load/reading.js';
 import type { EchoControl } from './instances.js';
 import { ClusterPolicy } from './policy.js';
-import { withNodeImages } from './node-images.js';
+import { withNodeDefaults } from './node-defaults.js';
 
 
 
@@ -130,7 +130,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     } catch (err) {
       throw new InfraError(`kube context ${settings.context}: API server not reachable: ${apiErrorMessage(err)}`);
     }
-    settings = await withNodeImages(kc, settings, log);
+    settings = await withNodeDefaults(kc, settings, log);
     for (const ns of allowedNamespaces(settings.allowChangesIn))
       if (ns === 'kube-system') log('kube: --allow-changes-in kube-system: meshcheck may change objects in kube-system');
     const ns = `meshcheck-${runId.replace(/[^a-z0-9]/g, '').slice(-20)}`;

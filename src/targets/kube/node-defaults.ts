@@ -1,0 +1,42 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { NODE_IMAGES_CONFIGMAP } from '../../cluster/settings.js';
+import { dataPlanesOf, meshFor } from '../../meshes/registry.js';
+import type { KubeTargetSettings } from './options.js';
+
+/**
+ * On meshcheck's own node (`meshcheck cluster up`: its ConfigMap of images), the defaults that make
+ * the bundled suite run there as it is typed; what the user named stays. Elsewhere the settings as
+ * they are.
+ * - The images it built and imported (it pulls from no registry), for --app-image, --k6-image and
+ *   --proxyless-image.
+ * - The mesh's first data plane the node can run: its Istio agent image has no Envoy, so Istio runs
+ *   proxyless there unless --data-plane says otherwise.
+ * - Changes allowed in the mesh's control-plane namespace (the control-plane scenarios scale it): the
+ *   node and its mesh are meshcheck's own, and every change is in the ledger and undone.
+ */
+export async function withNodeDefaults(kc: KubeConfig, settings: KubeTargetSettings, log: (m: string) => void): Promise<KubeTargetSettings> {
+  let data: Record<string, string> | undefined;
+  try {
+    data = (await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap(NODE_IMAGES_CONFIGMAP)).data;
+  } catch {
+    return settings;
+  }
+  if (!data?.app || !data.k6) return settings;
+  const say = (m: string) => log(`kube context ${settings.context}: meshcheck's own node: ${m}`);
+  const images = { appImage: settings.appImage ?? data.app, k6Image: settings.k6Image ?? data.k6, proxylessImage: settings.proxylessImage ?? data.proxyless };
+  say(`images from ${NODE_IMAGES_CONFIGMAP.namespace}/${NODE_IMAGES_CONFIGMAP.name}: echo workload ${images.appImage}, k6 ${images.k6Image}, proxyless gRPC ${images.proxylessImage}`);
+  const { mesh } = meshFor(settings.mesh);
+  const planes = dataPlanesOf(mesh).filter((d) => d.targets.kube);
+  const runnable = planes.find((d) => !d.needsEnvoy || data.envoy);
+  let dataPlane = settings.dataPlane;
+  if (!dataPlane && runnable && runnable !== planes[0]) {
+    dataPlane = runnable.name;
+    say(`--data-plane ${dataPlane} (the node has no Envoy for "${planes[0]!.name}"; --data-plane ${planes[0]!.name} tries it anyway)`);
+  }
+  let allowChangesIn = settings.allowChangesIn;
+  if (allowChangesIn === undefined && mesh.controlPlane) {
+    allowChangesIn = mesh.controlPlane.namespace;
+    say(`changes allowed in ${allowChangesIn}, where ${mesh.title}'s control plane runs (the control-plane scenarios scale it; each change is in the ledger and undone); --allow-changes-in names others`);
+  }
+  return { ...settings, ...images, ...(dataPlane ? { dataPlane } : {}), ...(allowChangesIn ? { allowChangesIn } : {}) };
+}
