@@ -71,13 +71,20 @@ async function cli(node: Node, args: string[], env: Record<string, string> = {})
 
 const kubectlArgs = (node: Node) => ['--kubeconfig', node.kubeconfig, '--context', NODE.name];
 
-/** Processes left running from the node's binaries (the tools cache) or its sandboxes. */
-function nodeProcesses(): string[] {
+/**
+ * The node's processes left running: from the tools cache, with the node's state folder on their
+ * command line (etcd, the API server, the kubelet, kube-proxy: every one is given a file there), or
+ * containerd and its shims, which only the node runs. Other tests run etcd, kube-apiserver and kwok
+ * from the same cache at the same time; they are not the node's.
+ */
+function nodeProcesses(node: Node): string[] {
   const bin = toolsBin();
   return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
     try {
       const exe = readlinkSync(`/proc/${d}/exe`);
-      return exe.startsWith(bin) ? [`${d} ${exe}`] : [];
+      if (!exe.startsWith(bin)) return [];
+      const ours = /\/containerd(-shim[^/]*)?$/.test(exe) || readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(node.stateDir);
+      return ours ? [`${d} ${exe}`] : [];
     } catch {
       return [];
     }
@@ -181,7 +188,7 @@ test('a Deployment rolls out, its Service answers through kube-proxy from the ho
     expect(down.code).toBe(0);
   }
   expect(hostSnapshot(NODE_SYSCTLS)).toEqual(before);
-  expect(nodeProcesses()).toEqual([]);
+  expect(nodeProcesses(node)).toEqual([]);
   expect(Ledger.list(join(node.stateDir, 'ledgers'))).toEqual([]);
 }, 400_000);
 
@@ -198,14 +205,14 @@ test('after the whole node is killed with SIGKILL, meshcheck cleanup leaves the 
   const [ledger] = Ledger.list(join(node.stateDir, 'ledgers'));
   const owner = Ledger.read(ledger!.file).filter((e) => e.op === 'run').pop() as { pid: number };
   process.kill(-owner.pid, 'SIGKILL');
-  await eventually(() => !nodeProcesses().some((p) => / \S+\/(kubelet|containerd)$/.test(p)), { timeoutMs: 10_000, intervalMs: 100, describe: 'the node\'s processes to die' });
-  expect(nodeProcesses().some((p) => p.endsWith('containerd-shim-runc-v2'))).toBe(true);
+  await eventually(() => !nodeProcesses(node).some((p) => / \S+\/(kubelet|containerd)$/.test(p)), { timeoutMs: 10_000, intervalMs: 100, describe: 'the node\'s processes to die' });
+  expect(nodeProcesses(node).some((p) => p.endsWith('containerd-shim-runc-v2'))).toBe(true);
   const status = await cli(node, ['cluster', 'status']);
   expect(status).toEqual({ code: 1, out: expect.stringContaining('its processes are gone') });
   const cleanup = await cli(node, ['cleanup']);
   expect(cleanup).toEqual({ code: 0, out: expect.stringMatching(/killed \d+ container and shim process.*deleted link mcnode0.*deleted table inet meshcheck_node_guard/s) });
   expect(hostSnapshot(NODE_SYSCTLS)).toEqual(before);
-  expect(nodeProcesses()).toEqual([]);
+  expect(nodeProcesses(node)).toEqual([]);
 }, 400_000);
 
 test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1, D9); a workload whose image the node lacks is named at once and not waited on again (D2, D3)', async () => {
