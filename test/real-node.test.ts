@@ -240,7 +240,7 @@ test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1,
     expect(missing.code).toBe(3);
     expect(missing.out).toMatch(/container app waiting: (ErrImagePull|ImagePullBackOff).*\(image meshcheck\.local\/missing:1\)/);
     expect(missing.out).toContain('127.0.0.1:1');
-    expect(missing.out).toContain('the workload did not become available earlier in this run, so this scenario was not tried');
+    expect(missing.out).toContain('the workload did not come up earlier in this run, so this scenario was not tried');
   } finally {
     expect((await cli(node, ['cluster', 'down'])).code).toBe(0);
   }

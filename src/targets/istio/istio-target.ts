@@ -16,7 +16,7 @@ import type { Intent } from '../../intents/types.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { Applier, applyLayer } from '../../kube/apply.js';
 import { tool } from '../../util/tools.js';
-import { GRPC_READING, grpcName } from '../../load/grpc-status.js';
+import { grpcName } from '../../load/grpc-status.js';
 import { profile, type LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
 import { eventually } from '../../util/eventually.js';
@@ -47,9 +47,9 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
   readonly controlPlane: ControlPlanePort = this;
   readonly convergenceMs: number[] = [];
   /** Load goes through grpc-go's xDS client: the proxyless load client, whatever --load-engine says. */
-  readonly engine = 'proxyless-grpc';
+  readonly engine = istioProxyless.ownWorkload!.engine;
   /** Responses are gRPC statuses: a status claim counts the code a caller gets for it. */
-  readonly reading = GRPC_READING;
+  readonly reading = istioProxyless.ownWorkload!.reading;
   readonly dataPath = istioProxyless.ownWorkload!.dataPath;
   readonly label: string;
   readonly mesh: { name: string; version: string; dataPlane: string };

@@ -169,7 +169,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     if (this.prepared) return;
     // Once the workload did not come up, it will not for the next scenario either: each would deploy
     // it again and wait out the whole timeout to say the same (15 scenarios, 45 minutes).
-    if (this.unavailable) throw new InfraError(`the workload did not become available earlier in this run, so this scenario was not tried: ${this.unavailable}`);
+    if (this.unavailable) throw new InfraError(`the workload did not come up earlier in this run, so this scenario was not tried: ${this.unavailable}`);
     const [namespace, ...objects] = this.adapter.workload(this.ctx());
     if (namespace?.kind !== 'Namespace') throw new InfraError(`the ${this.adapter.name} workload does not start with its Namespace`);
     const seq = this.ledger.record({
@@ -214,7 +214,11 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       throw new InfraError(this.unavailable, { cause: err.cause });
     });
     if (this.adapter.baselineFirst) {
-      const b = await this.clusterPolicy.baseline();
+      const b = await this.clusterPolicy.baseline().catch((err: Error) => {
+        // No call can succeed without it: every later scenario ends at once with this reason, as for the workload.
+        this.unavailable = `the ${this.label} baseline (what it renders for no intent) did not come into effect: ${err.message}`;
+        throw new InfraError(this.unavailable, { cause: err });
+      });
       this.log(`kube: the ${this.label} baseline (what it renders for no intent) in effect in ${b.convergenceMs.toFixed(0)} ms: ${b.by}`);
     }
     this.simulated = await simulatedNodes(this.kc, this.namespace);
