@@ -136,11 +136,13 @@ export async function probeInstances(
     const [pod] = await jobPodLogs(o.kc, o.ctx.namespace, o.name, o.container, 120_000);
     const r = o.read(pod?.log ?? '');
     if (r.attempts !== targets.length) {
-      const ends = (pod?.log ?? '').trim().split('\n').filter((l) => !l.startsWith('R ')).slice(-5).join(' | ') || 'nothing';
-      throw new InfraError(`the plaintext probe reported ${r.attempts} of ${targets.length} instances of ${o.service}; its log ends: ${ends}`);
+      throw new InfraError(`the plaintext probe reported ${r.attempts} of ${targets.length} instances of ${o.service}; its log ends: ${logEnds(pod?.log)}`);
     }
     return r;
   } finally {
     await undo();
   }
 }
+
+/** The last lines of a load pod's log, for an error (without a proxyless client's per-call lines). */
+export const logEnds = (log = '') => log.trim().split('\n').filter((l) => !l.startsWith('R ')).slice(-5).join(' | ') || 'nothing';

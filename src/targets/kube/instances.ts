@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { request } from 'undici';
 import { InfraError } from '../../errors.js';
-import type { RenderContext } from '../../meshes/types.js';
+import type { OwnWorkload, RenderContext } from '../../meshes/types.js';
 import { spiffeId } from '../../app/topology.js';
 import type { Misbehaviour, Workload } from '../ports.js';
 import { forwardPort, type Forwarded } from '../../kube/port-forward.js';
@@ -15,12 +15,8 @@ export interface PodInstance extends Workload {
 }
 
 
-/** Where an instance's echo workload takes meshcheck's controls, and the body it takes for a behaviour. */
-export interface EchoControl {
-  port: number;
-  path: string;
-  body(b: Misbehaviour): object;
-}
+/** Where an instance's echo workload takes meshcheck's controls, and the body it takes for a behaviour (the mesh's own, for its own workload). */
+export type EchoControl = OwnWorkload['control'];
 
 /**
  * The app's pods in the run's namespace, and each one's echo workload reached on its direct port

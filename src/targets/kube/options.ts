@@ -19,7 +19,7 @@ export const KUBE_OPTIONS = [
   },
   {
     name: 'dataPlane', flag: '--data-plane <name>',
-    description: "kube: the mesh's data plane, where it has more than one: istio: sidecar (default; Envoy as installed) or proxyless (Istio's grpc-agent injection beside meshcheck's proxyless gRPC workload)",
+    description: "kube: the mesh's data plane, where it has more than one: istio: sidecar (default; Envoy as installed) or proxyless (Istio's grpc-agent injection beside meshcheck's proxyless gRPC workload; the default on meshcheck's own node, which has no Envoy)",
   },
   { name: 'proxylessImage', flag: '--proxyless-image <image>', description: "kube: the image of meshcheck's proxyless gRPC programs for --data-plane proxyless (no public image exists; on meshcheck's own node, its local image)" },
   { name: 'appImage', flag: '--app-image <image>', description: 'kube: the image whose `node` runs the echo workload (default docker.io/library/node:22.12.0-alpine; on meshcheck\'s own node, its local image)' },

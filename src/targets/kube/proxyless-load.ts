@@ -11,7 +11,7 @@ import type { LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
 import type { Mesh, OwnWorkload, RenderContext } from '../../meshes/types.js';
 import type { ProbeResult } from '../ports.js';
-import { address, probeInstances, type ClusterLoader } from './cluster-load.js';
+import { address, logEnds, probeInstances, type ClusterLoader } from './cluster-load.js';
 import type { PodInstance } from './instances.js';
 import { callerPod, jobPodLogs, LOAD_LABEL, OUTSIDE, type LoadPod } from './k6-job.js';
 
@@ -143,7 +143,7 @@ export class ProxylessClusterLoad implements ClusterLoader {
     try {
       const [out] = await jobPodLogs(this.kc, ctx.namespace, name, 'load', budgetMs(p));
       const r = out && proxylessResultOfLog(p, out.log, startedAt);
-      if (!r) throw new InfraError(`the proxyless load client in pod ${out?.pod ?? name} exited with ${out?.code ?? 'no code'} before its summary; its log ends: ${lastLines(out?.log)}`);
+      if (!r) throw new InfraError(`the proxyless load client in pod ${out?.pod ?? name} exited with ${out?.code ?? 'no code'} before its summary; its log ends: ${logEnds(out?.log)}`);
       // The achieved rate is the calls' own (the client's send window): the Job's start and log read are not the load's.
       return { ...r, inCluster: true };
     } finally {
@@ -157,8 +157,6 @@ export class ProxylessClusterLoad implements ClusterLoader {
       (name, targets) => [this.job(name, OUTSIDE, ['probe', JSON.stringify({ targets })])]);
   }
 }
-
-const lastLines = (log = '') => log.trim().split('\n').filter((l) => !l.startsWith('R ')).slice(-5).join(' | ') || 'nothing';
 
 /** What the probe saw, from its PROBE lines: an instance refused the call unless it answered (code 0). */
 export function grpcProbeResult(log: string): ProbeResult {
