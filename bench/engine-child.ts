@@ -1,9 +1,10 @@
 /**
  * One engine run in its own process, so that the benchmark can charge it every CPU-second it
  * uses (its own and its children's, k6 included). Prints one JSON line with what it achieved.
- *   node dist/bench/engine-child.js embedded|k6|k6-raw VIA PROFILE_JSON
+ *   node dist/bench/engine-child.js embedded|k6|k6-raw|fortio VIA PROFILE_JSON
  * k6-raw runs the same script (load/requests.js) with the real k6 but without per-request output: k6 at
- * its cheapest, the fairest yardstick for requests per CPU-second.
+ * its cheapest, the fairest yardstick for requests per CPU-second. fortio is fortio's own load engine
+ * (meshcheck-fortio), the yardstick for latency: Istio's published figures were measured with it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,8 +26,17 @@ if (mode === 'k6-raw') {
   const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as { metrics: Record<string, { values: Record<string, number> }> };
   rmSync(dir, { recursive: true, force: true });
   const lat = s.metrics.meshcheck_latency!.values;
-  process.stdout.write(`${JSON.stringify({ code: r.status, completed: lat.count, dropped: s.metrics.dropped_iterations?.values.count ?? 0, p50: lat.med, p99: lat['p(99)'] })}\n`);
+  process.stdout.write(`${JSON.stringify({ code: r.status, completed: lat.count, dropped: s.metrics.dropped_iterations?.values.count ?? 0, p50: lat.med, p90: lat['p(90)'], p99: lat['p(99)'] })}\n`);
+} else if (mode === 'fortio') {
+  // fortio's own engine (go/fortio): its connections are the profile's in-flight limit, its headers the profile's.
+  const args = ['-url', `http://${via}${p.path}`, '-qps', String(p.rps ?? 0), '-n', String(p.requests), '-c', String(p.maxInFlight),
+    ...(p.payloadBytes ? ['-payload-size', String(p.payloadBytes)] : []), ...Object.entries({ Host: p.service, ...p.headers }).flatMap(([k, v]) => ['-H', `${k}: ${v}`])];
+  const r = spawnSync(tool('meshcheck-fortio'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const f = JSON.parse(r.stdout) as { count: number; percentilesMs: Record<string, number> };
+  const q = (k: string) => Number(f.percentilesMs[k]!.toFixed(3));
+  process.stdout.write(`${JSON.stringify({ code: r.status, completed: f.count, dropped: 0, p50: q('p50'), p90: q('p90'), p99: q('p99') })}\n`);
 } else {
   const r = mode === 'k6' ? await runK6(p, { via, processes: 1 }) : await runEmbedded(p, { via });
-  process.stdout.write(`${JSON.stringify({ code: 0, completed: r.samples.length, dropped: r.dropped, p50: ms(r.histogram.getValueAtPercentile(50)), p99: ms(r.histogram.getValueAtPercentile(99)) })}\n`);
+  const at = (q: number) => ms(r.histogram.getValueAtPercentile(q));
+  process.stdout.write(`${JSON.stringify({ code: 0, completed: r.samples.length, dropped: r.dropped, p50: at(50), p90: at(90), p99: at(99) })}\n`);
 }

@@ -1,7 +1,8 @@
 /**
  * The real node's figures (needs root; `npm run bench` runs it when it may): `cluster up` to a Ready
  * Node, pods from create to Ready (20 at once), the kube target's bundled suite on --mesh none, Istio
- * installed and the bundled suite on its proxyless data plane, and `cluster down`. Each through the real CLI, with a kubeconfig and state folder of its own.
+ * installed and the bundled suite on its proxyless data plane and on its Envoy sidecars (with the
+ * overhead scenario's figures), and `cluster down`. Each through the real CLI, with a kubeconfig and state folder of its own.
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +21,13 @@ function tally(out: string): string {
   const rec = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { outcome: string }[] };
   const outcomes = rec.scenarios.reduce<Record<string, number>>((a, s) => ({ ...a, [s.outcome]: (a[s.outcome] ?? 0) + 1 }), {});
   return Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ');
+}
+
+/** The overhead scenario's verdicts in a run's record, as observed (added latency, sidecar CPU and memory). */
+function overheadFigures(out: string): string {
+  const rec = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { name: string; verdicts: { claim: string; observed: string; outcome: string }[] }[] };
+  const s = rec.scenarios.find((x) => /^Added latency/.test(x.name));
+  return s ? s.verdicts.map((v) => `${v.claim}: ${v.outcome}, ${v.observed.replace(/\|/g, '/')}`).join('; ') : 'no overhead scenario in the run';
 }
 
 export async function nodeBench(row: Row): Promise<void> {
@@ -77,6 +85,11 @@ export async function nodeBench(row: Row): Promise<void> {
     const istio = join(state, 'run-istio');
     const runIstio = cli('run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', kubeconfig, '--mesh', 'istio@1.31', '--data-plane', 'proxyless', '--allow-changes-in', 'istio-system', '--out', istio, '--no-progress');
     row('real node: run --target kube --mesh istio --data-plane proxyless (bundled suite: grpc-agent pods, loads as meshed Jobs, istiod stopped and restarted)', `${runIstio.s.toFixed(1)} s (${tally(istio)}; exit ${runIstio.code})`, 'informational; exit 0', undefined);
+    // The same install on Istio's Envoy sidecars (upstream Envoy under pilot-agent, Istio's iptables capture).
+    const envoy = join(state, 'run-envoy');
+    const runEnvoy = cli('run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', kubeconfig, '--mesh', 'istio@1.31', '--data-plane', 'sidecar', '--allow-changes-in', 'istio-system', '--out', envoy, '--no-progress');
+    row('real node: run --target kube --mesh istio --data-plane sidecar (bundled suite: upstream Envoy 1.40 sidecars, loads as meshed k6 Jobs, istiod stopped and restarted)', `${runEnvoy.s.toFixed(1)} s (${tally(envoy)}; exit ${runEnvoy.code})`, 'informational; exit 0', undefined);
+    row('real node: Envoy sidecar overhead at 500 rps (bundled overhead scenario)', overheadFigures(envoy), 'informational', undefined);
   } finally {
     const down = cli('cluster', 'down');
     row('real node: cluster down (everything undone)', `${down.s.toFixed(1)} s (exit ${down.code})`, 'informational', undefined);

@@ -63,6 +63,9 @@ const body = payloadBytes > 0 ? 'x'.repeat(payloadBytes) : null;
 const target = url + env('MESHCHECK_PATH', '/');
 const method = env('MESHCHECK_METHOD', 'GET');
 
+// How much of a data plane's own reply is kept: enough for Envoy's local replies, few distinct tags.
+const REPLY_CHARS = 60;
+
 function versionOf(res) {
   const h = res.headers['X-Meshcheck-Version'];
   if (h) return h;
@@ -85,6 +88,8 @@ export default function () {
     flags: res.headers['X-Meshcheck-Response-Flags'] || (res.status === 0 ? 'NC' : '-'),
     // Why no response came back (a refused connection, a name that did not resolve), for the verdict.
     ...(res.status === 0 && res.error ? { failure: res.error } : {}),
+    // A reply the data plane made itself (the echo workload answers JSON): how an Envoy fault shows.
+    ...(res.status !== 0 && typeof res.body === 'string' && res.body !== '' && !res.body.startsWith('{') ? { reply: res.body.slice(0, REPLY_CHARS) } : {}),
     // When the request left, so meshcheck can put responses in send order.
     sent: String(sentAt),
   });

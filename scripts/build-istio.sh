@@ -31,17 +31,20 @@ for cmd in pilot-discovery pilot-agent; do
   log "$cmd built: $("$BIN/$cmd" version -s)"
 done
 
-# Istio's own charts (base, istiod) at the same source: `meshcheck install` on meshcheck's node takes
-# them when no --charts is given, so istiod's chart matches the image built above (no chart repository).
+# Istio's own files at the same source: its charts (base, istiod), which `meshcheck install` on
+# meshcheck's node takes when no --charts is given, so istiod's chart matches the image built above (no
+# chart repository); and the Envoy bootstrap template pilot-agent renders, which the node's sidecar
+# image carries where Istio's proxy image has it.
 CHARTS="$(dirname "$BIN")/istio-charts/$ISTIO_PSEUDO"
-if [ ! -f "$CHARTS/istiod/Chart.yaml" ]; then
+if [ ! -f "$CHARTS/istiod/Chart.yaml" ] || [ ! -f "$CHARTS/envoy_bootstrap_tmpl.json" ]; then
   MOD="$(cd "$ROOT/go/proxyless" && go list -m -f '{{.Dir}}' istio.io/istio)"
   rm -rf "$CHARTS.tmp" && mkdir -p "$CHARTS.tmp"
   cp -r "$MOD/manifests/charts/base" "$CHARTS.tmp/base"
   cp -r "$MOD/manifests/charts/istio-control/istio-discovery" "$CHARTS.tmp/istiod"
+  cp "$MOD/tools/packaging/common/envoy_bootstrap.json" "$CHARTS.tmp/envoy_bootstrap_tmpl.json"
   chmod -R u+w "$CHARTS.tmp"
   rm -rf "$CHARTS" && mv "$CHARTS.tmp" "$CHARTS"
-  log "Istio's charts copied to $CHARTS"
+  log "Istio's charts and Envoy bootstrap template copied to $CHARTS"
 fi
 
 # The proxyless programs are the project's own source, rebuilt when it changes (cold: about a minute).

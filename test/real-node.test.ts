@@ -16,6 +16,8 @@ import { hostSnapshot } from '../src/cluster/host.js';
 import { NODE, NODE_SYSCTLS } from '../src/cluster/settings.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { eventually } from '../src/util/eventually.js';
+import { agreement } from '../src/reports/agreement.js';
+import type { RunRecord as FullRunRecord } from '../src/reports/run-record.js';
 import { toolsBin } from '../src/util/tools.js';
 import { doneWithin, startCli } from './helpers/cli.js';
 import { istioCharts } from './helpers/istio-charts.js';
@@ -28,7 +30,7 @@ interface RunRecord {
   targetInfo: Record<string, unknown>;
   scenarios: {
     name: string; outcome: string; error?: string;
-    verdicts: { infrastructure?: { withheld?: string } }[];
+    verdicts: { outcome: string; explanation: string; infrastructure?: { withheld?: string } }[];
     loads: { engine: string; statuses: Record<string, number> }[];
   }[];
 }
@@ -246,7 +248,7 @@ test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1,
   }
 }, 600_000);
 
-test('Istio on the node: install runs istiod as a pod from the node\'s image and charts with its real injector; a pod injected with the grpc-agent template runs Istio\'s agent, which takes its certificate from istiod; a bad image is named (D4); the kube target on the proxyless data plane decides the 0-weight split, the wrong expectations and the control plane outage', async () => {
+test('Istio on the node: install runs istiod as a pod from the node\'s image and charts with its real injector; injected pods run upstream Envoy (sidecar template) or Istio\'s agent alone (grpc-agent); a bad image is named (D4); the kube target runs the bundled suite on Envoy sidecars, and decides the 0-weight split, the wrong expectations and the control plane outage on both data planes', async () => {
   const node = await up();
   try {
     const charts = istioCharts();
@@ -258,7 +260,9 @@ test('Istio on the node: install runs istiod as a pod from the node\'s image and
     expect(bad.out).toMatch(/container discovery waiting: (ErrImagePull|ImagePullBackOff).*\(image meshcheck\.local\/missing:1\)/);
     // The node's own images and charts (of the source its istiod was built from), found by install without being named.
     const ok = await cli(node, ['install', '--mesh', 'istio', '--context', NODE.name, '--kubeconfig', node.kubeconfig]);
-    expect(ok).toEqual({ code: 0, out: expect.stringMatching(/images image=meshcheck\.local\/istio-pilot:\S+, global\.proxy\.image=meshcheck\.local\/istio-agent:\S+ \(meshcheck's node\)/) });
+    expect(ok).toEqual({ code: 0, out: expect.stringMatching(/images image=meshcheck\.local\/istio-pilot:\S+, global\.proxy\.image=meshcheck\.local\/istio-sidecar:\S+-envoy-1\.40\.0, global\.proxy_init\.image=\S+ \(meshcheck's node\)/) });
+    // The settings under which upstream Envoy accepts every push (ADR 0013).
+    expect(ok.out).toContain("values for meshcheck's node telemetry.enabled=false, pilot.env.PILOT_ENABLE_METADATA_EXCHANGE=false, pilot.env.PILOT_ENABLE_ALPN_FILTER=false");
     expect(ok.out).toContain("(chart istiod 1.0.0 from meshcheck's node)");
     expect(ok.out).toContain("prometheus: not installed on meshcheck's node");
     expect(ok.out).toMatch(/next: meshcheck run --target kube --context meshcheck-node --mesh istio@1\.31\n/);
@@ -281,7 +285,7 @@ test('Istio on the node: install runs istiod as a pod from the node\'s image and
       const p = await core.readNamespacedPod({ name: 'app', namespace: 'grpc-agent' });
       return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
     }, { timeoutMs: 90_000, intervalMs: 500, describe: 'the injected pod Ready' });
-    expect(pod.spec!.containers.map((c) => `${c.name} ${c.image}`)).toEqual([expect.stringMatching(/^istio-proxy meshcheck\.local\/istio-agent:/), expect.stringMatching(/^app meshcheck\.local\/node:/)]);
+    expect(pod.spec!.containers.map((c) => `${c.name} ${c.image}`)).toEqual([expect.stringMatching(/^istio-proxy meshcheck\.local\/istio-sidecar:/), expect.stringMatching(/^app meshcheck\.local\/node:/)]);
     // What the agent gave the workload: certificates from istiod's CA, and the xDS bootstrap for gRPC.
     const kubectl = [join(toolsBin(), 'kubectl'), '--kubeconfig', node.kubeconfig, '--context', NODE.name];
     const seen = execFileSync(kubectl[0]!, [...kubectl.slice(1), '-n', 'grpc-agent', 'exec', 'app', '-c', 'app', '--', 'node', '-e',
@@ -289,35 +293,82 @@ test('Istio on the node: install runs istiod as a pod from the node\'s image and
     expect(seen).toMatch(/cert-chain\.pem.*key\.pem.*root-cert\.pem/);
     expect(seen).toMatch(/xds_servers/);
 
+    // The default sidecar template: Istio's capture in an init container, then pilot-agent running upstream
+    // Envoy, which is Ready only once it has accepted its listeners and clusters from istiod.
+    await client.create({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'envoy', namespace: 'grpc-agent', labels: { app: 'envoy' } },
+      spec: { containers: [{ name: 'app', image: /images: (\S+) \(echo workload\)/.exec(node.stdout)![1]!, command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] }] },
+    } as KubernetesObject);
+    const sidecar = await eventually(async () => {
+      const p = await core.readNamespacedPod({ name: 'envoy', namespace: 'grpc-agent' });
+      return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500, describe: 'the pod with an Envoy sidecar Ready' });
+    expect(sidecar.spec!.initContainers!.map((c) => c.name)).toEqual(expect.arrayContaining(['istio-init', 'istio-proxy']));
+    const info = execFileSync(kubectl[0]!, [...kubectl.slice(1), '-n', 'grpc-agent', 'exec', 'envoy', '-c', 'istio-proxy', '--', 'pilot-agent', 'request', 'GET', 'server_info'], { encoding: 'utf8' });
+    // (pilot-agent logs a line of its own before Envoy's answer.)
+    expect(JSON.parse(info.slice(info.indexOf('{')))).toMatchObject({ state: 'LIVE', version: expect.stringMatching(/\/1\.40\.0\/Clean\/RELEASE\//) });
+
     // The kube target on Istio's proxyless data plane (grpc-agent injection, load from meshcheck-proxyless as
     // meshed Jobs): the held-out 0-weight split PASSES (item 8), each wrong expectation FAILS, and stopping and
     // restarting the real istiod (scaled in istio-system) leaves the split and the abort share as they were.
-    const out = join(node.stateDir, 'run-proxyless');
-    // As the README types it: on its own node meshcheck takes the proxyless data plane and may scale istiod, and says so.
-    const run = await cli(node, ['run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--mesh', 'istio',
-      '--out', out, '--no-progress', 'test/fixtures/zero-weight', 'test/fixtures/wrong', 'features/control-plane.feature']);
-    expect(run.code).toBe(1);
-    expect(run.out).toContain('--data-plane proxyless (the node has no Envoy for "sidecar"');
-    expect(run.out).toContain('changes allowed in istio-system');
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as RunRecord;
     const failed = (x: RunRecord['scenarios'][number]) => x.outcome === 'FAILED' || (x.outcome === 'INCONCLUSIVE' && x.verdicts.some((v) => v.infrastructure?.withheld === 'FAILED'));
-    expect(Object.fromEntries(record.scenarios.map((x) => [x.name, x.outcome === 'PASSED' ? 'PASSED' : failed(x) ? 'FAILED' : `${x.outcome}: ${JSON.stringify(x.verdicts)} ${x.error ?? ''}`]))).toEqual({
+    const outcomes = (record: RunRecord) => Object.fromEntries(record.scenarios.map((x) => [x.name, x.outcome === 'PASSED' ? 'PASSED' : failed(x) ? 'FAILED' : `${x.outcome}: ${JSON.stringify(x.verdicts)} ${x.error ?? ''}`]));
+    const kubeRun = async (name: string, args: string[]) => {
+      const out = join(node.stateDir, name);
+      const r = await cli(node, ['run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--mesh', 'istio', '--out', out, '--no-progress', ...args]);
+      return { ...r, record: JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as RunRecord };
+    };
+    const istiodReplicas = async () => (await node.kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'istiod', namespace: 'istio-system' })).spec?.replicas;
+
+    // Envoy sidecars, the bundled suite as the README types it: every scenario PASSED, or NOT_SUPPORTED with the reason.
+    // On its own node meshcheck may scale istiod, and says so.
+    const suite = await kubeRun('run-sidecar', ['--data-plane', 'sidecar']);
+    expect(suite.out).toContain('changes allowed in istio-system');
+    const decided = outcomes(suite.record);
+    expect(Object.entries(decided).filter(([, o]) => o !== 'PASSED' && !o.startsWith('NOT_SUPPORTED'))).toEqual([]);
+    expect(suite.code).toBe(0);
+    // Only the claims on Istio's standard metrics, which upstream Envoy does not produce (ADR 0013), are not supported.
+    for (const x of suite.record.scenarios.filter((y) => y.outcome === 'NOT_SUPPORTED')) {
+      expect(x.verdicts.filter((v) => v.outcome === 'NOT_SUPPORTED').map((v) => v.explanation)).toEqual([expect.stringMatching(/no Prometheus .*lacks Istio's stats filter/)]);
+    }
+    expect(Object.values(decided).filter((o) => o === 'PASSED').length).toBeGreaterThanOrEqual(13);
+    expect(await istiodReplicas()).toBe(1);
+    // On Envoy, the wrong expectations FAIL and the 0-weight split PASSES.
+    const wrong = await kubeRun('run-sidecar-wrong', ['--data-plane', 'sidecar', 'test/fixtures/zero-weight', 'test/fixtures/wrong']);
+    expect(wrong.code).toBe(1);
+    expect(outcomes(wrong.record)).toEqual({ 'A version with weight 0 gets no request': 'PASSED', 'Wrong share': 'FAILED', 'Wrong version': 'FAILED', 'Latency bound too tight': 'FAILED' });
+
+    // The reference sidecar checked against Envoy (docs/data-plane-agreement.md): the same features and
+    // fixtures on the local target's reference mesh agree with Envoy wherever both decided.
+    const refOut = join(node.stateDir, 'run-reference');
+    const ref = await cli(node, ['run', '--out', refOut, '--no-progress', 'features', 'test/fixtures/zero-weight', 'test/fixtures/wrong']);
+    expect(ref.code).toBe(1);
+    const envoy = { ...suite.record, scenarios: [...suite.record.scenarios, ...wrong.record.scenarios] };
+    const a = agreement(JSON.parse(readFileSync(join(refOut, 'run-record.json'), 'utf8')) as FullRunRecord, envoy as unknown as FullRunRecord, { a: 'reference', b: 'Envoy' });
+    expect(a.disagreements).toEqual([]);
+    expect(a.unmatched).toEqual([]);
+    expect(a.compared.length).toBeGreaterThanOrEqual(14);
+
+    // Istio's proxyless data plane (grpc-agent injection, load from meshcheck-proxyless as meshed Jobs): the
+    // held-out 0-weight split PASSES (item 8), each wrong expectation FAILS, and stopping and restarting the
+    // real istiod (scaled in istio-system) leaves the split and the abort share as they were.
+    const run = await kubeRun('run-proxyless', ['--data-plane', 'proxyless', 'test/fixtures/zero-weight', 'test/fixtures/wrong', 'features/control-plane.feature']);
+    expect(run.code).toBe(1);
+    expect(outcomes(run.record)).toEqual({
       'A version with weight 0 gets no request': 'PASSED',
       'Wrong share': 'FAILED', 'Wrong version': 'FAILED', 'Latency bound too tight': 'FAILED',
       'A traffic split holds while the control plane is stopped': 'PASSED',
       'An abort share holds while the control plane restarts': 'PASSED',
     });
-    expect(record.targetInfo).toMatchObject({ mesh: 'istio', dataPlane: 'proxyless gRPC', context: NODE.name });
+    expect(run.record.targetInfo).toMatchObject({ mesh: 'istio', dataPlane: 'proxyless gRPC', context: NODE.name });
     // Every call went through grpc-go as the load client, with its certificate from istiod's CA.
-    const zero = record.scenarios[0]!.loads[0]!;
-    expect(zero).toMatchObject({ engine: 'proxyless-grpc', statuses: { 200: 300 } });
+    expect(run.record.scenarios[0]!.loads[0]!).toMatchObject({ engine: 'proxyless-grpc', statuses: { 200: 300 } });
     // The outage's undo put istiod back as it was.
-    const replicas = (await node.kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'istiod', namespace: 'istio-system' })).spec?.replicas;
-    expect(replicas).toBe(1);
+    expect(await istiodReplicas()).toBe(1);
 
     const gone = await cli(node, ['install', '--mesh', 'istio', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--with', 'none', '--uninstall']);
     expect(gone).toEqual({ code: 0, out: expect.stringMatching(/istio-base: \d+ CRDs stay \(the chart marks them helm\.sh\/resource-policy: keep\)/) });
   } finally {
     expect((await cli(node, ['cluster', 'down'])).code).toBe(0);
   }
-}, 600_000);
+}, 1_500_000);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, describeError } from '../errors.js';
-import { MESH_NAMES, REFERENCE } from '../meshes/registry.js';
+import { MESH_NAMES, REFERENCE, dataPlaneFor, meshFor } from '../meshes/registry.js';
 import { VERSION_VARIANTS } from '../meshes/examples.js';
 import { TARGETS, TARGET_NAMES, targetOptions } from '../targets/registry.js';
 import type { RunOptions } from './run.js';
@@ -106,7 +106,7 @@ program.command('doctor')
     process.exitCode = doctor();
   });
 
-type InstallFlags = { mesh: string; context?: string; kubeconfig?: string; with?: string; charts?: string; timeout: string }
+type InstallFlags = { mesh: string; context?: string; kubeconfig?: string; with?: string; charts?: string; timeout: string; dataPlane?: string }
   & { imageMirror?: string; set?: string[]; dryRun?: boolean; uninstall?: boolean };
 program.command('install')
   .description('Install a mesh (and Prometheus) on a cluster from the pinned Helm profiles in clusters/profiles, with helm and kubectl; again = no change')
@@ -118,6 +118,7 @@ program.command('install')
   .option('--timeout <duration>', 'how long helm waits for each release to be ready', '10m')
   .option('--image-mirror <registry>', 'take each image the profiles pin from this registry, e.g. registry.example.com/mirror (on meshcheck\'s own node, its local images are used without it)')
   .option('--set <RELEASE.PATH=VALUE>', 'a chart value for one release, over the profile\'s, e.g. istiod.global.logging.level=default:debug (repeatable)', (v: string, all: string[] = []) => [...all, v])
+  .option('--data-plane <name>', 'the data plane the runs on this install will use, where the mesh has more than one (istio: sidecar or proxyless; one istiod serves both): checked, and named in the run command install prints')
   .option('--dry-run', 'print the helm and kubectl commands, run nothing')
   .option('--uninstall', 'remove the profiles\' releases (reverse order) and the namespaces install created')
   .action(async (o: InstallFlags) => {
@@ -129,12 +130,13 @@ program.command('install')
     const known = profileNames().filter((p) => !meshes.includes(p));
     for (const a of addOns) if (!known.includes(a)) throw new UsageError(`--with ${a}: no such add-on profile (clusters/profiles has ${known.join(', ')}; or none)`);
     if (!/^\d+(s|m|h)$/.test(o.timeout)) throw new UsageError(`--timeout ${o.timeout}: a duration such as 10m or 300s`);
+    if (o.dataPlane) dataPlaneFor(meshFor(o.mesh).mesh, 'kube', o.dataPlane);
     const { kubeClient, kubeconfigPath } = await import('../kube/client.js');
     kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
     const { install, uninstall } = await import('../install/install.js');
     const opts = { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig), profiles: [o.mesh, ...addOns], timeout: o.timeout, dryRun: o.dryRun, log: (m: string) => process.stderr.write(`meshcheck install: ${m}\n`) };
     if (o.uninstall) await uninstall(opts);
-    else await install({ ...opts, charts: o.charts, imageMirror: o.imageMirror, set: o.set, defaultAddOns: o.with === undefined });
+    else await install({ ...opts, charts: o.charts, imageMirror: o.imageMirror, set: o.set, defaultAddOns: o.with === undefined, dataPlane: o.dataPlane });
   });
 
 const cluster = program.command('cluster')

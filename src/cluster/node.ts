@@ -20,7 +20,7 @@ import { kubeconfigPath } from '../kube/client.js';
 import { undoLedger } from '../cli/cleanup.js';
 import { API_URL, nodeFiles, writeConfigs, writePki } from './configs.js';
 import { linkExists, nftTables, nodeCgroups, readSysctls, sh, sha256, withContext } from './host.js';
-import { importImage, imageTarball, nodeImages } from './images.js';
+import { importImage, imageTarball, nodeEnvoyVersion, nodeImages } from './images.js';
 import { dnsObjects } from './dns.js';
 import { HOST_PATHS, NODE, NODE_IMAGES_CONFIGMAP, NODE_RUN_ID, NODE_SYSCTLS, nodeStateDir } from './settings.js';
 
@@ -169,7 +169,8 @@ export async function clusterUp(o: { context?: string; kubeconfig?: string; log:
     step(`cluster DNS Ready at ${NODE.dnsServiceIp}`);
     await client.create({
       apiVersion: 'v1', kind: 'ConfigMap', metadata: { ...NODE_IMAGES_CONFIGMAP, labels: { 'app.kubernetes.io/managed-by': 'meshcheck' } },
-      data: Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.ref])),
+      // The images by key, and the Envoy version its sidecar image carries (the kube target's --data-plane default).
+      data: { ...Object.fromEntries(Object.entries(images).map(([k, v]) => [k, v.ref])), envoy: nodeEnvoyVersion() },
     } as KubernetesObject);
 
     // 6. A context for the user, then hand the ledger to the process group's leader, which stays.

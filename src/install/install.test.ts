@@ -2,22 +2,38 @@ import { loadProfile } from './profiles.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeChartsDir, parseSets, releaseImages } from './install.js';
+import { nodeChartsDir, parseSets, releaseImages, withImagesAndSets } from './install.js';
 
 const istiod = loadProfile('istio').releases.find((r) => r.release === 'istiod')!;
 
 describe('what install sets beside the profile (D5)', () => {
   it('on meshcheck\'s node, the images it built; with a mirror, the pinned images from it; else the chart\'s own', () => {
-    const node = { 'istio-pilot': 'meshcheck.local/istio-pilot:1.31-dev', 'istio-agent': 'meshcheck.local/istio-agent:1.31-dev', app: 'meshcheck.local/node:20' };
+    const node = { 'istio-pilot': 'meshcheck.local/istio-pilot:1.31-dev', 'istio-sidecar': 'meshcheck.local/istio-sidecar:1.31-dev-envoy-1.40.0', app: 'meshcheck.local/node:20' };
     expect(releaseImages(istiod, { node })).toEqual([
       { value: 'image', image: 'meshcheck.local/istio-pilot:1.31-dev', from: 'meshcheck\'s node' },
-      { value: 'global.proxy.image', image: 'meshcheck.local/istio-agent:1.31-dev', from: 'meshcheck\'s node' },
+      { value: 'global.proxy.image', image: 'meshcheck.local/istio-sidecar:1.31-dev-envoy-1.40.0', from: 'meshcheck\'s node' },
+      { value: 'global.proxy_init.image', image: 'meshcheck.local/istio-sidecar:1.31-dev-envoy-1.40.0', from: 'meshcheck\'s node' },
     ]);
     expect(releaseImages(istiod, { mirror: 'registry.example.com/mirror' })).toEqual([
       { value: 'image', image: 'registry.example.com/mirror/istio/pilot:1.30.3', from: '--image-mirror' },
       { value: 'global.proxy.image', image: 'registry.example.com/mirror/istio/proxyv2:1.30.3', from: '--image-mirror' },
+      { value: 'global.proxy_init.image', image: 'registry.example.com/mirror/istio/proxyv2:1.30.3', from: '--image-mirror' },
     ]);
     expect(releaseImages(istiod, {})).toEqual([]);
+  });
+
+  it("on meshcheck's node only, the values its upstream Envoy needs (Istio's own extensions off); --set over them, typed as helm types it", () => {
+    const onNode = structuredClone(istiod.values ?? {});
+    const said = withImagesAndSets(onNode, istiod, { node: { 'istio-pilot': 'meshcheck.local/istio-pilot:1' } }, [['pilot.env.PILOT_ENABLE_ALPN_FILTER', 'true'], ['replicaCount', '2'], ['global.logging.level', 'default:debug']]);
+    expect(onNode).toMatchObject({
+      telemetry: { enabled: false },
+      pilot: { env: { PILOT_ENABLE_METADATA_EXCHANGE: 'false', PILOT_ENABLE_ALPN_FILTER: true } },
+      replicaCount: 2, global: { logging: { level: 'default:debug' } },
+    });
+    expect(said).toMatch(/values for meshcheck's node telemetry\.enabled=false, pilot\.env\.PILOT_ENABLE_METADATA_EXCHANGE=false, pilot\.env\.PILOT_ENABLE_ALPN_FILTER=false/);
+    const elsewhere = structuredClone(istiod.values ?? {});
+    expect(withImagesAndSets(elsewhere, istiod, {}, [])).toBeUndefined();
+    expect(elsewhere).toEqual(istiod.values);
   });
 
   it('--set names a release of the profiles and a value path', () => {

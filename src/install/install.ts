@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { $, which, type ProcessOutput } from 'zx';
 import type { V1Pod } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../errors.js';
-import { toolsBin } from '../util/tools.js';
+import { istioFilesDir, toolsBin } from '../util/tools.js';
 import { helmTooOld } from './helm-version.js';
 import { MESHES } from '../meshes/registry.js';
 import { loadProfile, type Profile, type Release } from './profiles.js';
@@ -33,6 +33,8 @@ export interface InstallOptions {
   imageMirror?: string;
   /** RELEASE.PATH=VALUE settings (--set), over everything else. */
   set?: string[];
+  /** The data plane the runs will use (--data-plane), named in the run command install prints. */
+  dataPlane?: string;
   log: (m: string) => void;
 }
 
@@ -57,11 +59,8 @@ function localChart(dir: string, r: Release): string {
  * (scripts/build-istio.sh copies them next to the tools, in a folder named by the module version,
  * whose commit the image's tag ends with); undefined elsewhere or when they are not there.
  */
-export function nodeChartsDir(node: Record<string, string> | undefined, root = join(dirname(toolsBin()), 'istio-charts')): string | undefined {
-  const commit = node?.['istio-pilot']?.split(':').pop()?.split('-').pop();
-  if (!commit || !existsSync(root)) return undefined;
-  const found = readdirSync(root).find((d) => d.endsWith(`-${commit}`));
-  return found ? join(root, found) : undefined;
+export function nodeChartsDir(node: Record<string, string> | undefined, root?: string): string | undefined {
+  return istioFilesDir(node?.['istio-pilot']?.split(':').pop()?.split('-').pop(), root);
 }
 
 /** helm (new enough) and kubectl. */
@@ -85,10 +84,10 @@ function nodeIstioMinor(node: Record<string, string> | undefined): string | unde
 }
 
 /** The run command for what was installed: on the node's charts, the Istio version its images were built at; Prometheus only if it is there. */
-function nextRun(mesh: Profile, profiles: Profile[], o: { context: string; skipped: string[]; nodeMinor?: string }): string {
+function nextRun(mesh: Profile, profiles: Profile[], o: { context: string; skipped: string[]; nodeMinor?: string; dataPlane?: string }): string {
   const run = o.nodeMinor && mesh.name === 'istio' ? mesh.run!.replace(/@[\d.]+/, `@${o.nodeMinor}`) : mesh.run;
   const prometheus = profiles.find((p) => p.name === 'prometheus')?.releases.every((r) => !o.skipped.includes(r.release));
-  return `meshcheck run --target kube --context ${o.context} ${run}${prometheus ? ' --prometheus-service monitoring/prometheus-server:80' : ''}`;
+  return `meshcheck run --target kube --context ${o.context} ${run}${o.dataPlane ? ` --data-plane ${o.dataPlane}` : ''}${prometheus ? ' --prometheus-service monitoring/prometheus-server:80' : ''}`;
 }
 
 /**
@@ -183,12 +182,24 @@ async function whenCrdMissingFile(r: Release, o: Pick<InstallOptions, 'dryRun' |
   return ['--values', file];
 }
 
-/** Puts the release's images (releaseImages) and its --set values into its values; says which images, from where. */
-function withImagesAndSets(values: Record<string, unknown>, r: Release, from: { node?: Record<string, string>; mirror?: string }, sets: [string, string][]): string | undefined {
+/**
+ * Puts the release's images (releaseImages), on meshcheck's node its node values, and its --set values
+ * into its values; says which images and node values, from where.
+ */
+export function withImagesAndSets(
+  values: Record<string, unknown>, r: Release, from: { node?: Record<string, string>; mirror?: string }, sets: [string, string][],
+): string | undefined {
   const images = releaseImages(r, from);
   for (const i of images) setPath(values, i.value, i.image);
-  for (const [path, value] of sets) setPath(values, path, value);
-  return images.length ? `${images.map((i) => `${i.value}=${i.image}`).join(', ')} (${[...new Set(images.map((i) => i.from))].join(', ')})` : undefined;
+  const nodeValues = from.node ? Object.entries(r.nodeValues ?? {}) : [];
+  for (const [path, value] of nodeValues) setPath(values, path, value);
+  // Typed as `helm --set` types them: true/false, numbers and null are not strings.
+  for (const [path, value] of sets) setPath(values, path, /^(true|false|null|-?\d+(\.\d+)?)$/.test(value) ? parse(value) : value);
+  const said = [
+    ...(images.length ? [`images ${images.map((i) => `${i.value}=${i.image}`).join(', ')} (${[...new Set(images.map((i) => i.from))].join(', ')})`] : []),
+    ...(nodeValues.length ? [`values for meshcheck's node ${nodeValues.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`] : []),
+  ];
+  return said.length ? said.join('; ') : undefined;
 }
 
 /** Why the pods of a namespace are not ready (helm says only that its wait ran out). */
@@ -280,7 +291,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
       const chosen = keep ? r.values ?? {} : await valuesOf(r);
       const extraFile = await whenCrdMissingFile(r, { ...o, kubectl, kube, dir, step });
       const images = withImagesAndSets(chosen, r, { node, mirror: o.imageMirror }, sets.get(r.release) ?? []);
-      if (images) o.log(`${step}: images ${images}`);
+      if (images) o.log(`${step}: ${images}`);
       writeFileSync(values, stringify(chosen), { mode: 0o600 });
       const args = ['upgrade', '--install', r.release, local ?? r.chart, ...(local ? [] : ['--repo', r.repo, '--version', r.version]), '--namespace', r.namespace, '--kube-context', o.context, ...kube, ...(keep ? ['--reset-then-reuse-values'] : []), '--values', values, ...extraFile, '--wait', '--timeout', o.timeout];
       if (o.dryRun) {
@@ -301,7 +312,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   const mesh = profiles.find((p) => p.run);
-  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor: nodeCharts && nodeIstioMinor(node) })}`);
+  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor: nodeCharts && nodeIstioMinor(node), dataPlane: o.dataPlane })}`);
   return done;
 }
 

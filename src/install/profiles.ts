@@ -29,6 +29,11 @@ export interface Release {
    * from the mirror) or, on meshcheck's own node, the node's image of that key; else the chart's default.
    */
   images?: ReleaseImage[];
+  /**
+   * Values on meshcheck's own node only, by dotted path, over the others (--set still wins): what the
+   * images the node builds need in place of the public ones (its Istio sidecar is upstream Envoy).
+   */
+  nodeValues?: Record<string, unknown>;
 }
 
 export interface ReleaseImage {
@@ -74,6 +79,10 @@ export function loadProfile(name: string, dir = PROFILES_DIR): Profile {
     if (r.identity !== undefined && !identities.includes(`"${String(r.identity)}"`)) throw new UsageError(`${where(n, 'identity')} "${String(r.identity)}": only ${identities.join(', ')} ${identities.length === 1 ? 'is' : 'are'} known`);
     for (const [k, i] of (r.images ?? []).entries()) {
       if (typeof i?.value !== 'string' || typeof i.image !== 'string' || !i.image.includes('/')) throw new UsageError(`${where(n, `images[${k}]`)} needs value (a dotted value path) and image (a full image reference)`);
+    }
+    const nv = r.nodeValues;
+    if (nv !== undefined && (typeof nv !== 'object' || nv === null || Array.isArray(nv) || Object.values(nv).some((v) => typeof v === 'object' && v !== null))) {
+      throw new UsageError(`${where(n, 'nodeValues')} needs a map of dotted value paths to plain values, e.g. telemetry.enabled: false`);
     }
     const w = r.whenCrdMissing;
     if (w !== undefined && (typeof w?.crd !== 'string' || !w.crd.includes('.') || typeof w.values !== 'object' || w.values === null || Array.isArray(w.values))) {

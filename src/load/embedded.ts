@@ -67,7 +67,7 @@ export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<Loa
       async (r) => {
         const text = await r.body.text();
         const done = performance.now();
-        record(seq, { status: r.statusCode, version: versionOf(r.headers, text), latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: r.headers['x-envoy-overloaded'] === 'true', flags: String(r.headers['x-meshcheck-response-flags'] ?? '-') }, done);
+        record(seq, { status: r.statusCode, version: versionOf(r.headers, text), latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: r.headers['x-envoy-overloaded'] === 'true', flags: String(r.headers['x-meshcheck-response-flags'] ?? '-'), ...replyOf(text) }, done);
       },
       (err: Error & { code?: string }) => {
         const done = performance.now();
@@ -121,4 +121,9 @@ function versionOf(headers: Record<string, string | string[] | undefined>, text:
     }
   }
   return undefined;
+}
+
+/** A reply the data plane made itself (the echo workload answers JSON), as load/requests.js keeps it for k6. */
+function replyOf(text: string): { reply?: string } {
+  return text !== '' && !text.startsWith('{') ? { reply: text.slice(0, 60) } : {};
 }

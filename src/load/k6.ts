@@ -121,6 +121,7 @@ export function k6Point(line: string): (Sample & { sentAt: number }) | undefined
     overloaded: t.overloaded === 'true',
     flags: t.flags ?? '-',
     ...(t.failure ? { error: t.failure } : {}),
+    ...(t.reply ? { reply: t.reply } : {}),
     sentAt: Number(t.sent ?? Date.parse(point.data.time) - point.data.value),
   };
 }

@@ -41,4 +41,9 @@ export interface Sample {
   flags: string;
   /** Why no response came back (status 0), as the load generator said it: a refused connection, a name that did not resolve. */
   error?: string;
+  /**
+   * The start of a body that is not the echo workload's (which is JSON): a reply the data plane made
+   * itself, e.g. Envoy's "fault filter abort" or "RBAC: access denied".
+   */
+  reply?: string;
 }

@@ -21,12 +21,22 @@ export interface SampleReading {
   answered(s: Sample): boolean;
 }
 
-/** Responses over HTTP, through the reference sidecar or Envoy. */
+/** The body of the local reply Envoy's fault filter answers an injected abort with. */
+export const ENVOY_ABORT_REPLY = 'fault filter abort';
+
+/**
+ * Responses over HTTP, through the reference sidecar or Envoy. The reference sidecar names an injected
+ * fault in a header (its response flags); Envoy puts no flag in a response: an abort shows as its
+ * fault filter's own reply, and a delay only as the time it took.
+ */
 export const HTTP_READING: SampleReading = {
   hasStatus: (s, status) => s.status === status,
   statusText: (s) => (s.status ? `status ${s.status}` : s.error ? `no HTTP response (${s.error})` : 'no HTTP response'),
   statusClaimText: (status) => `had status ${status}`,
   overloadedText: 'were rejected with 503 and x-envoy-overloaded',
-  faultSeen: (s, fault) => s.flags.split(',').includes(fault.flag),
+  faultSeen: (s, fault) =>
+    s.flags.split(',').includes(fault.flag) ||
+    (fault.flag === 'FI' && s.reply === ENVOY_ABORT_REPLY) ||
+    (fault.delayMs !== undefined && s.status !== 0 && s.latencyUs >= fault.delayMs * 1000),
   answered: (s) => s.status !== 0,
 };

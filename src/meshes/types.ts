@@ -85,7 +85,12 @@ export interface Mesh {
    * Running in a cluster: the sidecar's container name (its CPU and memory), and where a pod's own
    * process tells the sidecar to quit (a Job's pod ends only when every container has).
    */
-  readonly sidecar?: { container: string; quitUrl?: string };
+  readonly sidecar?: {
+    container: string;
+    quitUrl?: string;
+    /** A command, run in the sidecar's container, that prints its Envoy's config dump (JSON): a scenario's evidence. */
+    configDump?: readonly string[];
+  };
   /** The pod labels and annotations that keep a pod out of this mesh (no sidecar injected). */
   readonly optOut: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** The pod annotations that keep this mesh's sidecar off an inbound port (empty without a sidecar). */

@@ -33,7 +33,7 @@ export class Efficacy {
     for (const e of this.expected) {
       if (e.kind === 'flag') {
         if (service !== undefined && e.service !== service) continue;
-        if (!samples.some((s) => this.reading.faultSeen(s, e))) unseen.push(`${e.what} (no response carried flag ${e.flag}${e.delayMs !== undefined ? ' or, on gRPC, took the delay' : ''})`);
+        if (!samples.some((s) => this.reading.faultSeen(s, e))) unseen.push(`${e.what} (no response carried flag ${e.flag}${e.flag === 'FI' ? ' or was the data plane\'s own abort reply' : ''}${e.delayMs !== undefined ? ' or took the delay' : ''})`);
       } else if ((await e.failed()) === 0) unseen.push(`${e.what} (the instance answered no failing request)`);
     }
     if (this.expected.length === 0) return v;

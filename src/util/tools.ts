@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InfraError } from '../errors.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
@@ -31,4 +31,15 @@ export function tool(name: string): string {
   const p = join(toolsBin(), name);
   if (!existsSync(p)) throw new InfraError(`${name} is not built (looked in ${toolsBin()}); run: bash ${buildScriptOf(name)} (or npm run setup)`);
   return p;
+}
+
+/**
+ * Istio's files from the source a built istiod comes from (its charts, the Envoy bootstrap template),
+ * which scripts/build-istio.sh copies to a folder named by the module version; found by the commit
+ * that version ends with. Undefined when there is none.
+ */
+export function istioFilesDir(commit: string | undefined, root = join(dirname(toolsBin()), 'istio-charts')): string | undefined {
+  if (!commit || !existsSync(root)) return undefined;
+  const found = readdirSync(root).find((d) => d.endsWith(`-${commit}`));
+  return found ? join(root, found) : undefined;
 }

@@ -45,7 +45,8 @@ export const istio: Mesh = {
   // pilot-agent's endpoint: it stops the proxy and itself.
   skipInbound: (port) => ({ 'traffic.sidecar.istio.io/excludeInboundPorts': String(port) }),
   controlPlane: { namespace: 'istio-system', workloads: [{ kind: 'Deployment', name: 'istiod' }] },
-  sidecar: { container: 'istio-proxy', quitUrl: 'http://127.0.0.1:15020/quitquitquit' },
+  // pilot-agent asks its Envoy's admin (which listens on the pod's loopback only).
+  sidecar: { container: 'istio-proxy', quitUrl: 'http://127.0.0.1:15020/quitquitquit', configDump: ['pilot-agent', 'request', 'GET', 'config_dump'] },
   clusterOptions: [ISTIOD_URL],
   smpType: 'istio',
   inEffect: async (c) => (await import('./in-effect.js')).istioWatch(c),

@@ -3,13 +3,14 @@ import type { Mesh, RenderContext } from '../../meshes/types.js';
 import type { K8sObject } from '../../kube/objects.js';
 import { InfraError } from '../../errors.js';
 import type { Applier } from '../../kube/apply.js';
-import { mergeK6 } from '../../load/k6.js';
+import { k6ExitMeaning, mergeK6 } from '../../load/k6.js';
 import type { LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
 import { apiErrorMessage } from '../../kube/client.js';
 import type { PodInstance } from './instances.js';
 import type { LoadOptions, ProbeResult } from '../ports.js';
-import { callerPod, jobPodLogs, K6_REST_PORT, k6Job, k6JobOutputs, k6TestRun, OUTSIDE, plaintextProbeJob, probeResult, testRunFailure, type K6JobOptions } from './k6-job.js';
+import { callerPod, jobPodLogs, K6_REST_PORT, k6Job, k6JobOutputs, k6TestRun, OUTSIDE, plaintextProbeJob, probeResult, testRunFailure, type K6JobOptions, type LoadPod } from './k6-job.js';
+import { k6InPod, k6StandbyObjects, standbyReady } from './k6-standby.js';
 
 /** An instance's pod address and a port, as a client dials it. */
 export const address = (i: PodInstance, port: number) => `${i.podIP.includes(':') ? `[${i.podIP}]` : i.podIP}:${port}`;
@@ -36,6 +37,10 @@ export interface ClusterLoader {
 export class ClusterLoad implements ClusterLoader {
   private loads = 0;
   private hasTestRun?: Promise<boolean>;
+  /** A meshed k6 pod kept running around a control-plane outage (keepClients): loads are started in it. */
+  private standby?: string;
+  /** A load started in the standby pod that has not sent yet (untilLoadStarted). */
+  private starting?: Promise<void>;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -46,14 +51,64 @@ export class ClusterLoad implements ClusterLoader {
     private readonly log: (m: string) => void,
   ) {}
 
-  /** Through the mesh, as the profile's caller (the load client by default): its Deployment's labels, annotations and ServiceAccount. */
-  load(p: LoadProfile): Promise<LoadResult> {
+  /**
+   * Through the mesh, as the profile's caller (the load client by default): its Deployment's labels,
+   * annotations and ServiceAccount. Around a control-plane outage, from a meshed pod that was running
+   * before it (a new pod is not injected while the control plane is away).
+   */
+  async load(p: LoadProfile, o: Pick<LoadOptions, 'controlPlaneRestarts'> = {}): Promise<LoadResult> {
     const ctx = this.ctx();
-    return this.k6(p, {
-      url: `http://${p.service}:${ctx.port}`,
-      pod: callerPod(this.adapter.workload(ctx), p.caller ?? ctx.loadClient),
-      quitUrl: this.adapter.sidecar?.quitUrl,
-    });
+    const url = `http://${p.service}:${ctx.port}`;
+    const pod = callerPod(this.adapter.workload(ctx), p.caller ?? ctx.loadClient);
+    if (this.standby) return this.fromStandby(p, url, this.standby);
+    if (!o.controlPlaneRestarts) return this.k6(p, { url, pod, quitUrl: this.adapter.sidecar?.quitUrl });
+    let began!: () => void;
+    this.starting = new Promise((resolve) => (began = resolve));
+    try {
+      const release = await this.keepClients(pod);
+      try {
+        return await this.fromStandby(p, url, this.standby!, began);
+      } finally {
+        release();
+      }
+    } finally {
+      began();
+      this.starting = undefined;
+    }
+  }
+
+  /**
+   * Before the control plane goes away: a meshed k6 pod as the load client, Ready (its sidecar has its
+   * config and certificate); loads are started in it until the returned stop, which deletes it.
+   */
+  async keepClients(pod?: LoadPod): Promise<() => void> {
+    const ctx = this.ctx();
+    const name = `k6-standby-${++this.loads}`;
+    const undo = await this.applier.apply(k6StandbyObjects({ ctx, name, pod: pod ?? callerPod(this.adapter.workload(ctx), ctx.loadClient), image: this.k6Image }));
+    try {
+      await standbyReady(this.kc, ctx.namespace, name);
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+    this.standby = name;
+    return () => {
+      this.standby = undefined;
+      undo().catch((err: Error) => this.log(`kube: deleting the standby k6 pod ${name}: ${err.message}`));
+    };
+  }
+
+  /** Resolves once a load started for a control-plane restart is sending (at once when none is starting). */
+  untilLoadStarted(): Promise<void> {
+    return this.starting ?? Promise.resolve();
+  }
+
+  private async fromStandby(p: LoadProfile, url: string, pod: string, onStart: () => void = () => {}): Promise<LoadResult> {
+    const startedAt = Date.now();
+    const out = await k6InPod(this.kc, this.ctx().namespace, pod, p, url, onStart);
+    const meaning = k6ExitMeaning(out.code);
+    if (!out.samples.length) throw new InfraError(`k6 in the standby pod ${pod} sent nothing (${meaning.text}); its output ends: ${out.log.trim().split('\n').slice(-3).join(' | ') || 'nothing'}`);
+    return { ...mergeK6(p, [out], startedAt), inCluster: true };
   }
 
   /** The overhead baseline: from a pod outside the mesh straight to the instance's direct port, which its sidecar does not intercept. */

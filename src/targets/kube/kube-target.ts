@@ -34,6 +34,8 @@ import type { SampleReading } from '../../load/reading.js';
 import type { EchoControl } from './instances.js';
 import { ClusterPolicy } from './policy.js';
 import { withNodeDefaults } from './node-defaults.js';
+import { envoyPolicyEvidence } from './envoy-config.js';
+import type { Evidence } from '../../evidence.js';
 
 
 
@@ -152,6 +154,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       return `${this.adapter.title} has no sidecar: there is no sidecar CPU or memory to measure`;
     if (feature === 'mesh-metrics' && !this.adapter.requests)
       return `${this.adapter.title} has no proxies that count requests: there are no mesh metrics to query`;
+    if (feature === 'mesh-metrics' && this.settings.noMeshMetrics) return this.settings.noMeshMetrics;
     return undefined;
   }
 
@@ -240,7 +243,18 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     const r = await this.clusterPolicy.apply(intents);
     this.convergenceMs.push(r.convergenceMs);
     this.inEffectBy = r.by;
-    return r;
+    return { ...r, evidence: [...r.evidence, ...(await this.envoyEvidence(intents))] };
+  }
+
+  /** Where the sidecars are Envoy and say their config: the part of it that carries the policy, once in effect (envoy-config.ts). */
+  private async envoyEvidence(intents: readonly Intent[]): Promise<Evidence[]> {
+    const command = this.adapter.sidecar?.configDump;
+    if (!command || this.simulated?.length || !intents.length) return [];
+    const callers = await this.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: this.namespace, labelSelector: `app=${this.ctx().loadClient}` }).catch(() => undefined);
+    const caller = callers?.items.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)?.metadata?.name;
+    const services = [...new Set(intents.flatMap((i) => (i.service ? [i.service] : [])))];
+    const destinations = new Map(services.map((s) => [s, this.pods().of(s)[0]?.name]));
+    return envoyPolicyEvidence(this.kc, { namespace: this.namespace, caller, destinations, container: this.adapter.sidecar!.container, command });
   }
 
   /**

@@ -2,17 +2,26 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { withNodeDefaults } from './node-defaults.js';
 import type { KubeTargetSettings } from './options.js';
 
-const node = { app: 'meshcheck.local/node:20', k6: 'meshcheck.local/k6:2.2.0', proxyless: 'meshcheck.local/proxyless:abc', 'istio-agent': 'meshcheck.local/istio-agent:1.31' };
+const node = { app: 'meshcheck.local/node:20', k6: 'meshcheck.local/k6:2.2.0', proxyless: 'meshcheck.local/proxyless:abc', 'istio-sidecar': 'meshcheck.local/istio-sidecar:1.31-envoy-1.40.0', envoy: '1.40.0' };
+const { envoy: _, ...withoutEnvoy } = node;
 const cluster = (data?: Record<string, string>) =>
   ({ makeApiClient: () => ({ readNamespacedConfigMap: async () => (data ? { data } : Promise.reject(Object.assign(new Error('not found'), { code: 404 }))) }) }) as unknown as KubeConfig;
 const settings = (o: Partial<KubeTargetSettings> = {}) => ({ context: 'ctx', mesh: 'istio', meshOptions: {}, ...o }) as KubeTargetSettings;
 
-test("on meshcheck's node: its images, Istio's proxyless data plane (no Envoy there) and changes allowed in istio-system, each said", async () => {
+test("on meshcheck's node: its images, Istio's sidecars (its Envoy), changes allowed in istio-system and no mesh metrics, each said", async () => {
   const said: string[] = [];
   const s = await withNodeDefaults(cluster(node), settings(), (m) => said.push(m));
-  expect(s).toMatchObject({ appImage: node.app, k6Image: node.k6, proxylessImage: node.proxyless, dataPlane: 'proxyless', allowChangesIn: 'istio-system' });
-  expect(said.join('\n')).toMatch(/--data-plane proxyless \(the node has no Envoy for "sidecar"; --data-plane sidecar tries it anyway\)/);
+  expect(s).toMatchObject({ appImage: node.app, k6Image: node.k6, proxylessImage: node.proxyless, allowChangesIn: 'istio-system' });
+  expect(s.dataPlane).toBeUndefined();
+  expect(s.noMeshMetrics).toMatch(/no Prometheus .* upstream Envoy, which lacks Istio's stats filter/);
   expect(said.join('\n')).toMatch(/changes allowed in istio-system, where Istio's control plane runs/);
+  expect((await withNodeDefaults(cluster(node), settings({ prometheusUrl: 'http://127.0.0.1:9090' }), () => undefined)).noMeshMetrics).toBeUndefined();
+});
+
+test("a node whose images carry no Envoy runs Istio proxyless unless told", async () => {
+  const said: string[] = [];
+  expect((await withNodeDefaults(cluster(withoutEnvoy), settings(), (m) => said.push(m))).dataPlane).toBe('proxyless');
+  expect(said.join('\n')).toMatch(/--data-plane proxyless \(the node has no Envoy for "sidecar"; --data-plane sidecar tries it anyway\)/);
 });
 
 test("what the user named stays; a mesh without a control plane or another data plane gets images only; elsewhere nothing changes", async () => {

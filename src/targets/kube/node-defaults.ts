@@ -9,8 +9,8 @@ import type { KubeTargetSettings } from './options.js';
  * they are.
  * - The images it built and imported (it pulls from no registry), for --app-image, --k6-image and
  *   --proxyless-image.
- * - The mesh's first data plane the node can run: its Istio agent image has no Envoy, so Istio runs
- *   proxyless there unless --data-plane says otherwise.
+ * - The mesh's first data plane the node can run: a node whose images carry no Envoy (its ConfigMap
+ *   names none) runs Istio proxyless unless --data-plane says otherwise.
  * - Changes allowed in the mesh's control-plane namespace (the control-plane scenarios scale it): the
  *   node and its mesh are meshcheck's own, and every change is in the ledger and undone.
  */
@@ -38,5 +38,10 @@ export async function withNodeDefaults(kc: KubeConfig, settings: KubeTargetSetti
     allowChangesIn = mesh.controlPlane.namespace;
     say(`changes allowed in ${allowChangesIn}, where ${mesh.title}'s control plane runs (the control-plane scenarios scale it; each change is in the ledger and undone); --allow-changes-in names others`);
   }
-  return { ...settings, ...images, ...(dataPlane ? { dataPlane } : {}), ...(allowChangesIn ? { allowChangesIn } : {}) };
+  // No Prometheus runs there (its chart cannot be had), and the upstream Envoy of its sidecar image has
+  // no Istio stats filter, so install turns Istio's standard metrics off: the metric steps are not
+  // supported, saying why, unless a Prometheus is named.
+  const noMeshMetrics = settings.prometheusUrl || settings.prometheusService ? undefined
+    : `meshcheck's own node has no Prometheus (its chart cannot be had without a chart repository), and its sidecars are upstream Envoy, which lacks Istio's stats filter, so Istio's standard metrics are off there; --prometheus-url names a Prometheus that scrapes the mesh`;
+  return { ...settings, ...images, ...(dataPlane ? { dataPlane } : {}), ...(allowChangesIn ? { allowChangesIn } : {}), ...(noMeshMetrics ? { noMeshMetrics } : {}) };
 }

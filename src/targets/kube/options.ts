@@ -42,4 +42,6 @@ export type KubeTargetSettings = OptionValues<typeof KUBE_OPTIONS> & {
   mesh: string;
   /** The values of the options the mesh declared (Mesh.clusterOptions). */
   meshOptions: Readonly<Record<string, string | undefined>>;
+  /** Why the cluster has no mesh metrics to query, where that is known (meshcheck's own node without a Prometheus option). */
+  noMeshMetrics?: string;
 };

@@ -1,0 +1,3 @@
+module grol.io/grol
+
+go 1.22
