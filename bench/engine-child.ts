@@ -32,6 +32,7 @@ if (mode === 'k6-raw') {
   const args = ['-url', `http://${via}${p.path}`, '-qps', String(p.rps ?? 0), '-n', String(p.requests), '-c', String(p.maxInFlight),
     ...(p.payloadBytes ? ['-payload-size', String(p.payloadBytes)] : []), ...Object.entries({ Host: p.service, ...p.headers }).flatMap(([k, v]) => ['-H', `${k}: ${v}`])];
   const r = spawnSync(tool('meshcheck-fortio'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`meshcheck-fortio ${args.join(' ')} exited with ${r.status}`);
   const f = JSON.parse(r.stdout) as { count: number; percentilesMs: Record<string, number> };
   const q = (k: string) => Number(f.percentilesMs[k]!.toFixed(3));
   process.stdout.write(`${JSON.stringify({ code: r.status, completed: f.count, dropped: 0, p50: q('p50'), p90: q('p90'), p99: q('p99') })}\n`);

@@ -223,7 +223,7 @@ test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1,
     const kube = ['run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--no-progress'];
     const out = join(mkdtempSync(join(tmpdir(), 'meshcheck-node-run-')), 'none');
     const suite = await cli(node, [...kube, '--mesh', 'none', '--out', out]);
-    expect(suite).toEqual({ code: 0, out: expect.stringContaining('15 NOT_SUPPORTED') });
+    expect(suite).toEqual({ code: 0, out: expect.stringContaining('16 NOT_SUPPORTED') });
     // Calls by Service name from k6 Jobs (cluster DNS, kube-proxy and the pods' network, with no mesh),
     // and the plaintext probe Job straight to each pod's address.
     const plain = await cli(node, [...kube, '--mesh', 'none', 'test/fixtures/plain']);

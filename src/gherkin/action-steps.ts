@@ -71,6 +71,16 @@ export const LOAD_STEPS: readonly StepDef[] = [
     expression: '{int} rps are sent to {service} for {duration} with and without the mesh',
     run: async (s, [rps, service, ms]) => ({ evidence: await s.overheadRun(service as string, rps as number, ms as number) }),
   },
+  {
+    // The shape vendors publish their overhead under (Istio: 1 KB payloads over a fixed number of client connections).
+    keyword: 'When',
+    expression: '{int} rps are sent to {service} for {duration} with and without the mesh, as {int}-byte requests over {int} connections',
+    run: async (s, [rps, service, ms, bytes, connections]) => {
+      if ((connections as number) < 1) throw new UsageError(`${connections as number} connections: at least 1`);
+      if ((bytes as number) < 0) throw new UsageError(`${bytes as number}-byte requests: the size cannot be negative`);
+      return { evidence: await s.overheadRun(service as string, rps as number, ms as number, { payloadBytes: bytes as number, connections: connections as number }) };
+    },
+  },
 ];
 
 /** The mesh control plane away: the data plane must keep the last config it was given. */

@@ -113,6 +113,8 @@ export interface Mesh {
   readonly controlPlane?: { namespace: string; workloads: { kind: 'Deployment' | 'StatefulSet'; name: string }[] };
   /** Where the mesh's proxies count requests by response code (Prometheus); absent without a mesh. */
   readonly requests?: RequestMetric;
+  /** Worker threads each proxy runs with as the mesh installs it by default (Envoy's --concurrency), where documented. */
+  readonly proxyWorkers?: number;
 }
 
 /**

@@ -74,6 +74,10 @@ export interface OverheadSummary {
     protocol: string;
     mtls: boolean;
     path?: string;
+    /** Worker threads of each proxy on the path, where known. */
+    proxyWorkers?: number;
+    /** Conditions no published figure names (upstream Envoy, one machine, one node's bridge). */
+    notes?: string[];
   };
   /** Set when the mesh's data plane is not sidecars (proxyless gRPC): vendors' sidecar figures do not apply. */
   dataPlane?: string;
@@ -212,7 +216,10 @@ export interface DataPath {
   dataPlane: string;
 }
 
-export function summarizeOverhead(scenario: string, mesh: string, all: OverheadRounds, confidence: number = defaults.confidence, dataPath?: DataPath): OverheadSummary {
+export function summarizeOverhead(
+  scenario: string, mesh: string, all: OverheadRounds, confidence: number = defaults.confidence, dataPath?: DataPath,
+  how: { proxyWorkers?: number; notes?: readonly string[] } = {},
+): OverheadSummary {
   const r = usableRounds(all);
   const base = pool(r.baseline);
   const meshed = pool(r.mesh);
@@ -237,7 +244,12 @@ export function summarizeOverhead(scenario: string, mesh: string, all: OverheadR
   const p = r.mesh[0]!.profile;
   return {
     scenario, service: r.service, mesh, baseline: 'none', engine: meshed.engine,
-    conditions: { rps: r.rps, payloadBytes: p.payloadBytes, connections: p.maxInFlight, rounds: r.mesh.length, droppedRounds: r.dropped, requestsPerRound: p.requests, warmupRequests: r.warmupRequests, protocol: dataPath?.protocol ?? 'HTTP/1.1', mtls: true, path: dataPath?.path ?? 'mTLS between sidecars' },
+    conditions: {
+      rps: r.rps, payloadBytes: p.payloadBytes, connections: p.maxInFlight, rounds: r.mesh.length, droppedRounds: r.dropped,
+      requestsPerRound: p.requests, warmupRequests: r.warmupRequests,
+      protocol: dataPath?.protocol ?? 'HTTP/1.1', mtls: true, path: dataPath?.path ?? 'mTLS between sidecars',
+      ...(how.proxyWorkers !== undefined ? { proxyWorkers: how.proxyWorkers } : {}), ...(how.notes?.length ? { notes: [...how.notes] } : {}),
+    },
     ...(dataPath ? { dataPlane: dataPath.dataPlane } : {}),
     confidence,
     samples: { baseline: base.samples.length, mesh: meshed.samples.length },

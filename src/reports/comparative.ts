@@ -98,7 +98,8 @@ function differences(c: OverheadSummary['conditions'], f: DocumentedFigure): str
   if (d.payloadBytes !== null && !inRange(c.payloadBytes, d.payloadBytes)) out.push(`payload ${c.payloadBytes} B vs ${show(d.payloadBytes)} B`);
   if (d.connections !== null && !inRange(c.connections, d.connections)) out.push(`connections up to ${c.connections} vs ${show(d.connections)}`);
   if (d.mtls !== null && d.mtls !== c.mtls) out.push(`mTLS ${c.mtls ? 'on' : 'off'} vs ${d.mtls ? 'on' : 'off'}`);
-  return out;
+  if (d.proxyWorkers != null && c.proxyWorkers !== d.proxyWorkers) out.push(`proxy workers ${c.proxyWorkers ?? 'unknown'} vs ${d.proxyWorkers}`);
+  return [...out, ...(c.notes ?? [])];
 }
 
 /** within: the interval (or the value, without one) is at or under the documented figure; exceeds: entirely above it. */

@@ -57,6 +57,18 @@ describe('comparative report', () => {
     expect(new Set(report.comparisons.map((c) => c.figure.mesh))).toEqual(new Set(['general']));
   });
 
+  it("an Envoy sidecar measured under Istio's conditions on meshcheck's node: the conditions that still differ are named, the node's own among them", () => {
+    const envoy: OverheadSummary = {
+      ...overhead, mesh: 'istio',
+      conditions: { ...overhead.conditions, rps: 1000, payloadBytes: 1024, connections: 4, proxyWorkers: 2, notes: ["upstream Envoy 1.40.0, not Istio's build (no Istio stats filter, no metadata exchange)", "pods on one node's bridge"] },
+    };
+    const r = buildComparative([record(1, 1, [envoy])], loadFigures(), new Date('2026-11-22T00:00:00Z'));
+    const cpu = r.comparisons.find((c) => c.figure.id === 'istio-1.24-sidecar-cpu')!;
+    expect(cpu.conditionsDiffer).toEqual(["upstream Envoy 1.40.0, not Istio's build (no Istio stats filter, no metadata exchange)", "pods on one node's bridge"]);
+    const one = buildComparative([record(1, 1, [{ ...envoy, conditions: { ...envoy.conditions, proxyWorkers: 1, notes: undefined } }])], loadFigures());
+    expect(one.comparisons.find((c) => c.figure.id === 'istio-1.24-sidecar-cpu')!.conditionsDiffer).toEqual(['proxy workers 1 vs 2']);
+  });
+
   it('decides within / exceeds / undecided from the interval', () => {
     expect(figureVerdict({ estimate: 0.4, lo: 0.3, hi: 0.45 }, 0.5)).toBe('within');
     expect(figureVerdict({ estimate: 0.6, lo: 0.55, hi: 0.7 }, 0.5)).toBe('exceeds');

@@ -24,20 +24,31 @@ export interface OverheadHost {
  * route that pins mesh traffic to the baseline's instance is handed to `remember` as soon as it is
  * applied, so the scenario's cleanup takes it back whatever happens next.
  */
+/** The requests' shape, where the scenario names it: a body of this many bytes (a POST), over this many connections. */
+export interface OverheadShape {
+  payloadBytes: number;
+  connections: number;
+}
+
 export async function measureOverhead(
   s: OverheadHost,
   service: string,
   rps: number,
   durationMs: number,
   remember: (what: string, undo: Undo) => void,
+  shape?: OverheadShape,
 ): Promise<{ rounds: OverheadRounds; summary: OverheadSummary }> {
   const target = s.target;
   const inst = target.workloads.instancesOf(service)[0];
   if (!inst) throw new InfraError(`no instance of "${service}" is running`);
   const rounds = Math.max(2, Math.floor(Number(process.env.MESHCHECK_OVERHEAD_ROUNDS) || defaults.overheadRounds));
   const perRound = Math.max(1, Math.round((rps * durationMs) / 1000 / rounds));
-  const base = profile({ service, rps, requests: perRound });
-  const meshed = profile({ service, rps, requests: perRound, headers: { 'x-meshcheck-overhead': '1' } });
+  // A data plane's own client (proxyless gRPC: target.dataPath) sends no request body: said, not pretended.
+  const bodyless = shape?.payloadBytes && target.dataPath ? [`${shape.payloadBytes}-byte requests asked for; the ${target.dataPath.dataPlane} client sends no body`] : [];
+  const bytes = bodyless.length ? 0 : (shape?.payloadBytes ?? 0);
+  const shaped = shape ? { payloadBytes: bytes, maxInFlight: shape.connections, ...(bytes ? { method: 'POST' } : {}) } : {};
+  const base = profile({ service, rps, requests: perRound, ...shaped });
+  const meshed = profile({ service, rps, requests: perRound, ...shaped, headers: { 'x-meshcheck-overhead': '1' } });
   // Pin mesh traffic to the instance the baseline calls, so only the sidecars differ.
   const { undo } = await target.policy.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
   remember('overhead pinning route', undo);
@@ -83,6 +94,8 @@ export async function measureOverhead(
     process.stderr.write(`  ${s.name}: ${sick.length} of ${2 * rounds} rounds not healthy, e.g. ${sick[0]!.health!.reasons.join('; ')}\n`);
   s.loads.push(s.run.addLoad(`${s.name} (baseline)`, pool(out.baseline)), s.run.addLoad(`${s.name} (mesh)`, pool(out.mesh)));
   const m = target.mesh;
-  const summary = summarizeOverhead(s.name, m.dataPlane ? `${m.name} (${m.dataPlane})` : s.run.settings.mesh, out, undefined, target.dataPath);
+  const summary = summarizeOverhead(s.name, m.dataPlane ? `${m.name} (${m.dataPlane})` : s.run.settings.mesh, out, undefined, target.dataPath, {
+    proxyWorkers: target.proxyWorkers, notes: [...(target.measurementNotes ?? []), ...bodyless],
+  });
   return { rounds: out, summary };
 }

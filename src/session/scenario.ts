@@ -21,7 +21,7 @@ import { unsupportedOf } from './capability.js';
 import { Efficacy } from './efficacy.js';
 import { ProgressLine } from './progress.js';
 import { loadEvidence } from './evidence.js';
-import { measureOverhead } from './overhead-run.js';
+import { measureOverhead, type OverheadShape } from './overhead-run.js';
 import type { Run } from './run.js';
 import { decidable } from '../verdicts/power.js';
 import { rollUp, type StepsResult } from './roll-up.js';
@@ -253,8 +253,8 @@ export class ScenarioSession implements Observed {
   }
 
   /** The same rate with and without the mesh (overhead-run.ts); its evidence: both loads. */
-  async overheadRun(service: string, rps: number, durationMs: number): Promise<Evidence[]> {
-    const { rounds, summary } = await measureOverhead(this, service, rps, durationMs, (what, undo) => this.remember(what, undo));
+  async overheadRun(service: string, rps: number, durationMs: number, shape?: OverheadShape): Promise<Evidence[]> {
+    const { rounds, summary } = await measureOverhead(this, service, rps, durationMs, (what, undo) => this.remember(what, undo), shape);
     this.overheadRounds = rounds;
     this.overhead = summary;
     this.run.overhead.push(summary);

@@ -125,6 +125,10 @@ export interface Target {
   readonly convergenceMs: number[];
   /** What an overhead run's mesh side goes through, when it is not two sidecars over HTTP/1.1 with mTLS. */
   readonly dataPath?: { protocol: string; path: string; dataPlane: string };
+  /** Worker threads of each proxy on the data path (Envoy's --concurrency), where known: a condition of overhead figures. */
+  readonly proxyWorkers?: number;
+  /** Conditions of this target's measurements that no published figure names (upstream Envoy, one machine, one node's bridge). */
+  readonly measurementNotes?: readonly string[];
   /** The load engine when the data plane needs its own (proxyless gRPC); else the run's --load-engine. */
   readonly engine?: string;
   /** How its responses are read, when not as HTTP (proxyless gRPC). */

@@ -51,4 +51,6 @@ export const istio: Mesh = {
   smpType: 'istio',
   inEffect: async (c) => (await import('./in-effect.js')).istioWatch(c),
   requests: ISTIO_REQUESTS,
+  // Istio's sidecar default (ProxyConfig concurrency 2): pilot-agent starts Envoy with --concurrency 2.
+  proxyWorkers: 2,
 };

@@ -70,6 +70,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   readonly engine?: string;
   readonly reading?: SampleReading;
   readonly dataPath?: { protocol: string; path: string; dataPlane: string };
+  readonly proxyWorkers?: number;
+  readonly measurementNotes?: readonly string[];
   private readonly control?: EchoControl;
   private readonly adapter: Mesh;
   private readonly applier: Applier;
@@ -107,6 +109,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       this.loader = new ProxylessClusterLoad(kc, this.applier, this.adapter, own, () => this.ctx());
     } else {
       this.loader = new ClusterLoad(kc, this.applier, this.adapter, () => this.ctx(), settings.k6Image, log);
+      this.proxyWorkers = adapter.proxyWorkers;
+      this.measurementNotes = settings.measurementNotes;
     }
   }
 

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { NODE_IMAGES_CONFIGMAP } from '../../cluster/settings.js';
 import { dataPlanesOf, meshFor } from '../../meshes/registry.js';
@@ -43,5 +44,12 @@ export async function withNodeDefaults(kc: KubeConfig, settings: KubeTargetSetti
   // supported, saying why, unless a Prometheus is named.
   const noMeshMetrics = settings.prometheusUrl || settings.prometheusService ? undefined
     : `meshcheck's own node has no Prometheus (its chart cannot be had without a chart repository), and its sidecars are upstream Envoy, which lacks Istio's stats filter, so Istio's standard metrics are off there; --prometheus-url names a Prometheus that scrapes the mesh`;
-  return { ...settings, ...images, ...(dataPlane ? { dataPlane } : {}), ...(allowChangesIn ? { allowChangesIn } : {}), ...(noMeshMetrics ? { noMeshMetrics } : {}) };
+  // What sets an overhead figure measured here apart from a vendor's, for the comparative report.
+  const measurementNotes = [
+    ...(data.envoy ? [`upstream Envoy ${data.envoy}, not Istio's build (no Istio stats filter, no metadata exchange)`] : []),
+    `one ${cpus().length}-core machine runs the node, its pods, the load and meshcheck`,
+    "pods on one node's bridge",
+  ];
+  const chosen = { ...(dataPlane ? { dataPlane } : {}), ...(allowChangesIn ? { allowChangesIn } : {}), ...(noMeshMetrics ? { noMeshMetrics } : {}) };
+  return { ...settings, ...images, ...chosen, measurementNotes };
 }

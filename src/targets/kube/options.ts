@@ -44,4 +44,6 @@ export type KubeTargetSettings = OptionValues<typeof KUBE_OPTIONS> & {
   meshOptions: Readonly<Record<string, string | undefined>>;
   /** Why the cluster has no mesh metrics to query, where that is known (meshcheck's own node without a Prometheus option). */
   noMeshMetrics?: string;
+  /** Conditions of this cluster's overhead figures no published figure names (meshcheck's own node). */
+  measurementNotes?: string[];
 };

@@ -48,6 +48,8 @@ export class LocalTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
   readonly traffic: TrafficPort = this;
   readonly observations: ObservationPort = this;
   readonly controlPlane: ControlPlanePort = this;
+  /** Each reference sidecar is one Node.js process: one event loop does its proxying. */
+  readonly proxyWorkers = 1;
   private prom?: Promise<Prometheus>;
   readonly instances: Instance[] = [];
   /** While the control plane is stopped, no config is pushed; sidecars keep the last one. */
