@@ -104,11 +104,12 @@ describe('the Allure report in a browser', () => {
 
   it('carries history to the next report (--history-dir)', async () => {
     const read = () => JSON.parse(readFileSync(join(history, 'history', 'history.json'), 'utf8')) as Record<string, { items: unknown[] }>;
-    expect(Object.values(read()).map((e) => e.items.length)).toEqual([1, 1]);
+    // (The overhead feature's two scenarios.)
+    expect(Object.values(read()).map((e) => e.items.length)).toEqual([1, 1, 1]);
     const again = startCli(['report', out, '--out', join(out, 'report-2'), '--history-dir', history]);
     expect(await again.done).toBe(0);
     // Each test now has the previous report's result and this one's.
-    expect(Object.values(read()).map((e) => e.items.length)).toEqual([2, 2]);
+    expect(Object.values(read()).map((e) => e.items.length)).toEqual([2, 2, 2]);
   }, 120_000);
 });
 
@@ -117,11 +118,12 @@ describe('the comparative report in a browser', () => {
     const page = await open(`file://${join(out, 'report', 'comparative.html')}`);
     await expect(page.locator('h1').innerText()).resolves.toContain('comparative overhead report');
     const meshes = await page.locator('table.measured tbody tr td:first-child').allInnerTexts();
-    expect(meshes).toEqual(['none', 'reference']);
+    // A "none" and a "reference" row for each of the overhead feature's two scenarios.
+    expect(meshes).toEqual(['none', 'reference', 'none', 'reference']);
     for (const id of ['chart-latency', 'chart-distribution']) await expect(page.locator(`svg#${id}`).count()).resolves.toBe(1);
-    // Bars for both rows, a percentile line per row, documented figures drawn as bands.
-    await expect(page.locator('svg#chart-latency rect.bar').count()).resolves.toBe(6);
-    await expect(page.locator('svg#chart-distribution path.series').count()).resolves.toBe(2);
+    // Bars for every row (p50, p90, p99), a percentile line per row, documented figures drawn as bands.
+    await expect(page.locator('svg#chart-latency rect.bar').count()).resolves.toBe(12);
+    await expect(page.locator('svg#chart-distribution path.series').count()).resolves.toBe(4);
     await expect(page.locator('svg text.band').count()).resolves.toBeGreaterThan(0);
     const verdicts = await page.locator('table.comparisons .verdict').allInnerTexts();
     expect(verdicts.length).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ async function cli(args: string[]): Promise<{ code: number | null; stdout: strin
 test.each(['istio', 'linkerd', 'consul', 'osm'])('meshcheck plan --mesh %s covers every bundled scenario and ends with the capability summary', async (mesh) => {
   const r = await cli(['plan', '--mesh', mesh]);
   expect(r.code).toBe(0);
-  expect(r.stdout.match(/^## features\//gm)?.length).toBe(15);
+  expect(r.stdout.match(/^## features\//gm)?.length).toBe(16);
   expect(r.stdout).toMatch(/^# capability summary$/m);
   expect(r.stdout).toMatch(/^kind: /m);
 });

@@ -17,7 +17,7 @@ export interface SuiteRecord {
   }[];
   histograms: { hdr: string }[];
   convergenceMs: number[];
-  overhead: { engine: string; samples: { mesh: number } }[];
+  overhead: { engine: string; samples: { mesh: number }; conditions?: Record<string, unknown> }[];
 }
 
 /** A reason a verdict may give for INCONCLUSIVE that is the machine's or the budget's, not the mesh's. */
