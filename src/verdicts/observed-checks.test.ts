@@ -50,3 +50,11 @@ test('"the added p50 latency is below" a bound between its one-sided and two-sid
   expect(v.outcome).toBe('PASSED');
   expect(v.interval).toMatchObject({ oneSided: true });
 });
+
+test('a sidecar whose CPU counter moved in no round while it carried requests was not measured: INCONCLUSIVE, never PASSED on zero', () => {
+  // As cAdvisor read through the kubelet gives it for rounds of 0.3 s (measured on the node: every round 0).
+  const sidecars = [{ instance: 'reviews-v1-abc', vcpuPer1000Rps: { estimate: 0, lo: 0, hi: 0, rounds: Array(10).fill(0) as number[] }, memoryMb: 37.6 }];
+  const none = Array.from({ length: 10 }, () => ({}) as LoadResult);
+  const v = checkSidecarCpu(observed({ service: 'reviews', rps: 1000, warmupRequests: 0, baseline: none, mesh: none, usage: [] }, sidecars), 1.5);
+  expect(v).toMatchObject({ outcome: 'INCONCLUSIVE', samples: 0, explanation: expect.stringMatching(/CPU counter of reviews-v1-abc did not move in any round/) });
+});

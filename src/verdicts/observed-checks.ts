@@ -131,7 +131,12 @@ export function checkSidecarCpu(s: Observed, maxVcpuPer1000: number): Verdict {
   const band = { lo: 0, hi: maxVcpuPer1000, unit: 'vCPU per 1000 rps' };
   const how = `CPU-seconds each sidecar process reported per 1000 requests it carried, per round (= vCPU per 1000 rps); one-sided t bounds over the ${o.conditions.rounds} rounds${dropped}`;
   const samples = o.samples.mesh;
+  // A sidecar that carried requests but whose CPU counter moved in no round was not measured: its
+  // counter is coarser than the rounds (cAdvisor's, read through the kubelet, moves every 10-15 s).
+  // Zero CPU is not a reading, and zero samples never pass.
+  const unmeasured = rows.filter((r) => r.rounds.length > 0 && r.rounds.every((x) => x === 0)).map((r) => r.name);
   const verdict = (): Verdict => {
+    if (unmeasured.length && samples > 0) return { outcome: 'INCONCLUSIVE', claim, observed, samples: 0, explanation: `${how}; the CPU counter of ${unmeasured.join(', ')} did not move in any round while it carried requests: rounds shorter than the counter's update interval measure nothing (longer rounds: a longer duration in the step)` };
     if (rows.some((r) => r.lo !== null && r.lo >= maxVcpuPer1000)) return { outcome: 'FAILED', claim, observed, samples, interval, band, explanation: `${how}; a lower bound is at or above ${maxVcpuPer1000}` };
     if (rows.every((r) => r.hi !== null && r.hi < maxVcpuPer1000)) return { outcome: 'PASSED', claim, observed, samples, interval, band, explanation: `${how}; every upper bound is below ${maxVcpuPer1000} (worst: ${worst.name})` };
     return { outcome: 'INCONCLUSIVE', claim, observed, samples, interval, band, explanation: `${how}; the bounds of ${worst.name} straddle ${maxVcpuPer1000}` };
