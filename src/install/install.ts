@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { $, which, type ProcessOutput } from 'zx';
 import type { V1Pod } from '@kubernetes/client-node';
 import { InfraError, UsageError } from '../errors.js';
-import { istioFilesDir, toolsBin } from '../util/tools.js';
+import { istioFilesDir, osmFiles, toolsBin } from '../util/tools.js';
 import { helmTooOld } from './helm-version.js';
 import { MESHES } from '../meshes/registry.js';
 import { loadProfile, type Profile, type Release } from './profiles.js';
@@ -63,6 +63,16 @@ export function nodeChartsDir(node: Record<string, string> | undefined, root?: s
   return istioFilesDir(node?.['istio-pilot']?.split(':').pop()?.split('-').pop(), root);
 }
 
+/**
+ * Every folder of charts meshcheck's node has: Istio's (above), and OSM's from the module its control
+ * plane images were built from (scripts/build-osm.sh), when the node's OSM images are of that version.
+ */
+function nodeChartDirs(node: Record<string, string> | undefined): string[] {
+  const osm = osmFiles();
+  const osmOnNode = node?.['osm-controller']?.endsWith(`:${osm.version}`) && existsSync(osm.chart);
+  return [nodeChartsDir(node), osmOnNode ? dirname(osm.chart) : undefined].filter((d): d is string => !!d);
+}
+
 /** helm (new enough) and kubectl. */
 async function tools(): Promise<[string, string]> {
   const [helm, kubectl] = [await findTool('helm'), await findTool('kubectl')];
@@ -72,9 +82,10 @@ async function tools(): Promise<[string, string]> {
 }
 
 /** Where a release's chart comes from: a --charts folder, meshcheck's node's own copy, or (neither) its repository. */
-function chartOf(r: Release, charts: string | undefined, nodeCharts: string | undefined): { local?: string; from?: string } {
+function chartOf(r: Release, charts: string | undefined, nodeCharts: string[]): { local?: string; from?: string } {
   if (charts) return { local: localChart(charts, r), from: '--charts' };
-  if (nodeCharts && existsSync(join(nodeCharts, r.chart))) return { local: join(nodeCharts, r.chart), from: "meshcheck's node" };
+  const onNode = nodeCharts.map((d) => join(d, r.chart)).find((c) => existsSync(c));
+  if (onNode) return { local: onNode, from: "meshcheck's node" };
   return {};
 }
 
@@ -245,7 +256,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
   const sets = parseSets(o.set ?? [], all.map(({ r }) => r.release));
   const node = o.dryRun ? undefined : await nodeImages(kubectl, kube, o.context);
   // No chart repository is reachable from meshcheck's node's machine as a rule: its own charts, unless --charts says.
-  const nodeCharts = o.charts ? undefined : nodeChartsDir(node);
+  const nodeCharts = o.charts ? [] : nodeChartDirs(node);
   const dir = mkdtempSync(join(tmpdir(), 'meshcheck-install-'));
   const done: string[] = [];
   const skipped: string[] = [];
@@ -260,7 +271,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
       }
       const version = chartVersion(local, r);
       const step = `[${n + 1}/${all.length}] ${p.name}: ${r.release} (chart ${r.chart} ${version}${from ? ` from ${from}` : ''}) in ${r.namespace}`;
-      if (version !== r.version) o.log(`${step}: the profile pins ${r.version}; installing the chart from ${from === '--charts' ? from : `${from} (${nodeCharts})`} as it is`);
+      if (version !== r.version) o.log(`${step}: the profile pins ${r.version}; installing the chart from ${from === '--charts' ? from : `${from} (${local})`} as it is`);
       let upgrade = false;
       if (!o.dryRun) {
         // The release's chart version and status (helm 3.13 and later; `status -o json` of helm 4 no longer has the chart).
@@ -312,7 +323,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   const mesh = profiles.find((p) => p.run);
-  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor: nodeCharts && nodeIstioMinor(node), dataPlane: o.dataPlane })}`);
+  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor: nodeCharts.length ? nodeIstioMinor(node) : undefined, dataPlane: o.dataPlane })}`);
   return done;
 }
 

@@ -52,3 +52,22 @@ export async function execIn(kc: KubeConfig, namespace: string, pod: string, con
     },
   };
 }
+
+/**
+ * Runs `command` in a container with no input and collects all it writes on stdout (as
+ * `kubectl exec ... > out`); `onFirstOutput` is called when its first bytes arrive.
+ */
+export async function execOutput(
+  kc: KubeConfig, namespace: string, pod: string, container: string, command: string[], onFirstOutput?: () => void,
+): Promise<{ out: string; code: number | null; stderr: string }> {
+  const x = await execIn(kc, namespace, pod, container, command);
+  x.stdin.end();
+  let out = '';
+  x.stdout.on('data', (d: Buffer) => {
+    if (!out) onFirstOutput?.();
+    out += d.toString();
+  });
+  const code = await x.exited;
+  await new Promise((resolve) => (x.stdout.readableEnded ? resolve(undefined) : x.stdout.once('end', resolve)));
+  return { out, code, stderr: x.stderr() };
+}

@@ -49,6 +49,19 @@ describe.each(specs)('%s renders every example intent and combination as its gol
 });
 
 describe('adapters', () => {
+  test("no container meshcheck renders has the name of a mesh's sidecar (a pod with two containers of one name is invalid: OSM's injector adds \"envoy\")", () => {
+    const sidecars = MESHES.map((a) => a.sidecar?.container).filter((c): c is string => !!c);
+    expect(sidecars).toContain('envoy');
+    for (const a of MESHES) {
+      const ctx = appContext('shop', a.defaultVersion);
+      const rendered = [...EXAMPLE_INTENTS.map((e) => [e.intent]), ...EXAMPLE_COMBINATIONS.map((e) => e.intents)].flatMap((intents) => a.render(intents, ctx).objects);
+      const objects = [...a.workload(ctx), ...rendered];
+      const names = objects.filter((o) => o.kind === 'Deployment').flatMap((o) => (o.spec as { template: { spec: { containers: { name: string }[] } } }).template.spec.containers.map((c) => c.name));
+      expect(names.length).toBeGreaterThan(0);
+      for (const n of names) expect(sidecars).not.toContain(n);
+    }
+  });
+
   test('every adapter answers support() for every intent kind, with a reason or a how', () => {
     for (const a of MESHES) {
       for (const kind of INTENT_KINDS) {

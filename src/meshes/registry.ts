@@ -69,7 +69,7 @@ export function appContext(
   namespace: string,
   meshVersion: string,
   runId?: string,
-  images: { imageMirror?: string; appImage?: string; proxylessImage?: string } = {},
+  images: { imageMirror?: string; appImage?: string; envoyImage?: string; proxylessImage?: string } = {},
 ): RenderContext {
   return {
     namespace,
@@ -82,6 +82,7 @@ export function appContext(
     ...(runId ? { runId } : {}),
     ...(images.imageMirror ? { imageMirror: images.imageMirror } : {}),
     ...(images.appImage ? { appImage: images.appImage } : {}),
+    ...(images.envoyImage ? { envoyImage: images.envoyImage } : {}),
     ...(images.proxylessImage ? { proxylessImage: images.proxylessImage } : {}),
   };
 }

@@ -41,6 +41,8 @@ export interface RenderContext extends ObjectContext {
   imageMirror?: string;
   /** The image whose `node` runs the echo workload, instead of the pinned public one (`--app-image`). */
   appImage?: string;
+  /** The Envoy image of the fault-emulating backends, instead of the pinned public one (`--envoy-image`). */
+  envoyImage?: string;
   /** The image of meshcheck's proxyless gRPC programs, for Istio's proxyless data plane in a cluster (`--proxyless-image`). */
   proxylessImage?: string;
 }
@@ -88,6 +90,11 @@ export interface Mesh {
   readonly sidecar?: {
     container: string;
     quitUrl?: string;
+    /**
+     * Where a pod's own process can ask whether the sidecar has its configuration yet, for meshes that
+     * start the app without waiting for it (a load's k6 waits on it before its first request).
+     */
+    readyUrl?: string;
     /** A command, run in the sidecar's container, that prints its Envoy's config dump (JSON): a scenario's evidence. */
     configDump?: readonly string[];
   };

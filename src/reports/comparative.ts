@@ -89,7 +89,7 @@ function inRange(x: number, r: number | [number, number]): boolean {
   return typeof r === 'number' ? x === r : x >= r[0] && x <= r[1];
 }
 
-function differences(c: OverheadSummary['conditions'], f: DocumentedFigure): string[] {
+function differences(c: OverheadSummary['conditions'], f: DocumentedFigure, engine: string): string[] {
   const out: string[] = [];
   const d = f.conditions;
   const show = (r: number | [number, number]) => (typeof r === 'number' ? String(r) : `${r[0]}-${r[1]}`);
@@ -99,6 +99,8 @@ function differences(c: OverheadSummary['conditions'], f: DocumentedFigure): str
   if (d.connections !== null && !inRange(c.connections, d.connections)) out.push(`connections up to ${c.connections} vs ${show(d.connections)}`);
   if (d.mtls !== null && d.mtls !== c.mtls) out.push(`mTLS ${c.mtls ? 'on' : 'off'} vs ${d.mtls ? 'on' : 'off'}`);
   if (d.proxyWorkers != null && c.proxyWorkers !== d.proxyWorkers) out.push(`proxy workers ${c.proxyWorkers ?? 'unknown'} vs ${d.proxyWorkers}`);
+  // The engines read different latencies for the same traffic (bench/RESULTS.md, 2026-12-07).
+  if (d.loadGenerator && engine !== d.loadGenerator) out.push(`load generator ${engine} vs ${d.loadGenerator}`);
   return [...out, ...(c.notes ?? [])];
 }
 
@@ -137,7 +139,7 @@ export function buildComparative(runs: RunRecord[], figures: DocumentedFigure[],
         comparisons.push({
           mesh: o.mesh, scenario: o.scenario, metric: f.metric, measured: m.value, unit: f.unit,
           figure: { id: f.id, mesh: f.mesh, version: f.version, value: f.value, text: formatValue(f), conditions: f.conditions.text, source: f.source, note: f.note },
-          verdict: figureVerdict(m.value, upper(f)), conditionsDiffer: differences(o.conditions, f), how: m.how,
+          verdict: figureVerdict(m.value, upper(f)), conditionsDiffer: differences(o.conditions, f, o.engine), how: m.how,
         });
       }
     }

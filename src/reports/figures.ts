@@ -24,7 +24,8 @@ export interface DocumentedFigure {
   value: number | [number, number];
   unit: string;
   approx?: boolean;
-  conditions: { text: string; rps: Range; payloadBytes: Range; connections: Range; mtls: boolean | null; proxyWorkers?: number };
+  /** loadGenerator: the tool the vendor measured with (Istio's figures: fortio), where it says. */
+  conditions: { text: string; rps: Range; payloadBytes: Range; connections: Range; mtls: boolean | null; proxyWorkers?: number; loadGenerator?: string };
   source: string;
   note?: string;
 }

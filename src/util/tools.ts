@@ -43,3 +43,14 @@ export function istioFilesDir(commit: string | undefined, root = join(dirname(to
   const found = readdirSync(root).find((d) => d.endsWith(`-${commit}`));
   return found ? join(root, found) : undefined;
 }
+
+/**
+ * Open Service Mesh's version built by scripts/build-osm.sh (the stamp beside its binaries), and the
+ * chart and CRDs it copied from the same module. The version is "unbuilt" when there is no stamp.
+ */
+export function osmFiles(bin = toolsBin()): { version: string; chart: string; crds: string } {
+  const stamp = join(bin, 'osm.version');
+  const version = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : 'unbuilt';
+  const dir = join(dirname(bin), 'osm-files', version);
+  return { version, chart: join(dir, 'osm'), crds: join(dir, 'crds') };
+}

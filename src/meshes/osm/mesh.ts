@@ -1,4 +1,4 @@
-import { SIDECAR_CONTAINER } from './facts.js';
+import { ENVOY_ADMIN, SIDECAR_CONTAINER } from './facts.js';
 import type { Intent } from '../../intents/types.js';
 import { type K8sObject, obj, patch } from '../../kube/objects.js';
 import type { Mesh, RenderContext, Support } from '../types.js';
@@ -37,9 +37,9 @@ export const osm: Mesh = {
       case 'OutlierDetection': return { level: 'unsupported', reason: 'OSM 1.2 has no outlier detection (UpstreamTrafficSetting has connectionSettings and rateLimit only)' };
       case 'Retry':
         if (intent.attempts === 0) return { level: 'native', via: 'no Retry policy (OSM does not retry by default)' };
-        return { level: 'native', via: 'Retry policy per caller service account (MeshConfig featureFlags.enableRetryPolicy turned on)' };
+        return { level: 'native', via: 'Retry policy per caller service account (MeshConfig featureFlags.enableRetryPolicy turned on); OSM sets no retry host predicate, so a retry may go to the instance that just failed' };
       case 'Timeout': return { level: 'emulated', how: 'OSM has no request timeout: a Retry policy with numRetries 0 and perTryTimeout as the timeout (best effort)' };
-      case 'Authorization': return { level: 'native', via: "TrafficTarget with an HTTPRouteGroup, after turning MeshConfig's permissive traffic policy off; that switch is mesh-wide: meshcheck adds TrafficTargets for the rest of its own application, but other namespaces on this mesh without TrafficTargets lose traffic while the scenario runs" };
+      case 'Authorization': return { level: 'native', via: "TrafficTarget with an HTTPRouteGroup, after turning MeshConfig's permissive traffic policy off; that switch is mesh-wide: meshcheck adds TrafficTargets for the rest of its own application, but other namespaces on this mesh without TrafficTargets lose traffic while the scenario runs; a caller it denies gets its connection closed by Envoy's network RBAC filter, never a 403 (OSM 1.2.4's inbound filter chain; measured on meshcheck's node)" };
     }
   },
 
@@ -120,7 +120,7 @@ export const osm: Mesh = {
   optOut: { annotations: { 'openservicemesh.io/sidecar-injection': 'disabled' } },
   skipInbound: (port) => ({ 'openservicemesh.io/inbound-port-exclusion-list': String(port) }),
   controlPlane: { namespace: 'osm-system', workloads: ['osm-controller', 'osm-injector', 'osm-bootstrap'].map((name) => ({ kind: 'Deployment' as const, name })) },
-  sidecar: { container: SIDECAR_CONTAINER },
+  sidecar: { container: SIDECAR_CONTAINER, quitUrl: `${ENVOY_ADMIN}/quitquitquit`, readyUrl: `${ENVOY_ADMIN}/ready` },
   inEffect: async (c) => (await import('./in-effect.js')).osmWatch(c),
   // Envoy's upstream counter in the callers' proxies; OSM names the upstream cluster "<namespace>/<service>|<port>".
   requests: { counter: 'envoy_cluster_upstream_rq', codeLabel: 'envoy_response_code', select: (s, ns) => ({ envoy_cluster_name: { re: `${ns}/${serviceAndDerived(s)}\\|[0-9]+` } }) },

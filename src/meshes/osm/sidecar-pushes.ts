@@ -1,4 +1,4 @@
-import { type KubeConfig, type KubernetesObjectApi } from '@kubernetes/client-node';
+import { type KubeConfig, type KubernetesObjectApi, type V1Pod } from '@kubernetes/client-node';
 import { request } from 'undici';
 import type { K8sObject } from '../../kube/objects.js';
 import { InfraError } from '../../errors.js';
@@ -77,7 +77,7 @@ export class SidecarVersions {
 
   /** What each running sidecar of the namespace has accepted now. */
   async read(): Promise<Versions> {
-    const pods = (await runningPods(this.kc, this.namespace)).filter((p) => p.spec?.containers.some((c) => c.name === this.container)).map((p) => p.metadata!.name!);
+    const pods = (await runningPods(this.kc, this.namespace)).filter((p) => this.sidecarRuns(p)).map((p) => p.metadata!.name!);
     const out: Versions = new Map();
     for (const pod of pods) {
       let f = this.forwards.get(pod);
@@ -89,6 +89,12 @@ export class SidecarVersions {
       try {
         r = await request(`${f.url}/config_dump`, { signal: AbortSignal.timeout(10_000) });
       } catch (err) {
+        // A pod that ended meanwhile (a load's pod, whose sidecar quits once its k6 is done) has no say.
+        if (!(await runningPods(this.kc, this.namespace)).some((p) => p.metadata?.name === pod && this.sidecarRuns(p))) {
+          f.close();
+          this.forwards.delete(pod);
+          continue;
+        }
         throw new InfraError(`Envoy admin of pod ${this.namespace}/${pod} (port-forward to ${ENVOY_ADMIN_PORT}): ${(err as Error).message}`);
       }
       const text = await r.body.text();
@@ -113,6 +119,11 @@ export class SidecarVersions {
     }, { timeoutMs, intervalMs: 500, describe: `every Envoy sidecar of ${this.namespace} to accept OSM's push of the change` }).catch((err: Error) => {
       throw new InfraError(`${err.message}: ${why || (err.cause as Error | undefined)?.message || 'no answer'}`);
     });
+  }
+
+  /** The pod has the sidecar and it is running (not yet ended, as a load pod's does when its k6 is done). */
+  private sidecarRuns(p: V1Pod): boolean {
+    return Boolean(p.spec?.containers.some((c) => c.name === this.container)) && Boolean(p.status?.containerStatuses?.some((c) => c.name === this.container && c.state?.running));
   }
 
   close(): void {

@@ -97,7 +97,11 @@ export function faultBackend(ctx: RenderContext, p: ServicePolicy, kind: 'abort'
           metadata: { labels: app, annotations: podAnnotations },
           spec: {
             serviceAccountName: name,
-            containers: [{ name: 'envoy', image: imageRef(IMAGES.envoy, ctx.imageMirror), args: ['-c', '/etc/envoy/envoy.yaml'], ports: [{ name: 'http', containerPort: ctx.port }], volumeMounts: [{ name: 'config', mountPath: '/etc/envoy' }] }],
+            // Not named "envoy": OSM's injector adds its sidecar by that name, and a pod with two is invalid.
+            // No hot restart: its socket is per network namespace, so a second Envoy in the pod (the mesh's
+            // sidecar, on OSM and Consul) would fail to start on "unable to bind domain socket with base_id=0"
+            // (measured on OSM 1.2.4 with Envoy 1.40).
+            containers: [{ name: 'fault-backend', image: ctx.envoyImage ?? imageRef(IMAGES.envoy, ctx.imageMirror), args: ['-c', '/etc/envoy/envoy.yaml', '--disable-hot-restart'], ports: [{ name: 'http', containerPort: ctx.port }], volumeMounts: [{ name: 'config', mountPath: '/etc/envoy' }] }],
             volumes: [{ name: 'config', configMap: { name } }],
           },
         },

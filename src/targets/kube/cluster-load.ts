@@ -61,7 +61,7 @@ export class ClusterLoad implements ClusterLoader {
     const url = `http://${p.service}:${ctx.port}`;
     const pod = callerPod(this.adapter.workload(ctx), p.caller ?? ctx.loadClient);
     if (this.standby) return this.fromStandby(p, url, this.standby);
-    if (!o.controlPlaneRestarts) return this.k6(p, { url, pod, quitUrl: this.adapter.sidecar?.quitUrl });
+    if (!o.controlPlaneRestarts) return this.k6(p, { url, pod, quitUrl: this.adapter.sidecar?.quitUrl, readyUrl: this.adapter.sidecar?.readyUrl });
     let began!: () => void;
     this.starting = new Promise((resolve) => (began = resolve));
     try {
@@ -135,7 +135,7 @@ export class ClusterLoad implements ClusterLoader {
    * Runs a load: a k6-operator TestRun where its CRD is installed and the load needs more than one
    * k6 (the operator splits it by execution segments), else an Indexed Job.
    */
-  private async k6(p: LoadProfile, o: Pick<K6JobOptions, 'url' | 'pod' | 'quitUrl'>): Promise<LoadResult> {
+  private async k6(p: LoadProfile, o: Pick<K6JobOptions, 'url' | 'pod' | 'quitUrl' | 'readyUrl'>): Promise<LoadResult> {
     const ctx = this.ctx();
     const name = `k6-${++this.loads}`;
     const options: K6JobOptions = { ctx, name, image: this.k6Image, parallelism: Math.max(1, Math.ceil((p.rps ?? 0) / 1000)), ...o };

@@ -8,7 +8,7 @@
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Evidence } from '../../evidence.js';
-import { execIn } from '../../kube/exec.js';
+import { execOutput } from '../../kube/exec.js';
 
 type Json = Record<string, unknown>;
 
@@ -49,13 +49,8 @@ export function destinationSlice(dump: unknown, listener = 'virtualInbound'): Js
 
 /** Envoy's config dump from a pod's sidecar: `command` run in its container prints it (JSON). */
 async function configDump(kc: KubeConfig, namespace: string, pod: string, container: string, command: readonly string[]): Promise<unknown> {
-  const x = await execIn(kc, namespace, pod, container, [...command]);
-  x.stdin.end();
-  let out = '';
-  x.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await x.exited;
-  await new Promise((resolve) => (x.stdout.readableEnded ? resolve(undefined) : x.stdout.once('end', resolve)));
-  if (code !== 0) throw new Error(`${command.join(' ')} in ${pod} exited with ${code}: ${x.stderr() || out.slice(0, 200)}`);
+  const { out, code, stderr } = await execOutput(kc, namespace, pod, container, [...command]);
+  if (code !== 0) throw new Error(`${command.join(' ')} in ${pod} exited with ${code}: ${stderr || out.slice(0, 200)}`);
   // pilot-agent may log a line of its own (Go's memory limit) before the answer.
   return JSON.parse(out.slice(out.indexOf('{')));
 }

@@ -7,7 +7,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { InfraError } from '../../errors.js';
-import { execIn } from '../../kube/exec.js';
+import { execOutput } from '../../kube/exec.js';
 import { obj, type K8sObject } from '../../kube/objects.js';
 import { ready, whyNotReady } from '../../kube/pods.js';
 import { imageRef } from '../../kube/images.js';
@@ -59,15 +59,7 @@ export async function standbyReady(kc: KubeConfig, namespace: string, name: stri
  */
 export async function k6InPod(kc: KubeConfig, namespace: string, pod: string, p: LoadProfile, url: string, onStart: () => void): Promise<K6Output> {
   const env = Object.entries(k6Env(p, { url, summary: 'stdout' })).map(([k, v]) => `${k}='${v.replaceAll("'", "'\\''")}'`).join(' ');
-  const x = await execIn(kc, namespace, pod, 'k6', ['sh', '-c', `env ${env} k6 run --quiet --no-color --address '' --out json=- /scripts/requests.js`]);
-  x.stdin.end();
-  let log = '';
-  x.stdout.on('data', (d: Buffer) => {
-    if (!log) onStart();
-    log += d.toString();
-  });
-  const code = await x.exited;
-  await new Promise((resolve) => (x.stdout.readableEnded ? resolve(undefined) : x.stdout.once('end', resolve)));
-  if (code === null && !log) throw new InfraError(`k6 in the standby pod ${namespace}/${pod} ended with no output: ${x.stderr() || 'the exec stream closed'}`);
+  const { out: log, code, stderr } = await execOutput(kc, namespace, pod, 'k6', ['sh', '-c', `env ${env} k6 run --quiet --no-color --address '' --out json=- /scripts/requests.js`], onStart);
+  if (code === null && !log) throw new InfraError(`k6 in the standby pod ${namespace}/${pod} ended with no output: ${stderr || 'the exec stream closed'}`);
   return k6OutputOfLog(log, code);
 }

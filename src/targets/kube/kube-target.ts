@@ -66,8 +66,11 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   readonly convergenceMs: number[] = [];
   readonly label: string;
   readonly mesh: { name: string; version: string; dataPlane?: string };
-  /** On proxyless gRPC: load from meshcheck-proxyless, whatever --load-engine says, and verdicts in gRPC terms. */
-  readonly engine?: string;
+  /**
+   * The load engine, whatever --load-engine says: k6 in the cluster (Jobs or the standby pod) for sidecar
+   * meshes; on proxyless gRPC meshcheck-proxyless, with verdicts in gRPC terms.
+   */
+  readonly engine: string;
   readonly reading?: SampleReading;
   readonly dataPath?: { protocol: string; path: string; dataPlane: string };
   readonly proxyWorkers?: number;
@@ -108,6 +111,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       this.control = own.control;
       this.loader = new ProxylessClusterLoad(kc, this.applier, this.adapter, own, () => this.ctx());
     } else {
+      this.engine = 'k6';
       this.loader = new ClusterLoad(kc, this.applier, this.adapter, () => this.ctx(), settings.k6Image, log);
       this.proxyWorkers = adapter.proxyWorkers;
       this.measurementNotes = settings.measurementNotes;

@@ -23,6 +23,7 @@ export const KUBE_OPTIONS = [
   },
   { name: 'proxylessImage', flag: '--proxyless-image <image>', description: "kube: the image of meshcheck's proxyless gRPC programs for --data-plane proxyless (no public image exists; on meshcheck's own node, its local image)" },
   { name: 'appImage', flag: '--app-image <image>', description: 'kube: the image whose `node` runs the echo workload (default docker.io/library/node:22.12.0-alpine; on meshcheck\'s own node, its local image)' },
+  { name: 'envoyImage', flag: '--envoy-image <image>', description: 'kube: the Envoy image of the backends that emulate fault injection on meshes without it (default docker.io/envoyproxy/envoy:v1.35.3; on meshcheck\'s own node, its upstream Envoy image)' },
   { name: 'k6Image', flag: '--k6-image <image>', description: 'kube: the k6 image for load in the cluster (default docker.io/grafana/k6:2.2.0, or a mirror of it; on meshcheck\'s own node, its local image)' },
   {
     name: 'imageMirror', flag: '--image-mirror <registry>',
