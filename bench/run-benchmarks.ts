@@ -3,7 +3,7 @@
  * bench/RESULTS.md with the date and machine. Timing assertions live here, never in unit tests.
  */
 import 'reflect-metadata';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,7 @@ row('local suite with reports (run --report), wall time', `${suiteS.toFixed(1)} 
   const istio = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'meshcheck.js'), 'run', '--mesh', 'istio', '--out', iout, '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const wallS = (performance.now() - it0) / 1000;
   const rec = JSON.parse(readFileSync(join(iout, 'run-record.json'), 'utf8')) as { startedAt: string; finishedAt: string; targetInfo: { bringUpMs: number; convergenceMs: number[]; controlPlaneRestarts: { downMs: number; readyMs: number }[] }; scenarios: { outcome: string }[] };
+  rmSync(iout, { recursive: true, force: true });
   const bringUpS = rec.targetInfo.bringUpMs / 1000;
   const featuresS = (Date.parse(rec.finishedAt) - Date.parse(rec.startedAt)) / 1000 - bringUpS;
   const outcomes = rec.scenarios.reduce<Record<string, number>>((a, s) => ({ ...a, [s.outcome]: (a[s.outcome] ?? 0) + 1 }), {});
@@ -56,6 +57,7 @@ else row('real node (cluster up)', 'not measured: needs root', 'informational', 
 
 // 5. Share of the request budget the sequential verdicts used in that suite.
 const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { loads: { budget: number; completed: number; stoppedEarly: boolean }[] }[] };
+rmSync(out, { recursive: true, force: true });
 const loads = record.scenarios.flatMap((s) => s.loads).filter((l) => l.budget > 0);
 const share = loads.reduce((a, l) => a + l.completed / l.budget, 0) / loads.length;
 const early = loads.filter((l) => l.stoppedEarly);
