@@ -323,7 +323,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   const mesh = profiles.find((p) => p.run);
-  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor: nodeCharts.length ? nodeIstioMinor(node) : undefined, dataPlane: o.dataPlane })}`);
+  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor: nodeChartsDir(node) ? nodeIstioMinor(node) : undefined, dataPlane: o.dataPlane })}`);
   return done;
 }
 
