@@ -29,7 +29,7 @@ if (mode === 'k6-raw') {
   process.stdout.write(`${JSON.stringify({ code: r.status, completed: lat.count, dropped: s.metrics.dropped_iterations?.values.count ?? 0, p50: lat.med, p90: lat['p(90)'], p99: lat['p(99)'] })}\n`);
 } else if (mode === 'fortio') {
   // fortio's own engine (go/fortio): its connections are the profile's in-flight limit, its headers the profile's.
-  const args = ['-url', `http://${via}${p.path}`, '-qps', String(p.rps ?? 0), '-n', String(p.requests), '-c', String(p.maxInFlight),
+  const args = ['-url', `http://${via}${p.path}`, '-qps', String(p.rps ?? 0), '-n', String(p.requests), '-c', String(p.connections ?? p.maxInFlight),
     ...(p.payloadBytes ? ['-payload-size', String(p.payloadBytes)] : []), ...Object.entries({ Host: p.service, ...p.headers }).flatMap(([k, v]) => ['-H', `${k}: ${v}`])];
   const r = spawnSync(tool('meshcheck-fortio'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`meshcheck-fortio ${args.join(' ')} exited with ${r.status}`);

@@ -163,9 +163,9 @@ try {
     row(what, `${fig('embedded', e)}; ${fig('k6', k)}; ${fig('fortio', f)}; p50/p90 off fortio's by: embedded ${(off(e) * 100).toFixed(0)}%, k6 ${(off(k) * 100).toFixed(0)}%`,
       'embedded and k6 within 10% of fortio at p50 and p90', off(e) <= 0.1 && off(k) <= 0.1);
   };
-  agree('engines at 1000 rps, 4 connections (echo, 10 s): p50 / p90 / p99', profile({ service: 'reviews', rps: 1000, requests: 10_000, maxInFlight: 4 }));
+  agree('engines at 1000 rps, 4 connections (echo, 10 s): p50 / p90 / p99', profile({ service: 'reviews', rps: 1000, requests: 10_000, connections: 4 }));
   // The same through the meshed client's sidecar and the workload's (two hops, pinned by the x-bench route).
-  agree('engines at 1000 rps, 4 connections (two sidecar hops, 10 s): p50 / p90 / p99', profile({ service: 'reviews', rps: 1000, requests: 10_000, maxInFlight: 4, headers: { 'x-bench': '1' } }), target.caller().outboundPort);
+  agree('engines at 1000 rps, 4 connections (two sidecar hops, 10 s): p50 / p90 / p99', profile({ service: 'reviews', rps: 1000, requests: 10_000, connections: 4, headers: { 'x-bench': '1' } }), target.caller().outboundPort);
 
   // 4. Convergence: apply to every sidecar acknowledging, 50 pushes.
   const conv: number[] = [];

@@ -33,6 +33,7 @@ interface RunRecord {
     verdicts: { outcome: string; explanation: string; observed?: string; infrastructure?: { withheld?: string } }[];
     loads: { engine: string; statuses: Record<string, number> }[];
   }[];
+  overhead: { sidecars: { instance: string }[] }[];
 }
 
 interface Node {
@@ -338,6 +339,9 @@ test('Istio on the node: install runs istiod as a pod from the node\'s image and
       expect(x.verdicts.filter((v) => v.outcome === 'NOT_SUPPORTED').map((v) => v.explanation)).toEqual([expect.stringMatching(/no Prometheus .*lacks Istio's stats filter/)]);
     }
     expect(Object.values(decided).filter((o) => o === 'PASSED').length).toBeGreaterThanOrEqual(13 - straddled.length);
+    // Both Envoys on the path are measured: the caller's, in the k6 pod held for the rounds, and reviews'.
+    expect(suite.record.overhead.length).toBe(2);
+    for (const o of suite.record.overhead) expect(o.sidecars.map((x) => x.instance).sort()).toEqual([expect.stringMatching(/^k6-standby-\d+$/), expect.stringMatching(/^reviews-/)]);
     expect(await istiodReplicas()).toBe(1);
     // On Envoy, the wrong expectations FAIL and the 0-weight split PASSES.
     const wrong = await kubeRun('run-sidecar-wrong', ['--data-plane', 'sidecar', 'test/fixtures/zero-weight', 'test/fixtures/wrong']);

@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Client, Pool, type Dispatcher } from 'undici';
 import type { LoadProfile, Sample } from './profile.js';
 import { generatorFigures, newHistogram, type LoadResult } from './result.js';
 import { SendOrder } from './send-order.js';
@@ -22,7 +22,7 @@ export interface RunOptions {
  * request actually left (the engine's own lag) is kept beside it.
  */
 export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<LoadResult> {
-  const pool = new Pool(`http://${opts.via}`, { connections: p.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000 });
+  const sender = senderFor(p, `http://${opts.via}`);
   const body = p.payloadBytes > 0 ? Buffer.alloc(p.payloadBytes, 'x') : undefined;
   const headers = { ...p.headers, host: p.service };
   const order = new SendOrder();
@@ -63,11 +63,10 @@ export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<Loa
     sent++;
     const lagUs = Math.round((performance.now() - due) * 1000);
     lags.push(lagUs);
-    pool.request({ path: p.path, method: p.method as 'GET', headers, body }).then(
-      async (r) => {
-        const text = await r.body.text();
+    sender.send({ path: p.path, method: p.method as 'GET', headers, body }).then(
+      (r) => {
         const done = performance.now();
-        record(seq, { status: r.statusCode, version: versionOf(r.headers, text), latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: r.headers['x-envoy-overloaded'] === 'true', flags: String(r.headers['x-meshcheck-response-flags'] ?? '-'), ...replyOf(text) }, done);
+        record(seq, { status: r.statusCode, version: versionOf(r.headers, r.text), latencyUs: Math.round((done - due) * 1000), lagUs, overloaded: r.headers['x-envoy-overloaded'] === 'true', flags: String(r.headers['x-meshcheck-response-flags'] ?? '-'), ...replyOf(r.text) }, done);
       },
       (err: Error & { code?: string }) => {
         const done = performance.now();
@@ -103,11 +102,62 @@ export async function runEmbedded(p: LoadProfile, opts: RunOptions): Promise<Loa
     while (inFlight > 0) await new Promise((r) => setTimeout(r, 2));
   } finally {
     if (progress) clearInterval(progress);
-    await pool.close();
+    await sender.close();
   }
   const durationMs = performance.now() - t0;
   const generator = generatorFigures(p, { arrivals: order.arrived, dropped, completed, sendWindowMs: lastArrivalAt - t0, durationMs, lagUs: lags });
   return { engine: 'embedded', profile: p, startedAt, durationMs, sent, dropped, stoppedEarly: stop, samples: order.prefix, histogram, timeline, generator };
+}
+
+/** One answered request: what the engine reads of a response, its body read whole. */
+interface Reply {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+interface Sender {
+  send(o: Dispatcher.RequestOptions): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+const CONNECTION_OPTIONS = { pipelining: 1, keepAliveTimeout: 30_000 };
+
+async function sendOn(d: Dispatcher, o: Dispatcher.RequestOptions): Promise<Reply> {
+  const r = await d.request(o);
+  return { statusCode: r.statusCode, headers: r.headers, text: await r.body.text() };
+}
+
+/**
+ * How requests meet connections. A profile that names its connections gets exactly that many,
+ * taken in turn (the next free one after the last used), as fortio spreads its calls; otherwise
+ * undici's pool, which opens connections only as concurrency needs them and reuses the first free one.
+ * The caller never has more than maxInFlight (= connections) requests out, so one is always free.
+ */
+function senderFor(p: LoadProfile, origin: string): Sender {
+  if (!p.connections) {
+    const pool = new Pool(origin, { ...CONNECTION_OPTIONS, connections: p.maxInFlight });
+    return { send: (o) => sendOn(pool, o), close: () => pool.close() };
+  }
+  const conns = Array.from({ length: p.connections }, () => ({ client: new Client(origin, CONNECTION_OPTIONS), busy: false }));
+  let turn = 0;
+  return {
+    async send(o) {
+      let i = turn;
+      for (let k = 0; k < conns.length && conns[i]!.busy; k++) i = (i + 1) % conns.length;
+      const c = conns[i]!;
+      turn = (i + 1) % conns.length;
+      c.busy = true;
+      try {
+        return await sendOn(c.client, o);
+      } finally {
+        c.busy = false;
+      }
+    },
+    close: async () => {
+      await Promise.all(conns.map((c) => c.client.close()));
+    },
+  };
 }
 
 function versionOf(headers: Record<string, string | string[] | undefined>, text: string): string | undefined {

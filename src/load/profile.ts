@@ -15,10 +15,17 @@ export interface LoadProfile {
   payloadBytes: number;
   /** Max requests in flight; an arrival finding all busy is dropped (never queued: open model). */
   maxInFlight: number;
+  /**
+   * A fixed number of client connections the requests take in turn (each carries every Nth request
+   * while it is free), as fortio's `-c` and the vendors' published benchmarks use them; maxInFlight is
+   * then this number. Undefined: up to maxInFlight connections, each request on the first free one,
+   * which leaves one warm connection carrying most requests at a low rate.
+   */
+  connections?: number;
 }
 
 export function profile(p: Partial<LoadProfile> & Pick<LoadProfile, 'service' | 'requests'>): LoadProfile {
-  return { method: 'GET', path: '/', headers: {}, payloadBytes: 0, maxInFlight: 512, ...p };
+  return { method: 'GET', path: '/', headers: {}, payloadBytes: 0, maxInFlight: 512, ...p, ...(p.connections ? { maxInFlight: p.connections } : {}) };
 }
 
 /** One response as the load client saw it. */

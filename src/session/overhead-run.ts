@@ -46,20 +46,23 @@ export async function measureOverhead(
   // A data plane's own client (proxyless gRPC: target.dataPath) sends no request body: said, not pretended.
   const bodyless = shape?.payloadBytes && target.dataPath ? [`${shape.payloadBytes}-byte requests asked for; the ${target.dataPath.dataPlane} client sends no body`] : [];
   const bytes = bodyless.length ? 0 : (shape?.payloadBytes ?? 0);
-  const shaped = shape ? { payloadBytes: bytes, maxInFlight: shape.connections, ...(bytes ? { method: 'POST' } : {}) } : {};
+  const shaped = shape ? { payloadBytes: bytes, connections: shape.connections, ...(bytes ? { method: 'POST' } : {}) } : {};
   const base = profile({ service, rps, requests: perRound, ...shaped });
   const meshed = profile({ service, rps, requests: perRound, ...shaped, headers: { 'x-meshcheck-overhead': '1' } });
   // Pin mesh traffic to the instance the baseline calls, so only the sidecars differ.
   const { undo } = await target.policy.apply([{ kind: 'HeaderRoute', service, header: 'x-meshcheck-overhead', value: '1', version: inst.version }]);
   remember('overhead pinning route', undo);
+  // Only where there are sidecars to measure: without (no mesh, proxyless) the sidecar claims are
+  // NOT_SUPPORTED and the latency claims still decided.
+  const sidecars = !target.lacks('sidecar-usage');
+  // Where each load would bring its own caller (a Job's pod), one is held for the warm-up and the
+  // rounds, so the caller's sidecar is measured beside the destination's, as on the local target.
+  if (sidecars && target.traffic.holdCaller) remember('the caller pod held for the overhead rounds', await target.traffic.holdCaller());
   // Warm-up is trimmed (connections, TLS sessions, JIT), as the vendors' benchmarks do.
   const warmupRequests = Math.round((rps * defaults.overheadWarmupMs) / 1000);
   await s.load({ ...base, requests: warmupRequests }, { direct: inst });
   await s.load({ ...meshed, requests: warmupRequests });
   const onPath = new Set([target.traffic.callerInstance(), inst.name].filter((x) => x !== undefined));
-  // Only where there are sidecars to measure: without (no mesh, proxyless) the sidecar claims are
-  // NOT_SUPPORTED and the latency claims still decided.
-  const sidecars = !target.lacks('sidecar-usage');
   const usage = async () => (sidecars ? ((await target.observations?.sidecarStats()) ?? []) : []);
   const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
   const runBaseline = async (i: number) => out.baseline.push(await s.load(base, { direct: inst, label: `baseline ${i + 1}/${rounds}`, announceHealth: false }));

@@ -92,6 +92,12 @@ export interface TrafficPort {
   loadDirect(p: LoadProfile, instance: Workload, o: LoadOptions): Promise<LoadResult>;
   /** The name of the caller's own instance (sidecar) that a load from it passes, if there is one. */
   callerInstance(caller?: string): string | undefined;
+  /**
+   * Where each load would start its own caller (a k6 Job's pod on a cluster, gone after it): one meshed
+   * caller kept running for the loads that follow, so its sidecar's CPU and memory can be measured
+   * across them (callerInstance names it meanwhile). The undo ends it.
+   */
+  holdCaller?(): Promise<Undo>;
   /** A plaintext client outside the mesh calls each instance of a service directly. */
   plaintextProbe(service: string): Promise<ProbeResult>;
   /** Process groups whose CPU is meshcheck's own during a load (load health). */

@@ -25,6 +25,8 @@ export interface ClusterLoader {
   plaintextProbe(service: string, instances: readonly PodInstance[]): Promise<ProbeResult>;
   /** Clients that keep running while the control plane is away, where a load needs them (the returned stop ends them). */
   keepClients?(): Promise<() => void>;
+  /** The meshed caller pod loads are started in while one is kept (keepClients), and its node. */
+  heldCaller?(): { pod: string; node: string } | undefined;
   /** Resolves once a load begun for a control-plane restart is under way, where it starts late (at once otherwise). */
   untilLoadStarted?(): Promise<void>;
 }
@@ -38,7 +40,7 @@ export class ClusterLoad implements ClusterLoader {
   private loads = 0;
   private hasTestRun?: Promise<boolean>;
   /** A meshed k6 pod kept running around a control-plane outage (keepClients): loads are started in it. */
-  private standby?: string;
+  private standby?: { pod: string; node: string };
   /** A load started in the standby pod that has not sent yet (untilLoadStarted). */
   private starting?: Promise<void>;
 
@@ -60,14 +62,14 @@ export class ClusterLoad implements ClusterLoader {
     const ctx = this.ctx();
     const url = `http://${p.service}:${ctx.port}`;
     const pod = callerPod(this.adapter.workload(ctx), p.caller ?? ctx.loadClient);
-    if (this.standby) return this.fromStandby(p, url, this.standby);
+    if (this.standby) return this.fromStandby(p, url, this.standby.pod);
     if (!o.controlPlaneRestarts) return this.k6(p, { url, pod, quitUrl: this.adapter.sidecar?.quitUrl, readyUrl: this.adapter.sidecar?.readyUrl });
     let began!: () => void;
     this.starting = new Promise((resolve) => (began = resolve));
     try {
       const release = await this.keepClients(pod);
       try {
-        return await this.fromStandby(p, url, this.standby!, began);
+        return await this.fromStandby(p, url, this.standby!.pod, began);
       } finally {
         release();
       }
@@ -85,17 +87,22 @@ export class ClusterLoad implements ClusterLoader {
     const ctx = this.ctx();
     const name = `k6-standby-${++this.loads}`;
     const undo = await this.applier.apply(k6StandbyObjects({ ctx, name, pod: pod ?? callerPod(this.adapter.workload(ctx), ctx.loadClient), image: this.k6Image }));
+    let node: string;
     try {
-      await standbyReady(this.kc, ctx.namespace, name);
+      node = await standbyReady(this.kc, ctx.namespace, name);
     } catch (err) {
       await undo();
       throw err;
     }
-    this.standby = name;
+    this.standby = { pod: name, node };
     return () => {
       this.standby = undefined;
       undo().catch((err: Error) => this.log(`kube: deleting the standby k6 pod ${name}: ${err.message}`));
     };
+  }
+
+  heldCaller(): { pod: string; node: string } | undefined {
+    return this.standby;
   }
 
   /** Resolves once a load started for a control-plane restart is sending (at once when none is starting). */

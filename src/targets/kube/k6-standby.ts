@@ -38,15 +38,15 @@ export function k6StandbyObjects(o: { ctx: RenderContext; name: string; pod: Loa
   ];
 }
 
-/** Waits until the standby pod is Ready (its sidecar too), or says why it is not. */
-export async function standbyReady(kc: KubeConfig, namespace: string, name: string): Promise<void> {
+/** Waits until the standby pod is Ready (its sidecar too), or says why it is not; returns its node. */
+export async function standbyReady(kc: KubeConfig, namespace: string, name: string): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   let why = 'not created yet';
   try {
-    await eventually(async () => {
+    return await eventually(async () => {
       const p = await core.readNamespacedPod({ name, namespace }).catch(() => undefined);
       if (p) why = whyNotReady(p);
-      return p !== undefined && ready(p);
+      return p !== undefined && ready(p) ? p.spec!.nodeName! : undefined;
     }, { timeoutMs: READY_MS, intervalMs: 250, describe: `the standby k6 pod ${namespace}/${name} Ready` });
   } catch (err) {
     throw new InfraError(`${(err as Error).message}: ${why}`);

@@ -370,16 +370,29 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     return this.pods().failed(instance.name);
   }
 
-  /** The caller's sidecar is in each load's own Job pod, gone after it: only the destination's sidecar is measured. */
+  /**
+   * The caller's sidecar is in each load's own Job pod, gone after it; while a caller pod is held
+   * (holdCaller), the loads start in it and its sidecar is the caller's.
+   */
   callerInstance(): string | undefined {
-    return undefined;
+    return this.loader.heldCaller?.()?.pod;
   }
 
-  /** Each instance's sidecar: cumulative CPU-seconds and working-set memory from cAdvisor on its node. */
+  /** A meshed k6 pod, Ready, that the loads start in until the undo (the overhead rounds: its sidecar is measured). */
+  async holdCaller(): Promise<Undo> {
+    this.needDataPlane();
+    if (!this.loader.keepClients || !this.loader.heldCaller) throw new InfraError(`the ${this.label} data plane keeps no caller pod`);
+    const release = await this.loader.keepClients();
+    return async () => release();
+  }
+
+  /** Each instance's sidecar (and a held caller's): cumulative CPU-seconds and working-set memory from cAdvisor on its node. */
   async sidecarStats(): Promise<SidecarStats[]> {
     this.needDataPlane();
     if (!this.adapter.sidecar) return Promise.reject(new InfraError(this.lacks('sidecar-usage')!));
-    return sidecarUsage(throughNodeProxy(this.kc), this.namespace, this.adapter.sidecar.container, this.pods().all);
+    const held = this.loader.heldCaller?.();
+    const caller = held ? [{ name: held.pod, node: held.node, service: this.ctx().loadClient }] : [];
+    return sidecarUsage(throughNodeProxy(this.kc), this.namespace, this.adapter.sidecar.container, [...this.pods().all, ...caller]);
   }
 
   requestsByCode(service: string): { query: string; codeLabel: string } {
