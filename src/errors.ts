@@ -12,6 +12,9 @@ export class UsageError extends MeshcheckError {}
 /** The harness or its infrastructure failed: a tool missing, a process that would not start (exit 3). */
 export class InfraError extends MeshcheckError {}
 
+/** The run was interrupted (Ctrl-C, SIGTERM): nothing new is started while it cleans up (exit 130). */
+export class InterruptedError extends MeshcheckError {}
+
 /** Where in a feature file a value came from, so errors can point at it. */
 export interface SourceRef {
   file: string;

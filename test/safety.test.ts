@@ -25,6 +25,32 @@ describe('nothing is left behind', () => {
     expect(readdirSync(join(run.stateDir, 'ledgers'))).toEqual([]);
   }, 90_000);
 
+  it('Ctrl-C while the target is starting: no scenario runs, nothing is left, exit 130', async () => {
+    const run = startCli(['run', 'test/fixtures/long', '--out', tmpOut()]);
+    // The last moments of the start: its processes are up (leader, 6 sidecars, 5 workloads), the
+    // route push to them still to come. Every group the ledger records is watched until the exit.
+    const seen = new Set<number>();
+    const groups = () => {
+      try {
+        for (const g of ledgerGroups(run.stateDir)) seen.add(g);
+      } catch { /* no ledger yet, or gone */ }
+      return [...seen];
+    };
+    await waitFor(() => groups().some((g) => groupPids(g).length >= 12), 60_000, 'the target\'s processes to be up');
+    const watch = setInterval(groups, 20);
+    run.child.kill('SIGINT');
+    const code = await run.done;
+    clearInterval(watch);
+    await run.closed;
+    expect(code).toBe(130);
+    const after = run.stderr.slice(run.stderr.indexOf('SIGINT: cleaning up'));
+    // Before the ledger was sealed at the signal, the start went on into the first scenario's load.
+    expect(after).not.toMatch(/Long load|BROKEN|->/);
+    expect(run.stderr).not.toMatch(/\[test helper\]/);
+    for (const g of seen) expect(groupPids(g)).toEqual([]);
+    expect(readdirSync(join(run.stateDir, 'ledgers'))).toEqual([]);
+  }, 90_000);
+
   it('after SIGKILL, `meshcheck cleanup` removes what the run left', async () => {
     const { run, pgid, ports } = await startLongRun();
     run.child.kill('SIGKILL');

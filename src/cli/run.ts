@@ -71,6 +71,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
   try {
     await runCucumber(runConfiguration, undefined, undefinedSteps.onMessage);
   } catch (err) {
+    await leaveToInterrupt(runId);
     // Cucumber stops at a failed BeforeAll or AfterAll hook (a target that did not come up, a stop
     // that failed): whatever the run's ledger still holds is undone before the error is shown.
     // Cucumber wraps a run hook's error ("a BeforeAll hook errored, process exiting: <file>", for
@@ -84,6 +85,7 @@ export async function run(paths: string[], o: RunOptions): Promise<number> {
     }
     throw err;
   }
+  await leaveToInterrupt(runId);
   lastOut = out;
   const results = join(out, 'allure-results');
   writeAllureCategories(results);
@@ -132,6 +134,14 @@ function why(s: ScenarioLine): string {
   return v ? ` — ${v.explanation}` : '';
 }
 
+/**
+ * Once the run is interrupted its signal handler owns the end: it undoes the ledger and exits 130.
+ * Whatever cucumber returned or threw meanwhile (skipped scenarios, a start cut short) is not reported.
+ */
+async function leaveToInterrupt(runId: string): Promise<void> {
+  if (openRun(runId)?.ledger.sealed) await new Promise(() => undefined);
+}
+
 /** Undoes what the run's ledger still records (its target failed to start or to stop). */
 async function undoUnfinished(runId: string): Promise<void> {
   const ledger = openRun(runId)?.ledger;
@@ -156,6 +166,9 @@ function installSignalHandlers(runId: string): void {
     }
     interrupted = true;
     process.stderr.write(`\nmeshcheck: ${sig}: cleaning up (press Ctrl-C again to force)\n`);
+    // Sealed first: work still under way (a target starting, a scenario's step) can make no new
+    // change, and no scenario starts; what the ledger holds is undone below.
+    entry?.ledger.seal(`interrupted (${sig})`);
     void (async () => {
       try {
         if (entry?.run) {

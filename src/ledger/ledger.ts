@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { InterruptedError } from '../errors.js';
 
 /**
  * A change the real node (`meshcheck cluster up`) makes to this machine, with what is needed to undo it
@@ -47,6 +48,7 @@ export function ledgerRoot(): string {
  */
 export class Ledger {
   private seq = 0;
+  private sealedBy?: string;
   readonly file: string;
 
   constructor(readonly runId: string, root = ledgerRoot()) {
@@ -54,9 +56,24 @@ export class Ledger {
     this.file = join(root, `${runId}.jsonl`);
   }
 
+  /**
+   * Records a mutation about to be made. On a sealed ledger only undos (`done`) are recorded: any
+   * other change throws, so work still under way after an interrupt makes no change cleanup would miss.
+   */
   record(entry: LedgerEntry): number {
+    if (this.sealedBy && entry.op !== 'done') throw new InterruptedError(`${this.sealedBy}: ${entry.op} not made`);
     appendFileSync(this.file, `${JSON.stringify({ seq: ++this.seq, ...entry })}\n`);
     return this.seq;
+  }
+
+  /** From now on, no new mutation may be recorded (an interrupt: what is recorded is being undone). */
+  seal(why: string): void {
+    this.sealedBy ??= why;
+  }
+
+  /** Why the ledger was sealed (e.g. "interrupted (SIGINT)"), or undefined while it takes new entries. */
+  get sealed(): string | undefined {
+    return this.sealedBy;
   }
 
   /** Removes the ledger once every entry is undone. */

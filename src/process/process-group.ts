@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join, sep } from 'node:path';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { InfraError } from '../errors.js';
+import { InfraError, InterruptedError } from '../errors.js';
 import { timeouts } from '../config.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { sleep } from '../util/eventually.js';
@@ -48,12 +48,18 @@ export class ProcessGroup {
    */
   static async start(ledger: Ledger, logDir: string, o: { what?: string; ownLog?: string } = {}): Promise<ProcessGroup> {
     const { ownLog, what = 'local target processes' } = o;
+    if (ledger.sealed) throw new InterruptedError(`${ledger.sealed}: ${what} not started`);
     const stderr = ownLog ? openSync(ownLog, 'a') : 'inherit';
     const leader = spawn(process.execPath, [LAUNCHER], { detached: true, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
     if (typeof stderr === 'number') closeSync(stderr);
     if (!leader.pid) throw new InfraError('could not start the local process-group launcher');
     // The leader's pid is its group id (detached = new session). Recorded before anything joins it.
-    ledger.record({ op: 'process-group', pgid: leader.pid, what });
+    try {
+      ledger.record({ op: 'process-group', pgid: leader.pid, what });
+    } catch (err) {
+      leader.kill('SIGKILL');
+      throw err;
+    }
     return new ProcessGroup(leader, leader.pid, logDir);
   }
 

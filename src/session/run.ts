@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InfraError } from '../errors.js';
+import { InfraError, InterruptedError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { Prometheus } from '../metrics/prometheus.js';
 import type { Target } from '../targets/ports.js';
@@ -61,8 +61,20 @@ export class Run {
       warmPrometheus: settings.warmPrometheus,
       options: settings.options,
     });
+    // Interrupted while starting: the signal handler is undoing what the ledger recorded; no scenario runs.
+    if (ledger.sealed) throw new InterruptedError(`${ledger.sealed}: the run stops before its first scenario`);
     entry.run = new Run(settings, ledger, target, log);
     return entry.run;
+  }
+
+  /** Why the run was interrupted (its ledger sealed), or undefined: once set, nothing new starts. */
+  get interrupted(): string | undefined {
+    return this.ledger.sealed;
+  }
+
+  /** Throws once the run is interrupted, so a scenario stops at its next step instead of acting on a target being torn down. */
+  throwIfInterrupted(): void {
+    if (this.ledger.sealed) throw new InterruptedError(this.ledger.sealed);
   }
 
   /** The load engine the run's loads use. */

@@ -21,12 +21,14 @@ BeforeAll({ timeout: 600_000 }, async function () {
 });
 
 AfterAll({ timeout: 300_000 }, async function () {
-  if (!run) return;
+  // Interrupted: the signal handler writes the record and stops the target (src/cli/run.ts).
+  if (!run || run.interrupted) return;
   run.writeRecord();
   await run.close();
 });
 
 Before(async function (this: MeshWorld, { pickle, gherkinDocument }) {
+  if (run!.interrupted) return 'skipped';
   const session = new ScenarioSession(run!, pickle.name);
   this.session = session;
   this.steps = pickle.steps.map((s) => ({ id: s.id, text: s.text, type: s.type, rows: s.argument?.dataTable?.rows.map((r) => r.cells.map((c) => c.value)) }));

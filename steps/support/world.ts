@@ -32,6 +32,7 @@ export class MeshWorld extends World {
   /** Runs a catalogue step: its evidence attached, its verdict turned into the step's result. */
   async exec(def: StepDef, args: unknown[]): Promise<'skipped' | undefined> {
     const s = this.session!;
+    s.run.throwIfInterrupted();
     const n = parameterCount(def);
     const out = await def.run(s, args.slice(0, n), {
       ref: this.ref,
