@@ -14,7 +14,7 @@ import { eventually } from '../util/eventually.js';
 /** An object as the API server returns it, status included. */
 export interface Live {
   metadata?: { generation?: number };
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; minReadySeconds?: number };
   status?: Record<string, unknown>;
 }
 
@@ -52,7 +52,10 @@ const rolledOut: Signal = (live) => {
   if (n('updatedReplicas') !== want || n('readyReplicas') !== want || n('replicas') !== want) {
     return { inEffect: false, why: `${n('readyReplicas')} of ${want} replicas ready and updated` };
   }
-  return { inEffect: true, how: `rolled out (${want} of ${want} ready)` };
+  // Available = Ready for the Deployment's minReadySeconds: a container crash-looping between
+  // moments of Ready does not pass (with no minReadySeconds, available is ready).
+  if (n('availableReplicas') !== want) return { inEffect: false, why: `${n('availableReplicas')} of ${want} replicas available (ready for ${live.spec?.minReadySeconds ?? 0} s)` };
+  return { inEffect: true, how: `rolled out (${want} of ${want} available)` };
 };
 
 /** How to tell that a Kubernetes object of a render is in effect; undefined for the mesh's own kinds. */

@@ -54,6 +54,9 @@ export function originName(service: string): string {
   return `${service}-origin`;
 }
 
+/** How long a fault backend's pod must stay Ready before its Deployment counts it available. */
+export const FAULT_BACKEND_MIN_READY_S = 5;
+
 /**
  * The error or delay backend a weighted route sends a share of traffic to, for meshes without fault
  * injection: an Envoy that answers every request with the status (abort), or waits and then forwards
@@ -92,6 +95,10 @@ export function faultBackend(ctx: RenderContext, p: ServicePolicy, kind: 'abort'
     obj(ctx, 'apps/v1', 'Deployment', name, {
       spec: {
         replicas: 1,
+        // Available only after 5 s Ready: a pod whose containers crash at start (the mesh's sidecar has
+        // no readiness probe on OSM) is Ready for a moment between restarts, and the "in effect" wait
+        // (src/kube/status.ts) takes available replicas, not ready ones.
+        minReadySeconds: FAULT_BACKEND_MIN_READY_S,
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: app, annotations: podAnnotations },
@@ -101,6 +108,9 @@ export function faultBackend(ctx: RenderContext, p: ServicePolicy, kind: 'abort'
             // No hot restart: its socket is per network namespace, so a second Envoy in the pod (the mesh's
             // sidecar, on OSM and Consul) would fail to start on "unable to bind domain socket with base_id=0"
             // (measured on OSM 1.2.4 with Envoy 1.40).
+            // No readiness probe: OSM turns a TCP probe into a call to its osm-healthcheck container
+            // (an image the node does not have), and the abort backend answers every HTTP path with the
+            // fault's status. Envoy binds its static listener as it starts; minReadySeconds covers crashes.
             containers: [{ name: 'fault-backend', image: ctx.envoyImage ?? imageRef(IMAGES.envoy, ctx.imageMirror), args: ['-c', '/etc/envoy/envoy.yaml', '--disable-hot-restart'], ports: [{ name: 'http', containerPort: ctx.port }], volumeMounts: [{ name: 'config', mountPath: '/etc/envoy' }] }],
             volumes: [{ name: 'config', configMap: { name } }],
           },
