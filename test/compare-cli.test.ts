@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { record } from './helpers/records.js';
 import { startCli, tmpOut } from './helpers/cli.js';
@@ -10,29 +10,42 @@ function runDir(r: ReturnType<typeof record>): string {
   return dir;
 }
 
-describe('meshcheck compare', () => {
+describe('meshcheck gate (alias compare)', () => {
   const base = runDir(record(5));
 
   it('exits 0 on identical runs and on noise alone', async () => {
-    for (const cand of [runDir(record(5)), runDir(record(7))]) {
-      const c = startCli(['compare', base, cand]);
+    for (const [cmd, cand] of [['gate', runDir(record(5))], ['compare', runDir(record(7))]] as const) {
+      const c = startCli([cmd, base, cand]);
       expect(await c.done).toBe(0);
-      expect(c.stdout).toContain('no significant p99 regression beyond +10.0%');
+      expect(c.stdout).toContain('**PASS: no significant regression beyond the thresholds (exit 0; 9 figures, 0 verdicts compared)**');
     }
   });
 
-  it('exits 1 on a 30% p99 regression, and names it', async () => {
-    const c = startCli(['compare', base, runDir(record(6, 1.3)), '--max-p99-regression', '10%']);
+  it('exits 1 on a 30% latency regression, names it, and writes Markdown, JSON and HTML with --out', async () => {
+    const out = join(tmpOut(), 'gate');
+    const c = startCli(['gate', base, runDir(record(6, 1.3)), '--max-latency-regression', '10%', '--out', out]);
     expect(await c.done).toBe(1);
-    expect(c.stdout).toMatch(/REGRESSION {2}Traffic is split #1: p99 .* \(\+\d+\.\d%/);
+    expect(c.stdout).toMatch(/^- latency: Traffic is split #1 p99 \(reviews; 2000 \/ 2000 samples\): .* \(\+\d+\.\d%\)$/m);
+    expect(readFileSync(join(out, 'gate.md'), 'utf8')).toBe(c.stdout);
+    expect(JSON.parse(readFileSync(join(out, 'gate.json'), 'utf8'))).toMatchObject({ code: 1, thresholds: { latency: 0.1 } });
+    expect(existsSync(join(out, 'gate.html'))).toBe(true);
+    expect(c.stderr).toContain(`gate: ${join(out, 'gate.html')}`);
   });
 
-  it('exits 2 on a bad threshold or a folder without a run record', async () => {
-    const bad = startCli(['compare', base, base, '--max-p99-regression', 'ten']);
+  it('exits 2 on a bad threshold, a folder without a run record, or runs of other scenarios', async () => {
+    const bad = startCli(['gate', base, base, '--max-latency-regression', 'ten']);
     expect(await bad.done).toBe(2);
-    expect(bad.stderr).toContain('--max-p99-regression ten: expected a percentage');
-    const missing = startCli(['compare', base, tmpOut()]);
+    expect(bad.stderr).toContain('--max-latency-regression ten: expected a percentage');
+    const badMs = startCli(['gate', base, base, '--max-added-latency', 'slow']);
+    expect(await badMs.done).toBe(2);
+    expect(badMs.stderr).toContain('--max-added-latency slow: expected milliseconds');
+    const missing = startCli(['gate', base, tmpOut()]);
     expect(await missing.done).toBe(2);
     expect(missing.stderr).toMatch(/run-record\.json: no run record here/);
+    const other = record(5);
+    other.scenarios.pop();
+    const unusable = startCli(['gate', base, runDir(other)]);
+    expect(await unusable.done).toBe(2);
+    expect(unusable.stdout).toContain('UNUSABLE: the runs cannot be gated (exit 2): scenarios only in the baseline: Retries hide a failure');
   });
 });

@@ -5,6 +5,7 @@ import { MESH_NAMES, REFERENCE, dataPlaneFor, meshFor } from '../meshes/registry
 import { VERSION_VARIANTS } from '../meshes/examples.js';
 import { TARGETS, TARGET_NAMES, targetOptions } from '../targets/registry.js';
 import type { RunOptions } from './run.js';
+import type { GateOptions } from './report.js';
 // Each command's implementation is imported when it runs: together they load cucumber, the
 // Kubernetes client and the report builders, seconds of start-up that `--help` or `plan` never need.
 
@@ -63,14 +64,21 @@ program.command('report')
     await report(dirs, o, log);
   });
 
-program.command('compare')
-  .description('Regression gate between two runs: exit 1 only on a p99 regression that is statistically significant and beyond the threshold')
+program.command('gate')
+  .alias('compare')
+  .description('Regression gate between two runs: latency p50/p90/p99 of every load, added latency, sidecar CPU and memory, policy convergence and every verdict, side by side; '
+    + 'exit 1 on a regression that is significant and beyond its threshold, 2 when the runs cannot be gated (other scenarios, other engines, an undecided scenario), else 0')
   .argument('<baseline>', 'run folder (or run-record.json) of the baseline')
   .argument('<candidate>', 'run folder (or run-record.json) of the candidate')
-  .option('--max-p99-regression <pct>', 'largest p99 increase tolerated', '10%')
-  .action(async (baseline: string, candidate: string, o: { maxP99Regression: string }) => {
-    const { compare } = await import('./report.js');
-    const r = compare(baseline, candidate, o);
+  .option('--max-latency-regression <pct>', 'largest increase of a load\'s p50, p90 or p99 tolerated', '10%')
+  .option('--max-added-latency <ms>', 'largest increase of an overhead measurement\'s added latency tolerated', '0.5ms')
+  .option('--max-cpu-regression <pct>', 'largest increase of a sidecar\'s CPU per 1000 rps tolerated', '20%')
+  .option('--max-memory-regression <pct>', 'memory increase shown as beyond (one reading per sidecar: never fails the gate)', '20%')
+  .option('--max-convergence-regression <pct>', 'largest increase of the median policy convergence time tolerated', '50%')
+  .option('--out <dir>', 'also write gate.md, gate.json and gate.html there')
+  .action(async (baseline: string, candidate: string, o: GateOptions) => {
+    const { gate } = await import('./report.js');
+    const r = gate(baseline, candidate, o, log);
     process.stdout.write(r.text);
     process.exitCode = r.code;
   });

@@ -8,7 +8,8 @@ import { renderHtml } from '../reports/comparative-html.js';
 import { renderMarkdown } from '../reports/comparative-markdown.js';
 import { renderSmp } from '../reports/smp.js';
 import { generateAllure } from '../reports/allure.js';
-import { compareRuns, formatCompare } from '../reports/compare.js';
+import { gateRuns, type GateThresholds } from '../reports/gate.js';
+import { gateHtml, gateMarkdown } from '../reports/gate-format.js';
 
 export interface ReportOptions {
   out?: string;
@@ -53,13 +54,51 @@ export async function report(dirs: string[], o: ReportOptions, log: (m: string) 
   return written;
 }
 
-/** `meshcheck compare`: exit 1 on a significant p99 regression beyond the threshold, else 0. */
-export function compare(baselineDir: string, candidateDir: string, o: { maxP99Regression: string }): { code: number; text: string } {
-  const m = /^(\d+(?:\.\d+)?)%?$/.exec(o.maxP99Regression.trim());
-  if (!m) throw new UsageError(`--max-p99-regression ${o.maxP99Regression}: expected a percentage such as 10%`);
-  const threshold = Number(m[1]) / 100;
-  const a = readRunRecord(resolve(baselineDir));
-  const b = readRunRecord(resolve(candidateDir));
-  const r = compareRuns(a, b, threshold);
-  return { code: r.regressions.length ? 1 : 0, text: formatCompare(r, { baseline: a.runId, candidate: b.runId }) };
+/** A percentage option ("10%", "10") as a fraction; a usage error naming the option otherwise. */
+function percent(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)%?$/.exec(v.trim());
+  if (!m) throw new UsageError(`${flag} ${v}: expected a percentage such as 10%`);
+  return Number(m[1]) / 100;
+}
+
+/** A duration option in milliseconds ("0.5ms", "0.5"). */
+function millis(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms)?$/.exec(v.trim());
+  if (!m) throw new UsageError(`${flag} ${v}: expected milliseconds such as 0.5ms`);
+  return Number(m[1]);
+}
+
+export interface GateOptions {
+  maxLatencyRegression: string;
+  maxAddedLatency: string;
+  maxCpuRegression: string;
+  maxMemoryRegression: string;
+  maxConvergenceRegression: string;
+  out?: string;
+}
+
+/**
+ * `meshcheck gate`: every figure and verdict of two runs side by side; exit 1 on a significant
+ * regression beyond its threshold, 2 when the runs cannot be gated, else 0. The Markdown goes to
+ * stdout; with --out, also gate.md, gate.json and gate.html there.
+ */
+export function gate(baselineDir: string, candidateDir: string, o: GateOptions, log: (m: string) => void): { code: number; text: string } {
+  const thresholds: GateThresholds = {
+    latency: percent('--max-latency-regression', o.maxLatencyRegression),
+    addedMs: millis('--max-added-latency', o.maxAddedLatency),
+    cpu: percent('--max-cpu-regression', o.maxCpuRegression),
+    memory: percent('--max-memory-regression', o.maxMemoryRegression),
+    convergence: percent('--max-convergence-regression', o.maxConvergenceRegression),
+  };
+  const r = gateRuns(readRunRecord(resolve(baselineDir)), readRunRecord(resolve(candidateDir)), thresholds);
+  const text = gateMarkdown(r);
+  if (o.out) {
+    const out = resolve(o.out);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'gate.md'), text);
+    writeFileSync(join(out, 'gate.json'), `${JSON.stringify(r, null, 2)}\n`);
+    writeFileSync(join(out, 'gate.html'), gateHtml(r));
+    log(`gate: ${join(out, 'gate.html')} (+ gate.md, gate.json)`);
+  }
+  return { code: r.code, text };
 }

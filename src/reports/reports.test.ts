@@ -6,7 +6,6 @@ import { buildComparative, figureVerdict } from './comparative.js';
 import { charts, renderHtml } from './comparative-html.js';
 import { renderMarkdown } from './comparative-markdown.js';
 import { renderSmp } from './smp.js';
-import { compareRuns } from './compare.js';
 import { hdr, latencies, record } from '../../test/helpers/records.js';
 import type { OverheadSummary } from '../overhead/overhead.js';
 import { UsageError } from '../errors.js';
@@ -100,40 +99,6 @@ describe('comparative report', () => {
     const empty = buildComparative([record(2)], loadFigures());
     expect(empty.rows).toEqual([]);
     expect(empty.notes.join(' ')).toContain('no overhead measurement');
-  });
-});
-
-describe('compare (regression gate)', () => {
-  it('passes identical runs', () => {
-    const r = compareRuns(record(5), record(5), 0.1);
-    expect(r.loads).toHaveLength(3);
-    expect(r.loads.every((l) => l.change === 0 && !l.regression)).toBe(true);
-    expect(r.regressions).toEqual([]);
-  });
-
-  it('passes noise alone: runs of the same distribution with other seeds', () => {
-    for (const seed of [6, 7, 8, 9]) expect(compareRuns(record(5), record(seed), 0.1).regressions).toEqual([]);
-  });
-
-  it('fails a 30% p99 regression', () => {
-    const r = compareRuns(record(5), record(6, 1.3), 0.1);
-    expect(r.regressions.length).toBe(3);
-    for (const l of r.regressions) expect(l.change).toBeGreaterThan(0.2);
-  });
-
-  it('does not fail a significant regression under the threshold', () => {
-    const r = compareRuns(record(5), record(6, 1.3), 0.5);
-    expect(r.loads.some((l) => l.significant)).toBe(true);
-    expect(r.regressions).toEqual([]);
-  });
-
-  it('reports loads present in one run only, and changed outcomes', () => {
-    const b = record(6);
-    b.histograms.pop();
-    b.scenarios[0]!.outcome = 'FAILED';
-    const r = compareRuns(record(5), b, 0.1);
-    expect(r.onlyInBaseline).toEqual(['Retries hide a failure #1']);
-    expect(r.outcomeChanges).toEqual([{ scenario: 'Traffic is split', baseline: 'PASSED', candidate: 'FAILED' }]);
   });
 });
 
