@@ -25,6 +25,8 @@ export const defaults = {
   overheadRounds: 10,
   /** Overhead runs: warm-up each way before the rounds, not measured (connections, JIT). */
   overheadWarmupMs: 500,
+  /** Overhead runs: how long to wait for sidecar counters collected after a round (cAdvisor's default housekeeping is 10 s). */
+  usageRefreshWaitMs: 15_000,
   /** Per-second progress line refresh while load runs. */
   progressIntervalMs: 500,
 } as const;

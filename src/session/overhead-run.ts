@@ -5,7 +5,8 @@ import { pool, summarizeOverhead, type OverheadRounds, type OverheadSummary } fr
 import type { Undo } from '../util/undo.js';
 import type { LoadProfile } from '../load/profile.js';
 import type { LoadResult } from '../load/result.js';
-import type { Target, Workload } from '../targets/ports.js';
+import type { SidecarStats, Target, Workload } from '../targets/ports.js';
+import { sleep } from '../util/eventually.js';
 import type { Run } from './run.js';
 
 /** The scenario an overhead run belongs to: its target and run, its loads, and how it sends one. */
@@ -64,12 +65,28 @@ export async function measureOverhead(
   await s.load({ ...meshed, requests: warmupRequests });
   const onPath = new Set([target.traffic.callerInstance(), inst.name].filter((x) => x !== undefined));
   const usage = async () => (sidecars ? ((await target.observations?.sidecarStats()) ?? []) : []);
+  // Counters collected periodically (cAdvisor: every housekeeping interval) can be older than the
+  // load that just ended; a round read on them would get its CPU a second late, some rounds none and
+  // some twice. So after a load the counters are read until each sidecar's was collected again.
+  const settled = async () => {
+    const first = await usage();
+    const at = new Map(first.map((x) => [x.instance, x.collectedAt]));
+    const stale = (u: SidecarStats[]) => u.some((x) => onPath.has(x.instance) && x.collectedAt !== undefined && x.collectedAt <= (at.get(x.instance) ?? 0));
+    let u = first;
+    for (const until = Date.now() + defaults.usageRefreshWaitMs; stale(u) && Date.now() < until;) {
+      await sleep(200);
+      u = await usage();
+    }
+    return u;
+  };
   const out: OverheadRounds = { service, rps, warmupRequests, baseline: [], mesh: [], usage: [] };
   const runBaseline = async (i: number) => out.baseline.push(await s.load(base, { direct: inst, label: `baseline ${i + 1}/${rounds}`, announceHealth: false }));
+  // The warm-up's CPU collected before the first round reads its counters.
+  await settled();
   const runMesh = async (i: number) => {
     const before = await usage();
     const r = await s.load(meshed, { label: `mesh ${i + 1}/${rounds}`, announceHealth: false });
-    const after = await usage();
+    const after = await settled();
     out.mesh.push(r);
     out.usage.push(
       after

@@ -37,6 +37,11 @@ export interface SidecarStats {
   pid: number;
   cpuSeconds: number;
   rssBytes: number;
+  /**
+   * When the counters were collected, in the source's clock (cAdvisor's timestamp, refreshed every
+   * housekeeping interval: 1 s on meshcheck's node, 10 s by default); absent when read live (/proc).
+   */
+  collectedAt?: number;
 }
 
 export interface Applied {

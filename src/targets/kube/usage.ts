@@ -3,14 +3,15 @@ import { InfraError } from '../../errors.js';
 import type { SidecarStats } from '../ports.js';
 import { apiErrorMessage } from '../../kube/client.js';
 
-/** One cAdvisor sample: the metric's labels and value. */
+/** One cAdvisor sample: the metric's labels, value, and when it was collected (ms since the epoch), where given. */
 interface Sample {
   name: string;
   labels: Record<string, string>;
   value: number;
+  at?: number;
 }
 
-const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\}\s+(\S+)(?:\s+\d+)?$/;
+const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\}\s+(\S+)(?:\s+(\d+))?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 /** The samples of the named metrics in Prometheus text output (the exposition format's labelled lines). */
@@ -22,7 +23,7 @@ export function samplesOf(text: string, names: readonly string[]): Sample[] {
     if (!m) continue;
     const labels: Record<string, string> = {};
     for (const l of m[2]!.matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+    out.push({ name: m[1]!, labels, value: Number(m[3]), ...(m[4] ? { at: Number(m[4]) } : {}) });
   }
   return out;
 }
@@ -64,7 +65,7 @@ export async function sidecarUsage(
         throw new InfraError(
           `sidecar CPU and memory: cAdvisor on node ${node} has no ${!cpu ? 'container_cpu_usage_seconds_total' : 'container_memory_working_set_bytes'} for container ${container} of pod ${namespace}/${p.name}`,
         );
-      out.push({ instance: p.name, service: p.service, pid: 0, cpuSeconds: cpu.value, rssBytes: mem.value });
+      out.push({ instance: p.name, service: p.service, pid: 0, cpuSeconds: cpu.value, rssBytes: mem.value, ...(cpu.at ? { collectedAt: cpu.at } : {}) });
     }
   }
   return out;
