@@ -40,7 +40,7 @@ export class ClusterLoad implements ClusterLoader {
   private loads = 0;
   private hasTestRun?: Promise<boolean>;
   /** A meshed k6 pod kept running around a control-plane outage (keepClients): loads are started in it. */
-  private standby?: { pod: string; node: string };
+  private standby?: { pod: string; node: string; caller: string };
   /** A load started in the standby pod that has not sent yet (untilLoadStarted). */
   private starting?: Promise<void>;
 
@@ -61,13 +61,18 @@ export class ClusterLoad implements ClusterLoader {
   async load(p: LoadProfile, o: Pick<LoadOptions, 'controlPlaneRestarts'> = {}): Promise<LoadResult> {
     const ctx = this.ctx();
     const url = `http://${p.service}:${ctx.port}`;
-    const pod = callerPod(this.adapter.workload(ctx), p.caller ?? ctx.loadClient);
-    if (this.standby) return this.fromStandby(p, url, this.standby.pod);
+    const caller = p.caller ?? ctx.loadClient;
+    const pod = callerPod(this.adapter.workload(ctx), caller);
+    if (this.standby) {
+      // The held pod has its caller's identity; a load as another would be sent with the wrong one.
+      if (this.standby.caller !== caller) throw new InfraError(`a load as "${caller}" while the k6 pod ${this.standby.pod} is held as "${this.standby.caller}": meshcheck sends loads from the held pod only, as its caller`);
+      return this.fromStandby(p, url, this.standby.pod);
+    }
     if (!o.controlPlaneRestarts) return this.k6(p, { url, pod, quitUrl: this.adapter.sidecar?.quitUrl, readyUrl: this.adapter.sidecar?.readyUrl });
     let began!: () => void;
     this.starting = new Promise((resolve) => (began = resolve));
     try {
-      const release = await this.keepClients(pod);
+      const release = await this.keepClients(pod, caller);
       try {
         return await this.fromStandby(p, url, this.standby!.pod, began);
       } finally {
@@ -83,7 +88,7 @@ export class ClusterLoad implements ClusterLoader {
    * Before the control plane goes away: a meshed k6 pod as the load client, Ready (its sidecar has its
    * config and certificate); loads are started in it until the returned stop, which deletes it.
    */
-  async keepClients(pod?: LoadPod): Promise<() => void> {
+  async keepClients(pod?: LoadPod, caller?: string): Promise<() => void> {
     const ctx = this.ctx();
     const name = `k6-standby-${++this.loads}`;
     const undo = await this.applier.apply(k6StandbyObjects({ ctx, name, pod: pod ?? callerPod(this.adapter.workload(ctx), ctx.loadClient), image: this.k6Image }));
@@ -94,7 +99,7 @@ export class ClusterLoad implements ClusterLoader {
       await undo();
       throw err;
     }
-    this.standby = { pod: name, node };
+    this.standby = { pod: name, node, caller: caller ?? ctx.loadClient };
     return () => {
       this.standby = undefined;
       undo().catch((err: Error) => this.log(`kube: deleting the standby k6 pod ${name}: ${err.message}`));

@@ -383,6 +383,13 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     this.needDataPlane();
     if (!this.loader.keepClients || !this.loader.heldCaller) throw new InfraError(`the ${this.label} data plane keeps no caller pod`);
     const release = await this.loader.keepClients();
+    // cAdvisor lists a new pod's containers some seconds after they start: its sidecar is read from then on.
+    try {
+      await eventually(() => this.sidecarStats().then((s) => s.length > 0), { timeoutMs: 60_000, intervalMs: 500, describe: `cAdvisor listing the sidecar of the k6 pod ${this.loader.heldCaller()!.pod}` });
+    } catch (err) {
+      release();
+      throw err;
+    }
     return async () => release();
   }
 
