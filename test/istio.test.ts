@@ -21,10 +21,10 @@ type Record_ = Omit<SuiteRecord, 'scenarios'> & {
 type Step = { attachments?: { name: string; source: string }[]; steps?: Step[] };
 const attachments = (st: Step): { name: string; source: string }[] => (st.steps ?? []).flatMap((x) => [...(x.attachments ?? []), ...attachments(x)]);
 
-/** Runs a fixture folder on --mesh istio; the exit code must be `want` (else the stderr shows); its run record. */
-async function runFixture(path: string, want: number): Promise<Record_> {
+/** Runs a fixture folder on --mesh istio (or MESH); the exit code must be `want` (else the stderr shows); its run record. */
+async function runFixture(path: string, want: number, mesh = 'istio'): Promise<Record_> {
   const out = tmpOut();
-  const run = startCli(['run', '--mesh', 'istio', path, '--out', out, '--no-progress']);
+  const run = startCli(['run', '--mesh', mesh, path, '--out', out, '--no-progress']);
   const code = await run.done;
   expect({ code, stderr: code === want ? '' : run.stderr }).toEqual({ code: want, stderr: '' });
   return JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_;
@@ -84,6 +84,14 @@ describe('real Istio on this machine (--mesh istio)', () => {
   it('a split that gives a version weight 0 is in effect once istiod serves the route without it, and PASSES', async () => {
     const record = await runFixture('test/fixtures/zero-weight', 0);
     expect(record.scenarios.map((s) => `${s.name}: ${s.outcome}`)).toEqual(['A version with weight 0 gets no request: PASSED']);
+  }, 180_000);
+
+  it('runs Istio 1.30 (release-1.30, built with five replaced dependencies) as --mesh istio@1.30: its own istiod serves the weighted split and the header route', async () => {
+    const record = await runFixture('features/traffic-shifting.feature', 0, 'istio@1.30');
+    expect(record.targetInfo.istiod).toBe('1.30-dev+9739e10eb9d7');
+    expect(record.mesh).toBe('istio@1.30');
+    expect(record.scenarios.length).toBeGreaterThanOrEqual(2);
+    expect(record.scenarios.map((s) => s.outcome)).toEqual(record.scenarios.map(() => 'PASSED'));
   }, 180_000);
 
   it('ends each wrong expectation FAILED and exits 1', async () => {

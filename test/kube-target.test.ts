@@ -505,7 +505,7 @@ test('bad kube options are usage errors naming the option (exit 2)', async () =>
     [['--istiod-url', 'http://127.0.0.1:15014'], /--istiod-url is for --target kube/],
     [['--mesh', 'linkerd'], /--mesh linkerd: the local target runs the reference mesh and real Istio \(--mesh istio\) only/],
     [['--mesh', 'istio', '--load-engine', 'k6'], /--load-engine k6 with --mesh istio on the local target/],
-    [['--mesh', 'istio@1.30'], /the local Istio tier runs the istiod that scripts\/build-istio.sh builds \(1\.31\)/],
+    [['--mesh', 'istio@1.29'], /--mesh istio@1\.29: the local Istio tier runs the istiod builds of scripts\/build-istio.sh \(istio@1\.31, istio@1\.30\)/],
     [['--mesh', 'kuma'], /--mesh kuma: unknown mesh/],
   ];
   for (const [args, message] of cases) {

@@ -40,7 +40,7 @@ export function doctor(): number {
 const PATH_FIRST = ['helm', 'kubectl'];
 /** How a tool whose version matters says it. */
 const VERSION_ARGS: Record<string, string[]> = {
-  'pilot-discovery': ['version', '-s'], 'meshcheck-proxyless': ['version'], envoy: ['--version'],
+  'pilot-discovery': ['version', '-s'], 'istio-1.30/pilot-discovery': ['version', '-s'], 'meshcheck-proxyless': ['version'], envoy: ['--version'],
   kubelet: ['--version'], 'kube-proxy': ['--version'], containerd: ['--version'], ctr: ['--version'], 'containerd-shim-runc-v2': ['-v'],
 };
 

@@ -10,6 +10,7 @@ import { eventually } from '../../util/eventually.js';
 import { freePort } from '../../util/net.js';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
 import { processAlive as alive, type ProcessGroup } from '../../process/process-group.js';
+import { ISTIOD_BUILDS, ISTIO_TIER_MINOR } from './istiod-builds.js';
 
 /** istiod's ports, all on 127.0.0.1. */
 export interface IstiodPorts {
@@ -35,19 +36,23 @@ export class IstioControlPlane {
   /** "MAJOR.MINOR" of that version. */
   readonly minor: string;
 
-  private constructor(readonly api: ApiServer, private readonly group: ProcessGroup, private readonly dir: string, readonly ports: IstiodPorts) {
-    this.version = istiodVersion();
+  /** The pilot-discovery this control plane runs (the tools cache's name of it). */
+  private readonly binary: string;
+
+  private constructor(readonly api: ApiServer, private readonly group: ProcessGroup, private readonly dir: string, readonly ports: IstiodPorts, minor: string) {
+    this.binary = ISTIOD_BUILDS[minor]!.tool;
+    this.version = istiodVersion(this.binary);
     this.minor = /^(\d+\.\d+)/.exec(this.version)?.[1] ?? this.version;
   }
 
-  static async start(group: ProcessGroup, dir: string, log: (m: string) => void): Promise<IstioControlPlane> {
-    tool('pilot-discovery');
+  static async start(group: ProcessGroup, dir: string, log: (m: string) => void, minor = ISTIO_TIER_MINOR): Promise<IstioControlPlane> {
+    tool(ISTIOD_BUILDS[minor]!.tool);
     const api = await startApiServer(log, { group, dir: join(dir, 'apiserver') });
-    return IstioControlPlane.startOn(api, dir, log);
+    return IstioControlPlane.startOn(api, dir, log, minor);
   }
 
   /** istiod against an API server that is up (the kube tier's test cluster): Istio's CRDs and istio-system first. */
-  static async startOn(api: ApiServer, dir: string, log: (m: string) => void): Promise<IstioControlPlane> {
+  static async startOn(api: ApiServer, dir: string, log: (m: string) => void, minor = ISTIO_TIER_MINOR): Promise<IstioControlPlane> {
     const group = api.group;
     const crds = readCrds(join(PACKAGE_ROOT, 'clusters', 'crds', 'istio'));
     await installCrds(api, crds, log);
@@ -55,7 +60,7 @@ export class IstioControlPlane {
       if (err.code !== 409) throw err;
     });
     const ports: IstiodPorts = { grpc: await freePort(), secureGrpc: await freePort(), monitoring: await freePort(), https: await freePort(), http: await freePort() };
-    const cp = new IstioControlPlane(api, group, dir, ports);
+    const cp = new IstioControlPlane(api, group, dir, ports, minor);
     await cp.startIstiod(log);
     return cp;
   }
@@ -77,7 +82,7 @@ export class IstioControlPlane {
       '-C', home,
       'POD_NAMESPACE=istio-system', 'POD_NAME=istiod-local', 'CLUSTER_ID=Kubernetes', 'PILOT_CERT_PROVIDER=istiod',
       'ISTIOD_CUSTOM_HOST=localhost,127.0.0.1', 'INJECT_ENABLED=false', 'PILOT_ENABLE_ANALYSIS=false',
-      tool('pilot-discovery'), 'discovery', `--kubeconfig=${this.api.kubeconfigFile}`, `--meshConfig=${mesh}`, `--networksConfig=${join(home, 'networks.yaml')}`,
+      tool(this.binary), 'discovery', `--kubeconfig=${this.api.kubeconfigFile}`, `--meshConfig=${mesh}`, `--networksConfig=${join(home, 'networks.yaml')}`,
       `--grpcAddr=127.0.0.1:${p.grpc}`, `--secureGRPCAddr=127.0.0.1:${p.secureGrpc}`, `--monitoringAddr=127.0.0.1:${p.monitoring}`,
       `--httpsAddr=127.0.0.1:${p.https}`, `--httpAddr=127.0.0.1:${p.http}`, '--ctrlz_address=127.0.0.1', '--ctrlz_port=0',
       '--log_output_level=default:warn',
@@ -120,13 +125,13 @@ export class IstioControlPlane {
   }
 }
 
-/** The version the cached pilot-discovery reports. */
-export function istiodVersion(): string {
+/** The version a cached pilot-discovery reports (the 1.31 pin by default). */
+export function istiodVersion(binary = ISTIOD_BUILDS[ISTIO_TIER_MINOR]!.tool): string {
   try {
-    const out = execFileSync(tool('pilot-discovery'), ['version', '-s'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(tool(binary), ['version', '-s'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     return /client version:\s*(\S+)/.exec(out)?.[1] ?? out.trim();
   } catch (err) {
     if (err instanceof InfraError) throw err;
-    throw new InfraError(`pilot-discovery does not run: ${(err as Error).message}; rebuild it with bash scripts/build-istio.sh`);
+    throw new InfraError(`${binary} does not run: ${(err as Error).message}; rebuild it with bash scripts/build-istio.sh`);
   }
 }

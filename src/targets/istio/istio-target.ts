@@ -19,6 +19,7 @@ import { tool } from '../../util/tools.js';
 import { grpcName } from '../../load/grpc-status.js';
 import { profile, type LoadProfile } from '../../load/profile.js';
 import type { LoadResult } from '../../load/result.js';
+import { ISTIOD_BUILDS, ISTIO_TIER_MINOR } from './istiod-builds.js';
 import { eventually } from '../../util/eventually.js';
 import { ProcessGroup } from '../../process/process-group.js';
 import type { Applied, ControlPlanePort, LoadOptions, Misbehaviour, PolicyPort, ProbeResult, Target, TrafficPort, WorkloadPort, Workload } from '../ports.js';
@@ -79,7 +80,7 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
   }
 
   /** Brings the tier up; if it does not come up, its logs are copied to `keepLogsIn` before its folder goes. */
-  static async start(ledger: Ledger, log: (m: string) => void = () => undefined, keepLogsIn?: string): Promise<IstioTarget> {
+  static async start(ledger: Ledger, log: (m: string) => void = () => undefined, keepLogsIn?: string, minor = ISTIO_TIER_MINOR): Promise<IstioTarget> {
     tool('meshcheck-proxyless');
     const t0 = performance.now();
     const workDir = mkdtempSync(join(tmpdir(), `meshcheck-${ledger.runId}-`));
@@ -88,7 +89,7 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
     let t: IstioTarget | undefined;
     try {
       const block = await freeBlock(BOOKINFO.reduce((n, s) => n + s.versions.length, 0) + 2);
-      const cp = await IstioControlPlane.start(group, workDir, log);
+      const cp = await IstioControlPlane.start(group, workDir, log, minor);
       t = new IstioTarget(workDir, group, ledger, cp, block);
       await t.boot(log);
       t.bringUpMs = performance.now() - t0;
@@ -362,7 +363,7 @@ export class IstioTarget implements Target, PolicyPort, WorkloadPort, TrafficPor
     return {
       mesh: 'istio',
       istiod: this.cp.version,
-      istioModule: 'istio.io/istio@v0.0.0-20260827124520-eed52ebb66ad',
+      istioModule: ISTIOD_BUILDS[this.cp.minor]?.module,
       dataPlane: 'proxyless gRPC (grpc-go xDS)',
       bringUpMs: Math.round(this.bringUpMs),
       convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(1))),
