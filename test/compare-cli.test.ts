@@ -32,6 +32,19 @@ describe('meshcheck gate (alias compare)', () => {
     expect(c.stderr).toContain(`gate: ${join(out, 'gate.html')}`);
   });
 
+  it('takes a second baseline run (--baseline-again) and a stall length (--stall)', async () => {
+    const cand = runDir(record(6, 1.3));
+    const both = startCli(['gate', base, cand, '--baseline-again', runDir(record(7, 1.3)), '--stall', '0ms']);
+    expect(await both.done).toBe(0);
+    expect(both.stdout).toMatch(/^Baseline run-5 \(reference, local, embedded\) and again run-7 /m);
+    const badStall = startCli(['gate', base, cand, '--stall', 'long']);
+    expect(await badStall.done).toBe(2);
+    expect(badStall.stderr).toContain('--stall long: expected milliseconds');
+    const missing = startCli(['gate', base, cand, '--baseline-again', tmpOut()]);
+    expect(await missing.done).toBe(2);
+    expect(missing.stderr).toMatch(/run-record\.json: no run record here/);
+  });
+
   it('exits 2 on a bad threshold, a folder without a run record, or runs of other scenarios', async () => {
     const bad = startCli(['gate', base, base, '--max-latency-regression', 'ten']);
     expect(await bad.done).toBe(2);

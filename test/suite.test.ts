@@ -22,6 +22,8 @@ describe('the whole local suite (the main job)', () => {
       for (const l of s.loads) expect(l.health?.machine.measured).toBe(true);
     }
     expect(record.histograms.length).toBeGreaterThan(0);
+    // Each load's length, for the gate's stall allowance.
+    for (const h of record.histograms) expect(h.durationMs).toBeGreaterThan(0);
     expect(record.convergenceMs.length).toBeGreaterThan(0);
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuite [^>]*tests="\d+"/);
     const results = readdirSync(join(out, 'allure-results')).filter((f) => f.endsWith('-result.json'));

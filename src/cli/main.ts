@@ -75,6 +75,8 @@ program.command('gate')
   .option('--max-cpu-regression <pct>', 'largest increase of a sidecar\'s CPU per 1000 rps tolerated', '20%')
   .option('--max-memory-regression <pct>', 'memory increase shown as beyond (one reading per sidecar: never fails the gate)', '20%')
   .option('--max-convergence-regression <pct>', 'largest increase of the median policy convergence time tolerated', '50%')
+  .option('--stall <ms>', 'longest stall a load\'s requests may share: a load of D ms counts as D / this independent looks at its quantiles (0ms: every request independent)', '100ms')
+  .option('--baseline-again <run>', 'a second run of the baseline: a figure or claim regresses only when worse than both baseline runs (run-to-run noise)')
   .option('--out <dir>', 'also write gate.md, gate.json and gate.html there')
   .action(async (baseline: string, candidate: string, o: GateOptions) => {
     const { gate } = await import('./report.js');

@@ -74,6 +74,8 @@ export interface GateOptions {
   maxCpuRegression: string;
   maxMemoryRegression: string;
   maxConvergenceRegression: string;
+  stall: string;
+  baselineAgain?: string;
   out?: string;
 }
 
@@ -89,8 +91,10 @@ export function gate(baselineDir: string, candidateDir: string, o: GateOptions, 
     cpu: percent('--max-cpu-regression', o.maxCpuRegression),
     memory: percent('--max-memory-regression', o.maxMemoryRegression),
     convergence: percent('--max-convergence-regression', o.maxConvergenceRegression),
+    stallMs: millis('--stall', o.stall),
   };
-  const r = gateRuns(readRunRecord(resolve(baselineDir)), readRunRecord(resolve(candidateDir)), thresholds);
+  const again = o.baselineAgain === undefined ? undefined : readRunRecord(resolve(o.baselineAgain));
+  const r = gateRuns(readRunRecord(resolve(baselineDir)), readRunRecord(resolve(candidateDir)), thresholds, undefined, again);
   const text = gateMarkdown(r);
   if (o.out) {
     const out = resolve(o.out);

@@ -12,24 +12,37 @@ const runText = (x: GateResult['baseline']) => `${x.runId} (${x.mesh}, ${x.targe
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
+/** How the gate decides, as the Markdown and the HTML end with it. */
+function method(r: GateResult): string {
+  const stall = r.thresholds.stallMs > 0 ? ` A load of D ms counts as at most D / ${r.thresholds.stallMs} ms independent looks at its quantiles (stalls catch consecutive requests).` : '';
+  const again = r.baselineAgain ? ' With a second baseline run, a figure or claim regresses only when it is worse than both baseline runs.' : '';
+  return 'A figure regressed when the candidate\'s interval lies wholly above the baseline\'s (significant) and the change is beyond its threshold; '
+    + `memory is one reading per sidecar, shown but never deciding.${stall}${again}`;
+}
+
+const againText = (f: GateResult['figures'][number]) => (f.again ? `${estimateText(f.again.baseline)} ${f.unit}` : '-');
+
 /** Markdown for a CI job page: the headline, the regressions, then every figure and verdict side by side. */
 export function gateMarkdown(r: GateResult): string {
+  const two = r.baselineAgain !== undefined;
   const out = [
     '# meshcheck gate', '',
-    `Baseline ${runText(r.baseline)} -> candidate ${runText(r.candidate)}; intervals at ${Math.round(r.confidence * 100)}%.`, '',
+    `Baseline ${runText(r.baseline)}${two ? ` and again ${runText(r.baselineAgain!)}` : ''} -> candidate ${runText(r.candidate)}; intervals at ${Math.round(r.confidence * 100)}%.`, '',
     `**${gateHeadline(r)}**`, '',
   ];
   if (r.regressions.length) out.push(...r.regressions.map((x) => `- ${x}`), '');
-  out.push('## Figures', '', '| figure | what | baseline | candidate | change | threshold | standing |', '|---|---|---|---|---|---|---|');
+  out.push('## Figures', '', `| figure | what | baseline |${two ? ' baseline again |' : ''} candidate | change | threshold | standing |`, `|---|---|---|${two ? '---|' : ''}---|---|---|---|`);
   for (const f of r.figures) {
-    out.push(`| ${f.kind} | ${cell(f.what)} | ${estimateText(f.baseline)} ${f.unit} | ${estimateText(f.candidate)} ${f.unit} | ${changeText(f)} | ${thresholdText(f)} | ${standing(f)} |`);
+    out.push(`| ${f.kind} | ${cell(f.what)} | ${estimateText(f.baseline)} ${f.unit} |${two ? ` ${againText(f)} |` : ''} ${estimateText(f.candidate)} ${f.unit} | ${changeText(f)} | ${thresholdText(f)} | ${standing(f)} |`);
   }
   if (!r.figures.length) out.push('| - | no figure appears in both runs | | | | | |');
   for (const k of r.unmatchedLoads.baseline) out.push('', `Only in the baseline: ${k}`);
   for (const k of r.unmatchedLoads.candidate) out.push('', `Only in the candidate: ${k}`);
-  out.push('', '## Verdicts', '', '| scenario | claim | baseline | candidate | change |', '|---|---|---|---|---|');
-  for (const v of r.verdicts) out.push(`| ${cell(v.scenario)} | ${cell(v.claim)} | ${v.baseline.outcome}: ${cell(v.baseline.observed)} | ${v.candidate.outcome}: ${cell(v.candidate.observed)} | ${v.change} |`);
-  out.push('', 'A figure regressed when the candidate\'s interval lies wholly above the baseline\'s (significant) and the change is beyond its threshold; memory is one reading per sidecar, shown but never deciding.');
+  out.push('', '## Verdicts', '', `| scenario | claim | baseline |${two ? ' baseline again |' : ''} candidate | change |`, `|---|---|---|${two ? '---|' : ''}---|---|`);
+  for (const v of r.verdicts) {
+    out.push(`| ${cell(v.scenario)} | ${cell(v.claim)} | ${v.baseline.outcome}: ${cell(v.baseline.observed)} |${two ? ` ${v.again ?? '-'} |` : ''} ${v.candidate.outcome}: ${cell(v.candidate.observed)} | ${v.change} |`);
+  }
+  out.push('', method(r));
   return `${out.join('\n')}\n`;
 }
 
@@ -38,9 +51,11 @@ export function gateHtml(r: GateResult): string {
   const cls = (s: string) => (s === 'REGRESSION' ? 'bad' : s === 'ok' ? 'ok' : 'warn');
   const figures = r.figures.map((f) => {
     const s = standing(f);
-    return `<tr><td>${esc(f.kind)}</td><td>${esc(f.what)}</td><td>${esc(estimateText(f.baseline))} ${esc(f.unit)}</td><td>${esc(estimateText(f.candidate))} ${esc(f.unit)}</td><td>${esc(changeText(f))}</td><td>${esc(thresholdText(f))}</td><td class="${cls(s)}">${esc(s)}</td></tr>`;
+    const again = r.baselineAgain ? `<td>${esc(againText(f))}</td>` : '';
+    return `<tr><td>${esc(f.kind)}</td><td>${esc(f.what)}</td><td>${esc(estimateText(f.baseline))} ${esc(f.unit)}</td>${again}<td>${esc(estimateText(f.candidate))} ${esc(f.unit)}</td><td>${esc(changeText(f))}</td><td>${esc(thresholdText(f))}</td><td class="${cls(s)}">${esc(s)}</td></tr>`;
   }).join('\n');
-  const verdicts = r.verdicts.map((v) => `<tr><td>${esc(v.scenario)}</td><td>${esc(v.claim)}</td><td>${esc(v.baseline.outcome)}: ${esc(v.baseline.observed)}</td><td>${esc(v.candidate.outcome)}: ${esc(v.candidate.observed)}</td><td class="${v.change === 'regressed' ? 'bad' : v.change === 'same' ? 'ok' : 'warn'}">${esc(v.change)}</td></tr>`).join('\n');
+  const againHead = r.baselineAgain ? '<th>baseline again</th>' : '';
+  const verdicts = r.verdicts.map((v) => `<tr><td>${esc(v.scenario)}</td><td>${esc(v.claim)}</td><td>${esc(v.baseline.outcome)}: ${esc(v.baseline.observed)}</td>${r.baselineAgain ? `<td>${esc(v.again ?? '-')}</td>` : ''}<td>${esc(v.candidate.outcome)}: ${esc(v.candidate.observed)}</td><td class="${v.change === 'regressed' ? 'bad' : v.change === 'same' ? 'ok' : 'warn'}">${esc(v.change)}</td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>meshcheck gate: ${esc(r.baseline.runId)} -> ${esc(r.candidate.runId)}</title>
 <style>
@@ -49,18 +64,18 @@ table{border-collapse:collapse;margin:1rem 0;font-size:13px}th,td{border:1px sol
 th{background:#f4f4f4}.ok{background:#d9f2d9}.bad{background:#f8d0d0}.warn{background:#f2ecc9}
 </style></head><body>
 <h1>meshcheck gate</h1>
-<p>Baseline <b>${esc(runText(r.baseline))}</b> against candidate <b>${esc(runText(r.candidate))}</b>; intervals at ${Math.round(r.confidence * 100)}%.</p>
+<p>Baseline <b>${esc(runText(r.baseline))}</b>${r.baselineAgain ? ` and again <b>${esc(runText(r.baselineAgain))}</b>` : ''} against candidate <b>${esc(runText(r.candidate))}</b>; intervals at ${Math.round(r.confidence * 100)}%.</p>
 <p class="${r.code === 0 ? 'ok' : 'bad'}"><b>${esc(gateHeadline(r))}</b></p>
 ${r.regressions.length ? `<ul>${r.regressions.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
 <h2>Figures</h2>
-<table><tr><th>figure</th><th>what</th><th>baseline</th><th>candidate</th><th>change</th><th>threshold</th><th>standing</th></tr>
+<table><tr><th>figure</th><th>what</th><th>baseline</th>${againHead}<th>candidate</th><th>change</th><th>threshold</th><th>standing</th></tr>
 ${figures}
 </table>
 <h2>Verdicts</h2>
-<table><tr><th>scenario</th><th>claim</th><th>baseline</th><th>candidate</th><th>change</th></tr>
+<table><tr><th>scenario</th><th>claim</th><th>baseline</th>${againHead}<th>candidate</th><th>change</th></tr>
 ${verdicts}
 </table>
-<p><small>A figure regressed when the candidate's interval lies wholly above the baseline's (significant) and the change is beyond its threshold; memory is one reading per sidecar, shown but never deciding.</small></p>
+<p><small>${esc(method(r))}</small></p>
 </body></html>
 `;
 }

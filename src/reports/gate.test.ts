@@ -73,7 +73,7 @@ describe('the gate between two runs', () => {
     const a = { ...record(5), convergenceMs: [2, 3, 2.5, 2.2, 3.1, 2.8, 2.4, 2.9, 2.6, 3.3] };
     expect(gateRuns(a, { ...record(5), convergenceMs: [2.1, 3, 2.4, 2.2, 3, 2.7, 2.5, 2.9, 2.6, 3.2] }).code).toBe(0);
     const slow = gateRuns(a, { ...record(5), convergenceMs: a.convergenceMs.map((x) => x * 3) });
-    expect(slow.regressions).toEqual([expect.stringMatching(/^convergence: policy convergence, median of 10 \/ 10 changes: /)]);
+    expect(slow.regressions).toEqual([expect.stringMatching(/^convergence: policy convergence \(median of 10 \/ 10 changes\): /)]);
   });
 
   it('fails a claim that held and no longer does; a claim that now holds is an improvement', () => {
@@ -85,6 +85,47 @@ describe('the gate between two runs', () => {
     expect(r.code).toBe(1);
     expect(r.regressions).toEqual(['verdict: Traffic is split: "30% ± 5% go to v2" PASSED -> FAILED (observed 45 of 100 (45%))']);
     expect(gateRuns(b, a).verdicts.map((v) => v.change)).toEqual(['improved']);
+  });
+
+  it('allows for a stall: one stall in a short load is no regression, and a minute of load 30% slower still is', () => {
+    // 200 requests in 0.5 s; in the candidate one 100 ms stall catches 32 in a row (measured on the node: p90 10 -> 82 ms).
+    const short = (seed: number, stalled: number) => {
+      const xs = latencies(seed, 200).map((x, i) => (i >= 100 && i < 100 + stalled ? 80_000 + x : x));
+      const r = record(seed);
+      r.histograms = [{ scenario: 'Traffic is split', service: 'reviews', engine: 'embedded', hdr: hdr(xs), durationMs: 500 }];
+      return r;
+    };
+    const stalled = gateRuns(short(5, 0), short(6, 32));
+    expect(stalled.code).toBe(0);
+    expect(stalled.figures[1]).toMatchObject({ id: 'Traffic is split #1 p90', what: 'Traffic is split #1 p90 (reviews; 200 (5 independent) / 200 (5 independent) samples)', regression: false });
+    // As 200 independent draws the same stall is a "regression": what the allowance is for.
+    expect(gateRuns(short(5, 0), short(6, 32), { ...GATE_DEFAULTS, stallMs: 0 }).code).toBe(1);
+    const minute = (seed: number, scale: number) => {
+      const r = record(seed);
+      r.histograms = [{ scenario: 'Traffic is split', service: 'reviews', engine: 'embedded', hdr: hdr(latencies(seed, 12_000, scale)), durationMs: 60_000 }];
+      return r;
+    };
+    expect(gateRuns(minute(5, 1), minute(6, 1)).code).toBe(0);
+    expect(gateRuns(minute(5, 1), minute(6, 1.3)).regressions).toContainEqual(expect.stringMatching(/^latency: Traffic is split #1 p50 \(reviews; 12000 \(600 independent\)/));
+  });
+
+  it('with a second baseline run, regresses only what is worse than both: run-to-run movement is noise', () => {
+    const slower = record(6, 1.3);
+    // The baseline's second run was itself 30% slower: the candidate is within what the baseline does.
+    expect(gateRuns(record(5), slower, GATE_DEFAULTS, undefined, record(7, 1.3))).toMatchObject({ code: 0, baselineAgain: { runId: 'run-7' } });
+    const r = gateRuns(record(5), slower, GATE_DEFAULTS, undefined, record(7));
+    expect(r.code).toBe(1);
+    expect(r.regressions).toContainEqual(expect.stringMatching(/^latency: Traffic is split #1 p99 .*; against the second baseline .*\)$/));
+    expect(gateMarkdown(r)).toMatch(/\| figure \| what \| baseline \| baseline again \| candidate \|/);
+    // A claim that failed in one baseline run already is not the candidate's regression.
+    const [a, again, b] = [record(5), record(5), record(5)];
+    a.scenarios[0]!.verdicts = [verdict('PASSED')];
+    again.scenarios[0]!.verdicts = [verdict('FAILED', '38 of 100 (38%)')];
+    b.scenarios[0]!.verdicts = [verdict('FAILED', '45 of 100 (45%)')];
+    expect(gateRuns(a, b, GATE_DEFAULTS, undefined, again)).toMatchObject({ code: 0, verdicts: [{ change: 'changed', again: 'FAILED' }] });
+    const fewer = record(7);
+    fewer.scenarios.pop();
+    expect(gateRuns(record(5), record(6), GATE_DEFAULTS, undefined, fewer).unusable).toEqual(['against the second baseline: scenarios only in the baseline: Retries hide a failure']);
   });
 
   it('refuses runs it cannot gate (exit 2): other scenarios, other engines, a scenario left undecided', () => {

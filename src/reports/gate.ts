@@ -13,6 +13,15 @@ import type { RunRecord } from './run-record.js';
  * with no interval (memory: one reading per sidecar) is shown and never decides the gate. Verdicts
  * are compared by outcome: a claim that held and no longer does is a regression. Runs that cannot be
  * compared (other scenarios, other load engines, a scenario left undecided) are unusable input.
+ *
+ * One run's intervals are that run's sampling error only. Two runs of the same mesh differ by more
+ * (docs/adr/0014-regression-gate.md), for two reasons the gate allows for:
+ * - a stall catches a run of consecutive requests, so a load's latencies are fewer independent
+ *   looks than requests: a load of D ms counts as at most D / stallMs looks, and its quantile
+ *   intervals widen to match;
+ * - what moves between runs (placement, caches, the machine's other work): with a second baseline
+ *   run, a figure regresses only when it regressed against both baseline runs, and a claim only
+ *   when the candidate's outcome is worse than both.
  */
 
 export interface GateThresholds {
@@ -26,13 +35,17 @@ export interface GateThresholds {
   memory: number;
   /** Median time from a policy change to the data plane having it: largest relative increase tolerated. */
   convergence: number;
+  /** Length of the longest stall a load's latencies are allowed to share, ms (0: every request independent). */
+  stallMs: number;
 }
 
-export const GATE_DEFAULTS: GateThresholds = { latency: 0.1, addedMs: 0.5, cpu: 0.2, memory: 0.2, convergence: 0.5 };
+export const GATE_DEFAULTS: GateThresholds = { latency: 0.1, addedMs: 0.5, cpu: 0.2, memory: 0.2, convergence: 0.5, stallMs: 100 };
 
 export type FigureKind = 'latency' | 'added latency' | 'sidecar CPU' | 'sidecar memory' | 'convergence';
 
 export interface GateFigure {
+  /** The figure's name, the same in every pair of runs it is computed for ("Traffic is split #1 p99"). */
+  id: string;
   kind: FigureKind;
   /** What was measured, e.g. "Traffic is split #1 p99" or "overhead #1 sidecar reviews-v1". */
   what: string;
@@ -47,6 +60,8 @@ export interface GateFigure {
   significant: boolean | null;
   beyondThreshold: boolean;
   regression: boolean;
+  /** With a second baseline run: the figure there, and whether the candidate regressed against it too. */
+  again?: { baseline: Estimate; change: number; regression: boolean };
 }
 
 export interface VerdictChange {
@@ -55,10 +70,14 @@ export interface VerdictChange {
   baseline: Pick<Verdict, 'outcome' | 'observed' | 'interval'>;
   candidate: Pick<Verdict, 'outcome' | 'observed' | 'interval'>;
   change: 'same' | 'regressed' | 'improved' | 'changed';
+  /** With a second baseline run: its outcome of the claim. */
+  again?: Verdict['outcome'];
 }
 
 export interface GateResult {
   baseline: { runId: string; mesh: string; target: string; engine: string };
+  /** The second baseline run, when one was given. */
+  baselineAgain?: { runId: string; mesh: string; target: string; engine: string };
   candidate: { runId: string; mesh: string; target: string; engine: string };
   confidence: number;
   thresholds: GateThresholds;
@@ -92,11 +111,12 @@ function byScenario<T>(xs: readonly T[], scenarioOf: (x: T) => string): Map<stri
 const undef = (x: number | undefined) => (x === undefined ? null : x);
 const ms1000 = (us: number | undefined) => (us === undefined ? null : us / 1000);
 
-function figure(kind: FigureKind, what: string, unit: string, baseline: Estimate, candidate: Estimate, threshold: number, relative = true): GateFigure {
+function figure(kind: FigureKind, id: string, detail: string, unit: string, baseline: Estimate, candidate: Estimate, threshold: number, relative = true): GateFigure {
   const change = relative ? candidate.estimate / baseline.estimate - 1 : candidate.estimate - baseline.estimate;
   const significant = candidate.lo === null || baseline.hi === null ? null : candidate.lo > baseline.hi;
   const beyondThreshold = Number.isFinite(change) && change > threshold;
-  return { kind, what, unit, baseline, candidate, change, relative, threshold, significant, beyondThreshold, regression: significant === true && beyondThreshold };
+  const what = detail ? `${id} (${detail})` : id;
+  return { id, kind, what, unit, baseline, candidate, change, relative, threshold, significant, beyondThreshold, regression: significant === true && beyondThreshold };
 }
 
 /** The pod-independent name of a sidecar: a Deployment pod's hashes and an instance's ordinal dropped. */
@@ -114,8 +134,12 @@ function latencyFigures(a: RunRecord, b: RunRecord, t: GateThresholds, z: number
     const y = decodeHistogram(hc.hdr);
     if (x.totalCount === 0 || y.totalCount === 0) continue;
     const ms = (e: { estimate: number; lo?: number; hi?: number }): Estimate => ({ estimate: e.estimate / 1000, lo: ms1000(e.lo), hi: ms1000(e.hi) });
+    const looks = (durationMs: number | undefined) => (t.stallMs > 0 && durationMs ? Math.max(1, Math.floor(durationMs / t.stallMs)) : undefined);
+    const [la, lc] = [looks(ha.durationMs), looks(hc.durationMs)];
+    const counted = (n: number, m: number | undefined) => (m !== undefined && m < n ? `${n} (${m} independent)` : `${n}`);
+    const detail = `${ha.service}; ${counted(x.totalCount, la)} / ${counted(y.totalCount, lc)} samples`;
     for (const q of [0.5, 0.9, 0.99]) {
-      out.push(figure('latency', `${k} p${Math.round(q * 100)} (${ha.service}; ${x.totalCount} / ${y.totalCount} samples)`, 'ms', ms(histogramQuantileInterval(x, q, z)), ms(histogramQuantileInterval(y, q, z)), t.latency));
+      out.push(figure('latency', `${k} p${Math.round(q * 100)}`, detail, 'ms', ms(histogramQuantileInterval(x, q, z, la)), ms(histogramQuantileInterval(y, q, z, lc)), t.latency));
     }
   }
   return out;
@@ -130,15 +154,15 @@ function overheadFigures(a: readonly OverheadSummary[], b: readonly OverheadSumm
     for (const q of ['p50', 'p90', 'p99']) {
       const x = oa.addedMs[q];
       const y = oc.addedMs[q];
-      if (x && y) out.push(figure('added latency', `${k} added ${q} (${oa.service})`, 'ms', x, y, t.addedMs, false));
+      if (x && y) out.push(figure('added latency', `${k} added ${q}`, oa.service, 'ms', x, y, t.addedMs, false));
     }
     const roles = new Map(oc.sidecars.map((s) => [sidecarRole(s.instance), s]));
     for (const s of oa.sidecars) {
       const c = roles.get(sidecarRole(s.instance));
       if (!c) continue;
       const who = `${k} sidecar ${sidecarRole(s.instance)}`;
-      out.push(figure('sidecar CPU', who, 'vCPU per 1000 rps', s.vcpuPer1000Rps, c.vcpuPer1000Rps, t.cpu));
-      out.push(figure('sidecar memory', who, 'MB', { estimate: s.memoryMb, lo: null, hi: null }, { estimate: c.memoryMb, lo: null, hi: null }, t.memory));
+      out.push(figure('sidecar CPU', who, '', 'vCPU per 1000 rps', s.vcpuPer1000Rps, c.vcpuPer1000Rps, t.cpu));
+      out.push(figure('sidecar memory', who, '', 'MB', { estimate: s.memoryMb, lo: null, hi: null }, { estimate: c.memoryMb, lo: null, hi: null }, t.memory));
     }
   }
   return out;
@@ -150,7 +174,7 @@ function convergenceFigure(a: RunRecord, b: RunRecord, t: GateThresholds, confid
     const i = medianInterval(xs, 1 - confidence);
     return { estimate: i.estimate, lo: undef(i.lo), hi: undef(i.hi) };
   };
-  return [figure('convergence', `policy convergence, median of ${a.convergenceMs.length} / ${b.convergenceMs.length} changes`, 'ms', m(a.convergenceMs), m(b.convergenceMs), t.convergence)];
+  return [figure('convergence', 'policy convergence', `median of ${a.convergenceMs.length} / ${b.convergenceMs.length} changes`, 'ms', m(a.convergenceMs), m(b.convergenceMs), t.convergence)];
 }
 
 /** Outcomes that are a claim held (or a capability there): losing one is a regression. */
@@ -194,15 +218,47 @@ function unusable(a: RunRecord, b: RunRecord): string[] {
   return out;
 }
 
-export function gateRuns(a: RunRecord, b: RunRecord, thresholds: GateThresholds = GATE_DEFAULTS, confidence: number = defaults.confidence): GateResult {
+/** Every figure both runs measured. */
+function figuresOf(a: RunRecord, b: RunRecord, thresholds: GateThresholds, confidence: number): GateFigure[] {
   const z = zFor((1 - confidence) / 2);
-  const figures = [
+  return [
     ...latencyFigures(a, b, thresholds, z),
     ...overheadFigures(a.overhead ?? [], b.overhead ?? [], thresholds),
     ...convergenceFigure(a, b, thresholds, confidence),
   ];
+}
+
+/**
+ * The candidate against a second baseline run as well: a figure regresses only when it regressed
+ * against both, a claim only when the candidate's outcome ranks below both baselines'. A figure or
+ * claim the second run lacks keeps its first-run standing (it is unusable input anyway: other scenarios).
+ */
+function againstBoth(figures: GateFigure[], verdicts: VerdictChange[], again: RunRecord, b: RunRecord, thresholds: GateThresholds, confidence: number): void {
+  const second = new Map(figuresOf(again, b, thresholds, confidence).map((f) => [f.id, f]));
+  for (const f of figures) {
+    const g = second.get(f.id);
+    if (!g) continue;
+    f.again = { baseline: g.baseline, change: g.change, regression: g.regression };
+    f.regression &&= g.regression;
+  }
+  const outcomes = new Map(verdictChanges(again, b).map((v) => [`${v.scenario}\u0000${v.claim}`, v.baseline.outcome]));
+  for (const v of verdicts) {
+    const o = outcomes.get(`${v.scenario}\u0000${v.claim}`);
+    if (o === undefined) continue;
+    v.again = o;
+    const [rc, ra] = [RANK[v.candidate.outcome], RANK[o]];
+    if (v.change === 'regressed' && rc !== undefined && ra !== undefined && rc >= ra) v.change = 'changed';
+  }
+}
+
+export function gateRuns(a: RunRecord, b: RunRecord, thresholds: GateThresholds = GATE_DEFAULTS, confidence: number = defaults.confidence, again?: RunRecord): GateResult {
+  const figures = figuresOf(a, b, thresholds, confidence);
   const verdicts = verdictChanges(a, b);
   const why = unusable(a, b);
+  if (again) {
+    why.push(...unusable(a, again).map((x) => `against the second baseline: ${x.replace(/\bcandidate\b/g, 'second baseline')}`));
+    againstBoth(figures, verdicts, again, b, thresholds, confidence);
+  }
   const regressions = [
     ...figures.filter((f) => f.regression).map((f) => `${f.kind}: ${f.what}: ${describeChange(f)}`),
     ...verdicts.filter((v) => v.change === 'regressed').map((v) => `verdict: ${v.scenario}: "${v.claim}" ${v.baseline.outcome} -> ${v.candidate.outcome} (observed ${v.candidate.observed})`),
@@ -212,7 +268,10 @@ export function gateRuns(a: RunRecord, b: RunRecord, thresholds: GateThresholds 
   const lb = byScenario(b.histograms, (h) => h.scenario);
   const unmatchedLoads = { baseline: [...la.keys()].filter((k) => !lb.has(k)), candidate: [...lb.keys()].filter((k) => !la.has(k)) };
   const code = why.length ? 2 : regressions.length ? 1 : 0;
-  return { baseline: run(a), candidate: run(b), confidence, thresholds, figures, verdicts, unmatchedLoads, unusable: why, regressions, code };
+  return {
+    baseline: run(a), ...(again ? { baselineAgain: run(again) } : {}), candidate: run(b),
+    confidence, thresholds, figures, verdicts, unmatchedLoads, unusable: why, regressions, code,
+  };
 }
 
 const num = (x: number | null) => (x === null ? '?' : Number(x.toFixed(3)).toString());
@@ -225,7 +284,8 @@ export const changeText = (f: GateFigure) => {
 };
 
 export function describeChange(f: GateFigure): string {
-  return `${estimateText(f.baseline)} -> ${estimateText(f.candidate)} ${f.unit} (${changeText(f)})`;
+  const again = f.again ? `; against the second baseline ${estimateText(f.again.baseline)}` : '';
+  return `${estimateText(f.baseline)} -> ${estimateText(f.candidate)} ${f.unit} (${changeText(f)}${again})`;
 }
 
 export const thresholdText = (f: Pick<GateFigure, 'relative' | 'threshold' | 'unit'>) =>

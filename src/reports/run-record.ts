@@ -51,7 +51,8 @@ export interface RunRecord {
   targetInfo?: Record<string, unknown>;
   machine?: Machine;
   scenarios: ScenarioRecord[];
-  histograms: { scenario: string; service: string; engine: string; hdr: string }[];
+  /** Every load's latencies; `durationMs` (the load's length) lets the gate allow for stalls (absent in older records). */
+  histograms: { scenario: string; service: string; engine: string; hdr: string; durationMs?: number }[];
   overhead?: OverheadSummary[];
 }
 

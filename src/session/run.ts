@@ -92,7 +92,7 @@ export class Run {
 
   /** Keeps a load's histogram for the record; the summary goes with its scenario. */
   addLoad(scenario: string, r: LoadResult): Record<string, unknown> {
-    this.histograms.push({ scenario, service: r.profile.service, engine: r.engine, hdr: encodeHistogram(r.histogram) });
+    this.histograms.push({ scenario, service: r.profile.service, engine: r.engine, hdr: encodeHistogram(r.histogram), durationMs: Math.round(r.durationMs) });
     return summarize(r);
   }
 

@@ -91,6 +91,17 @@ describe('quantile interval from an HDR histogram', () => {
       for (const k of ['estimate', 'lo', 'hi'] as const) expect(Math.abs(hist[k]! - raw[k]!) / raw[k]!).toBeLessThan(0.002);
     }
   });
+
+  it('widens to the ranks of m independent looks when only m of the n values are independent; m = n changes nothing', () => {
+    const h = newHistogram();
+    for (let v = 1; v <= 1000; v++) h.recordValue(v);
+    expect(histogramQuantileInterval(h, 0.5, 1.96, 1000)).toEqual(histogramQuantileInterval(h, 0.5, 1.96));
+    // 1000 values as 100 looks: 500 -/+ 1000 * 1.96 * sqrt(0.25 / 100) = 500 -/+ 98 (as a sample of 1000 it is -/+ 31).
+    const i = histogramQuantileInterval(h, 0.5, 1.96, 100);
+    expect([i.estimate, i.lo, i.hi]).toEqual([500, 402, 598]);
+    // 10 looks cannot bound the p99 from above.
+    expect(histogramQuantileInterval(h, 0.99, 1.96, 10).hi).toBeUndefined();
+  });
 });
 
 describe('medianInterval (sign test)', () => {

@@ -135,17 +135,25 @@ export function meanInterval(xs: readonly number[], alpha: number): { estimate: 
 /**
  * The quantile interval of `quantileInterval`, read from an HDR histogram (values are exact to the
  * histogram's 3 significant digits): the order statistics at the same ranks.
+ *
+ * `independent` is how many of the n samples count as independent looks (default all n). Latencies
+ * of one load are not independent when a stall (a GC pause, a scheduler hiccup, a proxy reloading)
+ * catches a run of consecutive requests: taking them as n independent draws makes the interval far
+ * too narrow. With m independent looks the rank band is n * (q -/+ z * sqrt(q (1 - q) / m)), the
+ * same fractions as a sample of m, read from the n values.
  */
 export function histogramQuantileInterval(
   h: { totalCount: number; getValueAtPercentile(p: number): number },
   q: number,
   z: number,
+  independent?: number,
 ): { estimate: number; lo?: number; hi?: number } {
   const n = h.totalCount;
   if (n === 0) return { estimate: NaN };
-  const sd = Math.sqrt(n * q * (1 - q));
-  const l = Math.floor(n * q - z * sd);
-  const u = Math.ceil(n * q + z * sd);
+  const m = independent === undefined ? n : Math.max(1, Math.min(n, independent));
+  const half = n * z * Math.sqrt((q * (1 - q)) / m);
+  const l = Math.floor(n * q - half);
+  const u = Math.ceil(n * q + half);
   const at = (rank: number) => h.getValueAtPercentile((100 * rank) / n);
   return { estimate: at(Math.max(1, Math.ceil(n * q))), lo: l >= 1 ? at(l) : undefined, hi: u <= n ? at(u) : undefined };
 }
