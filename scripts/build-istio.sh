@@ -36,19 +36,26 @@ done
 # meshcheck's node takes when no --charts is given, so istiod's chart matches the image built above (no
 # chart repository); and the Envoy bootstrap template pilot-agent renders, which the node's sidecar
 # image carries where Istio's proxy image has it.
+# Istio's source versions its charts 1.0.0 whatever the release: the copies are stamped with the
+# version built (chart semver: MINOR.0-dev+COMMIT), so that install tells the two minors' charts apart
+# (a release at 1.30's chart is upgraded by 1.31's, and one at 1.31's is left as it is).
 
-istio_files_present() { [ -f "$1/istiod/Chart.yaml" ] && [ -f "$1/envoy_bootstrap_tmpl.json" ]; }
-copy_istio_files() { # MODULE_DIR DEST
+istio_files_present() { # DEST STAMP
+  [ -f "$1/envoy_bootstrap_tmpl.json" ] && grep -qxF "version: $2" "$1/istiod/Chart.yaml" 2>/dev/null && grep -qxF "version: $2" "$1/base/Chart.yaml"
+}
+copy_istio_files() { # MODULE_DIR DEST STAMP
   rm -rf "$2.tmp" && mkdir -p "$2.tmp"
   cp -r "$1/manifests/charts/base" "$2.tmp/base"
   cp -r "$1/manifests/charts/istio-control/istio-discovery" "$2.tmp/istiod"
   cp "$1/tools/packaging/common/envoy_bootstrap.json" "$2.tmp/envoy_bootstrap_tmpl.json"
   chmod -R u+w "$2.tmp"
+  sed -i -e "s/^version: .*/version: $3/" -e "s/^appVersion: .*/appVersion: $3/" "$2.tmp/base/Chart.yaml" "$2.tmp/istiod/Chart.yaml"
   rm -rf "$2" && mv "$2.tmp" "$2"
-  log "Istio's charts and Envoy bootstrap template copied to $2"
+  log "Istio's charts (stamped $3) and Envoy bootstrap template copied to $2"
 }
+chart_stamp() { local v="${1%%+*}"; echo "${v%%-*}.0-${v#*-}+${1#*+}"; } # 1.31-dev+eed52ebb66ad -> 1.31.0-dev+eed52ebb66ad
 CHARTS="$(dirname "$BIN")/istio-charts/$ISTIO_PSEUDO"
-istio_files_present "$CHARTS" || copy_istio_files "$(cd "$ROOT/go/proxyless" && go list -m -f '{{.Dir}}' istio.io/istio)" "$CHARTS"
+istio_files_present "$CHARTS" "$(chart_stamp "$ISTIO_VERSION")" || copy_istio_files "$(cd "$ROOT/go/proxyless" && go list -m -f '{{.Dir}}' istio.io/istio)" "$CHARTS" "$(chart_stamp "$ISTIO_VERSION")"
 
 # Istio 1.30 (release-1.30 after 1.30.3; reports 1.30-dev+9739e10eb9d7): the version an upgrade test
 # starts from, one minor before the pin above (Istio's supported skew for in-place upgrades). Built in a
@@ -93,7 +100,7 @@ for cmd in pilot-discovery pilot-agent; do
   log "$cmd built: $("$PREV_BIN/$cmd" version -s)"
 done
 PREV_CHARTS="$(dirname "$BIN")/istio-charts/$PREV_PSEUDO"
-istio_files_present "$PREV_CHARTS" || { prev_src && copy_istio_files "$PREV_SRC" "$PREV_CHARTS"; }
+istio_files_present "$PREV_CHARTS" "$(chart_stamp "$PREV_VERSION")" || { prev_src && copy_istio_files "$PREV_SRC" "$PREV_CHARTS" "$(chart_stamp "$PREV_VERSION")"; }
 
 # The proxyless programs are the project's own source, rebuilt when it changes (cold: about a minute).
 build_own_program meshcheck-proxyless "$ROOT/go/proxyless" -tags=disable_pgv -ldflags "-s -w"

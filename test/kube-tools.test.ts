@@ -111,6 +111,24 @@ test('meshcheck install --dry-run prints the pinned charts from their repositori
   expect(dry.code).toBe(0);
   expect(dry.err).toMatch(/helm upgrade --install istiod istiod --repo https:\/\/istio-release\.storage\.googleapis\.com\/charts --version 1\.30\.3 --namespace istio-system --kube-context meshcheck-test/);
   expect(dry.err).toMatch(/helm upgrade --install prometheus prometheus --repo https:\/\/prometheus-community\.github\.io\/helm-charts --version 29\.27\.0 --namespace monitoring/);
+  const dry131 = await installMesh('istio@1.31', ['--dry-run', '--with', 'none']);
+  expect(dry131.code).toBe(0);
+  expect(dry131.err).toMatch(/helm upgrade --install istiod istiod --repo https:\/\/istio-release\.storage\.googleapis\.com\/charts --version 1\.31\.0 /);
+  expect(dry131.err).toMatch(/next: meshcheck run --target kube --context meshcheck-test --mesh istio@1\.31\n/);
+  // A canary revision beside the installed one: istiod-1-31 with revision 1-31, istio-base shared; its uninstall removes istiod-1-31 alone.
+  const canary = await installMesh('istio@1.31', ['--dry-run', '--with', 'none', '--revision', '1-31']);
+  expect(canary.code).toBe(0);
+  expect(canary.err).toMatch(/helm upgrade --install istio-base base --repo \S+ --version 1\.31\.0 /);
+  expect(canary.err).toMatch(/helm upgrade --install istiod-1-31 istiod --repo \S+ --version 1\.31\.0 /);
+  const canaryGone = await installMesh('istio@1.31', ['--dry-run', '--uninstall', '--revision', '1-31']);
+  expect(canaryGone.code).toBe(0);
+  expect(canaryGone.err.trim().split('\n').map((l) => l.replace(/^meshcheck install: /, '').split(' --')[0])).toEqual(['helm uninstall istiod-1-31']);
+  const badRevision = await installMesh('istio', ['--dry-run', '--revision', 'One.31']);
+  expect(badRevision.code).toBe(2);
+  expect(badRevision.err).toContain('--revision One.31: a revision is a DNS label');
+  const dry129 = await installMesh('istio@1.29', ['--dry-run', '--with', 'none']);
+  expect(dry129.code).toBe(2);
+  expect(dry129.err).toMatch(/--mesh istio@1\.29: install pins istio@1\.30, istio@1\.31 /);
   const dryLinkerd = await installMesh('linkerd', ['--dry-run', '--with', 'none']);
   expect(dryLinkerd.code).toBe(0);
   expect(dryLinkerd.err).toMatch(/\[1\/2\] linkerd: linkerd-crds \(chart linkerd-crds 2026\.8\.3\) in linkerd: where the cluster has no CRD httproutes\.gateway\.networking\.k8s\.io \(or it is this release's\), also \{ installGatewayAPI: true \}\n/);

@@ -116,11 +116,11 @@ program.command('doctor')
     process.exitCode = doctor();
   });
 
-type InstallFlags = { mesh: string; context?: string; kubeconfig?: string; with?: string; charts?: string; timeout: string; dataPlane?: string }
+type InstallFlags = { mesh: string; context?: string; kubeconfig?: string; with?: string; charts?: string; timeout: string; dataPlane?: string; revision?: string }
   & { imageMirror?: string; set?: string[]; dryRun?: boolean; uninstall?: boolean };
 program.command('install')
   .description('Install a mesh (and Prometheus) on a cluster from the pinned Helm profiles in clusters/profiles, with helm and kubectl; again = no change')
-  .requiredOption('--mesh <mesh>', 'a mesh with a profile in clusters/profiles/<mesh>.yaml')
+  .requiredOption('--mesh <mesh>', 'a mesh with a profile in clusters/profiles/<mesh>.yaml; MESH@MINOR for another minor the profile pins (istio@1.30, istio@1.31)')
   .option('--context <ctx>', 'kube context to install into, required (never taken implicitly)')
   .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG, then ~/.kube/config)')
   .option('--with <profiles>', 'add-on profiles after the mesh, comma-separated: prometheus, metrics-server, or none (default: prometheus; on meshcheck\'s own node, only those it has the charts and images for)')
@@ -129,22 +129,24 @@ program.command('install')
   .option('--image-mirror <registry>', 'take each image the profiles pin from this registry, e.g. registry.example.com/mirror (on meshcheck\'s own node, its local images are used without it)')
   .option('--set <RELEASE.PATH=VALUE>', 'a chart value for one release, over the profile\'s, e.g. istiod.global.logging.level=default:debug (repeatable)', (v: string, all: string[] = []) => [...all, v])
   .option('--data-plane <name>', 'the data plane the runs on this install will use, where the mesh has more than one (istio: sidecar or proxyless; one istiod serves both): checked, and named in the run command install prints')
+  .option('--revision <rev>', 'install the mesh\'s per-revision releases (istiod) as RELEASE-REV beside the ones there, as a canary upgrade does; with --uninstall, remove only that revision\'s')
   .option('--dry-run', 'print the helm and kubectl commands, run nothing')
   .option('--uninstall', 'remove the profiles\' releases (reverse order) and the namespaces install created')
   .action(async (o: InstallFlags) => {
     if (!o.context) throw new UsageError('install needs --context CTX: meshcheck never uses the current kube context implicitly');
     const { profileNames } = await import('../install/profiles.js');
     const meshes = MESH_NAMES.filter((m) => profileNames().includes(m));
-    if (!meshes.includes(o.mesh)) throw new UsageError(`--mesh ${o.mesh}: install knows ${meshes.join(', ')} (clusters/profiles); a version is pinned by the profile, not by @`);
+    const [mesh, minor] = o.mesh.split('@') as [string, string | undefined];
+    if (!meshes.includes(mesh)) throw new UsageError(`--mesh ${o.mesh}: install knows ${meshes.join(', ')} (clusters/profiles)`);
     const addOns = o.with === 'none' ? [] : (o.with ?? 'prometheus').split(',').map((s) => s.trim()).filter(Boolean);
     const known = profileNames().filter((p) => !meshes.includes(p));
     for (const a of addOns) if (!known.includes(a)) throw new UsageError(`--with ${a}: no such add-on profile (clusters/profiles has ${known.join(', ')}; or none)`);
     if (!/^\d+(s|m|h)$/.test(o.timeout)) throw new UsageError(`--timeout ${o.timeout}: a duration such as 10m or 300s`);
-    if (o.dataPlane) dataPlaneFor(meshFor(o.mesh).mesh, 'kube', o.dataPlane);
+    if (o.dataPlane) dataPlaneFor(meshFor(mesh).mesh, 'kube', o.dataPlane);
     const { kubeClient, kubeconfigPath } = await import('../kube/client.js');
     kubeClient({ context: o.context, kubeconfig: o.kubeconfig });
     const { install, uninstall } = await import('../install/install.js');
-    const opts = { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig), profiles: [o.mesh, ...addOns], timeout: o.timeout, dryRun: o.dryRun, log: (m: string) => process.stderr.write(`meshcheck install: ${m}\n`) };
+    const opts = { context: o.context, kubeconfig: kubeconfigPath(o.kubeconfig), profiles: [mesh, ...addOns], ...(minor !== undefined ? { minor } : {}), ...(o.revision !== undefined ? { revision: o.revision } : {}), timeout: o.timeout, dryRun: o.dryRun, log: (m: string) => process.stderr.write(`meshcheck install: ${m}\n`) };
     if (o.uninstall) await uninstall(opts);
     else await install({ ...opts, charts: o.charts, imageMirror: o.imageMirror, set: o.set, defaultAddOns: o.with === undefined, dataPlane: o.dataPlane });
   });

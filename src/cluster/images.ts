@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { InfraError } from '../errors.js';
 import { istioFilesDir, osmFiles, tool, toolsBin } from '../util/tools.js';
+import { ISTIOD_BUILDS, ISTIO_DEFAULT_MINOR } from '../util/istio-builds.js';
 import { NODE } from './settings.js';
 
 export interface NodeImage {
@@ -36,19 +37,17 @@ function versionOf(bin: string, args: string[]): string {
 
 /**
  * Every image the node imports at `up`: its sandbox, the echo workload's Node.js, k6 (load Jobs and the
- * plaintext probe), CoreDNS, istiod, Istio's sidecar (pilot-agent and upstream Envoy), meshcheck's
- * proxyless gRPC programs, upstream Envoy alone, and Open Service Mesh's control plane.
+ * plaintext probe), CoreDNS, istiod and Istio's sidecar (pilot-agent and upstream Envoy) of each Istio
+ * minor built (istioImages), meshcheck's proxyless gRPC programs, upstream Envoy alone, and Open
+ * Service Mesh's control plane.
  */
-export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-sidecar' | 'proxyless' | 'upstream-envoy' | OsmImage, NodeImage> {
+export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-pilot' | 'istio-sidecar' | 'proxyless' | 'upstream-envoy' | OsmImage, NodeImage> & Record<string, NodeImage> {
   const pause = tool('meshcheck-pause');
   const k6 = tool('k6');
   const coredns = tool('coredns');
-  const [pilot, agent, proxyless, envoy] = [tool('pilot-discovery'), tool('pilot-agent'), tool('meshcheck-proxyless'), tool('envoy')];
+  const [proxyless, envoy] = [tool('meshcheck-proxyless'), tool('envoy')];
   // meshcheck's own program is named by its source's hash (scripts/go-wrapper.sh keeps it beside the binary).
   const proxylessTag = existsSync(`${proxyless}.sum`) ? readFileSync(`${proxyless}.sum`, 'utf8').trim().slice(0, 12) : 'dev';
-  // "1.31-dev+eed52ebb66ad" as a tag (no "+" there).
-  // `pilot-discovery version -s` says "client version: 1.31-dev+eed52ebb66ad".
-  const istio = ((spawnSync(pilot, ['version', '-s'], { encoding: 'utf8' }).stdout ?? '').trim().split(/\s+/).pop() ?? 'unknown').replace(/[^A-Za-z0-9_.-]/g, '-');
   const node = process.execPath;
   return {
     sandbox: { what: 'pod sandbox', ref: `${NODE.imagePrefix}/pause:1`, args: ['-entrypoint', '/pause', `${pause}=/pause`], inputs: [pause] },
@@ -57,9 +56,7 @@ export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-p
       args: ['-libs', '-dir', '/tmp', ...shell, `${node}=/usr/local/bin/node`], inputs: [node, BUSYBOX],
     },
     dns: { what: 'cluster DNS', ref: `${NODE.imagePrefix}/coredns:${versionOf(coredns, ['-version'])}`, args: ['-entrypoint', '/coredns', `${coredns}=/coredns`], inputs: [coredns] },
-    // istiod as a pod (runs as 1337: its chart asks for a non-root user).
-    'istio-pilot': { what: 'istiod', ref: `${NODE.imagePrefix}/istio-pilot:${istio}`, args: ['-dir', '/tmp', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-discovery', `${pilot}=/usr/local/bin/pilot-discovery`], inputs: [pilot] },
-    'istio-sidecar': istioSidecar(istio, agent, envoy),
+    ...istioImages(envoy),
     // meshcheck's proxyless gRPC programs (echo workload, load client) for Istio's grpc-agent injection.
     proxyless: { what: 'proxyless gRPC workload and load client', ref: `${NODE.imagePrefix}/proxyless:${proxylessTag}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/local/bin/meshcheck-proxyless', `${proxyless}=/usr/local/bin/meshcheck-proxyless`], inputs: [proxyless] },
     k6: { what: 'k6', ref: `${NODE.imagePrefix}/k6:${versionOf(k6, ['version'])}`, args: ['-dir', '/tmp', '-entrypoint', '/usr/bin/k6', ...shell, `${k6}=/usr/bin/k6`], inputs: [k6, BUSYBOX] },
@@ -72,6 +69,31 @@ export function nodeImages(): Record<'sandbox' | 'app' | 'k6' | 'dns' | 'istio-p
     },
     ...osmImages(),
   };
+}
+
+/**
+ * The node's name for an Istio image of one minor: the default minor's are `istio-pilot` and
+ * `istio-sidecar` (what `install --mesh istio` takes), another minor's carry it (`istio-pilot-1.30`).
+ */
+export function istioImageKey(image: 'istio-pilot' | 'istio-sidecar', minor = ISTIO_DEFAULT_MINOR): string {
+  return minor === ISTIO_DEFAULT_MINOR ? image : `${image}-${minor}`;
+}
+
+/** istiod and the sidecar of every Istio minor scripts/build-istio.sh builds, each tagged with the version its binaries report. */
+function istioImages(envoy: string): Record<'istio-pilot' | 'istio-sidecar', NodeImage> & Record<string, NodeImage> {
+  const out = {} as Record<'istio-pilot' | 'istio-sidecar', NodeImage> & Record<string, NodeImage>;
+  for (const [minor, b] of Object.entries(ISTIOD_BUILDS)) {
+    const [pilot, agent] = [tool(b.tool), tool(b.agent)];
+    // `pilot-discovery version -s` says "client version: 1.31-dev+eed52ebb66ad"; as a tag, "1.31-dev-eed52ebb66ad".
+    const istio = ((spawnSync(pilot, ['version', '-s'], { encoding: 'utf8' }).stdout ?? '').trim().split(/\s+/).pop() ?? 'unknown').replace(/[^A-Za-z0-9_.-]/g, '-');
+    // istiod as a pod (runs as 1337: its chart asks for a non-root user).
+    out[istioImageKey('istio-pilot', minor)] = {
+      what: `istiod ${minor}`, ref: `${NODE.imagePrefix}/istio-pilot:${istio}`,
+      args: ['-dir', '/tmp', '-user', '1337', '-entrypoint', '/usr/local/bin/pilot-discovery', `${pilot}=/usr/local/bin/pilot-discovery`], inputs: [pilot],
+    };
+    out[istioImageKey('istio-sidecar', minor)] = { ...istioSidecar(istio, agent, envoy), what: `Istio ${minor} sidecar (pilot-agent, upstream Envoy, iptables)` };
+  }
+  return out;
 }
 
 /** The version of the upstream Envoy the node's sidecar image carries (scripts/build-envoy.sh). */

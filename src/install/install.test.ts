@@ -1,8 +1,8 @@
-import { loadProfile } from './profiles.js';
+import { atMinor, loadProfile } from './profiles.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeChartsDir, parseSets, releaseImages, withImagesAndSets } from './install.js';
+import { nodeChartsDir, nodeImage, parseSets, releaseImages, withImagesAndSets } from './install.js';
 
 const istiod = loadProfile('istio').releases.find((r) => r.release === 'istiod')!;
 
@@ -56,6 +56,40 @@ test("on meshcheck's node, Istio's charts are the ones of the source its istiod 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('--mesh istio@MINOR: the profile at that minor (charts and image tags at its pinned release); on the node, that minor\'s own images and charts', () => {
+  const profile = atMinor(loadProfile('istio'), '1.31');
+  expect(profile.releases.map((r) => [r.release, r.version])).toEqual([['istio-base', '1.31.0'], ['istiod', '1.31.0']]);
+  expect(profile.run).toBe('--mesh istio@1.31');
+  expect(profile.title).toBe('Istio 1.31.0 (Envoy sidecars)');
+  const at131 = profile.releases[1]!;
+  expect(releaseImages(at131, { mirror: 'registry.example.com/mirror' }).map((i) => i.image)).toEqual([
+    'registry.example.com/mirror/istio/pilot:1.31.0', 'registry.example.com/mirror/istio/proxyv2:1.31.0', 'registry.example.com/mirror/istio/proxyv2:1.31.0',
+  ]);
+  // The node names its default minor's images plainly and another minor's with it.
+  const node = {
+    'istio-pilot': 'meshcheck.local/istio-pilot:1.31-dev-eed52ebb66ad', 'istio-sidecar': 'meshcheck.local/istio-sidecar:1.31-dev-eed52ebb66ad-envoy-1.40.0',
+    'istio-pilot-1.30': 'meshcheck.local/istio-pilot:1.30-dev-9739e10eb9d7', 'istio-sidecar-1.30': 'meshcheck.local/istio-sidecar:1.30-dev-9739e10eb9d7-envoy-1.40.0',
+  };
+  expect(releaseImages(at131, { node }).map((i) => i.image)).toEqual([node['istio-pilot'], node['istio-sidecar'], node['istio-sidecar']]);
+  const at130 = atMinor(loadProfile('istio'), '1.30').releases[1]!;
+  expect(releaseImages(at130, { node }).map((i) => i.image)).toEqual([node['istio-pilot-1.30'], node['istio-sidecar-1.30'], node['istio-sidecar-1.30']]);
+  expect(nodeImage(node, 'istio-pilot')).toBe(node['istio-pilot']);
+  expect(nodeImage(node, 'istio-pilot', '1.29')).toBeUndefined();
+  const root = mkdtempSync(join(tmpdir(), 'meshcheck-charts-test-'));
+  try {
+    for (const d of ['v0.0.0-20260827124520-eed52ebb66ad', 'v0.0.0-20260826214018-9739e10eb9d7']) mkdirSync(join(root, d));
+    expect(nodeChartsDir(node, root, '1.30')).toBe(join(root, 'v0.0.0-20260826214018-9739e10eb9d7'));
+    expect(nodeChartsDir(node, root, '1.31')).toBe(join(root, 'v0.0.0-20260827124520-eed52ebb66ad'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  // A node without that minor's images says so; a minor the profile does not pin is refused.
+  const { 'istio-pilot-1.30': _p, 'istio-sidecar-1.30': _s, ...only131 } = node;
+  expect(() => releaseImages(at130, { node: only131 })).toThrow("meshcheck's node has no istio-pilot image of 1.30 (it has 1.31)");
+  expect(() => atMinor(loadProfile('istio'), '1.29')).toThrow(/^--mesh istio@1\.29: install pins istio@1\.30, istio@1\.31 \(.*istio\.yaml\)$/);
+  expect(() => atMinor(loadProfile('linkerd'), '2.15')).toThrow(/^--mesh linkerd@2\.15: install pins only one version of linkerd /);
 });
 
 test("on meshcheck's node, OSM's chart takes the control plane images the node built, and its Wasm stats filter is off", async () => {

@@ -8,7 +8,7 @@ import { InfraError, UsageError } from '../errors.js';
 import { istioFilesDir, osmFiles, toolsBin } from '../util/tools.js';
 import { helmTooOld } from './helm-version.js';
 import { MESHES } from '../meshes/registry.js';
-import { loadProfile, type Profile, type Release } from './profiles.js';
+import { atMinor, atRevision, loadProfile, setPath, type Profile, type Release } from './profiles.js';
 import { imageRef } from '../kube/images.js';
 import { NODE_IMAGES_CONFIGMAP } from '../cluster/settings.js';
 import { whyNotReady } from '../kube/pods.js';
@@ -21,6 +21,10 @@ export interface InstallOptions {
   kubeconfig: string;
   /** Profiles to install, in order (the mesh, then add-ons such as prometheus). */
   profiles: string[];
+  /** The mesh's minor (--mesh MESH@MINOR): its profile at that minor's pinned release (atMinor). */
+  minor?: string;
+  /** --revision REV: the mesh's per-revision releases as RELEASE-REV beside the others (atRevision). */
+  revision?: string;
   /** A folder holding each chart by name (CHARTS/<chart>), for clusters that cannot reach the chart repositories. */
   charts?: string;
   /** The add-ons are the default ones (no --with): on meshcheck's node, one it has no chart for is left out, saying so. */
@@ -59,18 +63,30 @@ function localChart(dir: string, r: Release): string {
  * (scripts/build-istio.sh copies them next to the tools, in a folder named by the module version,
  * whose commit the image's tag ends with); undefined elsewhere or when they are not there.
  */
-export function nodeChartsDir(node: Record<string, string> | undefined, root?: string): string | undefined {
-  return istioFilesDir(node?.['istio-pilot']?.split(':').pop()?.split('-').pop(), root);
+export function nodeChartsDir(node: Record<string, string> | undefined, root?: string, minor?: string): string | undefined {
+  return istioFilesDir(nodeImage(node, 'istio-pilot', minor)?.split(':').pop()?.split('-').pop(), root);
+}
+
+/** The minor an image of the node is of, from its tag ("istio-pilot:1.30-dev-9739e10eb9d7" is 1.30). */
+const minorOfTag = (ref: string | undefined) => /:(\d+\.\d+)/.exec(ref ?? '')?.[1];
+
+/**
+ * The node's image of a key, of one minor where asked: the node names another minor's image with it
+ * (`istio-pilot-1.30`) and its default minor's without; undefined when the node has no such image.
+ */
+export function nodeImage(node: Record<string, string> | undefined, key: string, minor?: string): string | undefined {
+  if (!minor) return node?.[key];
+  return node?.[`${key}-${minor}`] ?? (minorOfTag(node?.[key]) === minor ? node?.[key] : undefined);
 }
 
 /**
  * Every folder of charts meshcheck's node has: Istio's (above), and OSM's from the module its control
  * plane images were built from (scripts/build-osm.sh), when the node's OSM images are of that version.
  */
-function nodeChartDirs(node: Record<string, string> | undefined): string[] {
+function nodeChartDirs(node: Record<string, string> | undefined, minor?: string): string[] {
   const osm = osmFiles();
   const osmOnNode = node?.['osm-controller']?.endsWith(`:${osm.version}`) && existsSync(osm.chart);
-  return [nodeChartsDir(node), osmOnNode ? dirname(osm.chart) : undefined].filter((d): d is string => !!d);
+  return [nodeChartsDir(node, undefined, minor), osmOnNode ? dirname(osm.chart) : undefined].filter((d): d is string => !!d);
 }
 
 /** helm (new enough) and kubectl. */
@@ -87,11 +103,6 @@ function chartOf(r: Release, charts: string | undefined, nodeCharts: string[]): 
   const onNode = nodeCharts.map((d) => join(d, r.chart)).find((c) => existsSync(c));
   if (onNode) return { local: onNode, from: "meshcheck's node" };
   return {};
-}
-
-/** On the node's charts, Istio is at the version its images were built at (their tag). */
-function nodeIstioMinor(node: Record<string, string> | undefined): string | undefined {
-  return /:(\d+\.\d+)/.exec(node?.['istio-pilot'] ?? '')?.[1];
 }
 
 /** The run command for what was installed: on the node's charts, the Istio version its images were built at; Prometheus only if it is there. */
@@ -145,17 +156,6 @@ async function valuesOf(r: Release): Promise<Record<string, unknown>> {
   const values = structuredClone(r.values ?? {});
   const identity = r.identity ? MESHES.find((m) => m.name === r.identity)?.install?.identity : undefined;
   return identity ? identity(values) : values;
-}
-
-/** Sets a dotted path in a values tree. */
-function setPath(values: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let at = values;
-  for (const k of keys.slice(0, -1)) {
-    if (typeof at[k] !== 'object' || at[k] === null) at[k] = {};
-    at = at[k] as Record<string, unknown>;
-  }
-  at[keys[keys.length - 1]!] = value;
 }
 
 /** `--set RELEASE.PATH=VALUE` entries, checked against the profiles' releases: by release, [path, value]. */
@@ -232,10 +232,24 @@ async function nodeImages(kubectl: string, kube: string[], context: string): Pro
  */
 export function releaseImages(r: Release, o: { node?: Record<string, string>; mirror?: string }): { value: string; image: string; from: string }[] {
   return (r.images ?? []).flatMap((i) => {
-    const local = i.node ? o.node?.[i.node] : undefined;
+    const local = i.node ? nodeImage(o.node, i.node, i.minor) : undefined;
     if (local) return [{ value: i.value, image: local, from: 'meshcheck\'s node' }];
+    if (i.node && i.minor && o.node) {
+      const has = Object.keys(o.node).filter((k) => k === i.node || k.startsWith(`${i.node}-`)).map((k) => minorOfTag(o.node![k])).filter(Boolean);
+      throw new UsageError(`meshcheck's node has no ${i.node} image of ${i.minor} (it has ${has.join(', ') || 'none'}): scripts/build-istio.sh builds the minors it pins, and \`meshcheck cluster up\` imports them`);
+    }
     if (o.mirror) return [{ value: i.value, image: imageRef(i.image, o.mirror), from: '--image-mirror' }];
     return [];
+  });
+}
+
+/** The profiles to install: the mesh's first, at the minor and revision asked for, then the add-ons. */
+function meshAndAddOns(o: Pick<InstallOptions, 'profiles' | 'minor' | 'revision'>): Profile[] {
+  return o.profiles.map((name, n) => {
+    let p = loadProfile(name);
+    if (n === 0 && o.minor !== undefined) p = atMinor(p, o.minor);
+    if (n === 0 && o.revision !== undefined) p = atRevision(p, o.revision);
+    return p;
   });
 }
 
@@ -248,7 +262,7 @@ export function releaseImages(r: Release, o: { node?: Record<string, string>; mi
  * anchor and issuer).
  */
 export async function install(o: InstallOptions): Promise<string[]> {
-  const profiles = o.profiles.map((p) => loadProfile(p));
+  const profiles = meshAndAddOns(o);
   if (o.charts && !existsSync(o.charts)) throw new UsageError(`--charts ${o.charts}: no such folder`);
   const [helm, kubectl] = o.dryRun ? ['helm', 'kubectl'] : await tools();
   const kube = ['--kubeconfig', o.kubeconfig];
@@ -256,7 +270,7 @@ export async function install(o: InstallOptions): Promise<string[]> {
   const sets = parseSets(o.set ?? [], all.map(({ r }) => r.release));
   const node = o.dryRun ? undefined : await nodeImages(kubectl, kube, o.context);
   // No chart repository is reachable from meshcheck's node's machine as a rule: its own charts, unless --charts says.
-  const nodeCharts = o.charts ? [] : nodeChartDirs(node);
+  const nodeCharts = o.charts ? [] : nodeChartDirs(node, o.minor);
   const dir = mkdtempSync(join(tmpdir(), 'meshcheck-install-'));
   const done: string[] = [];
   const skipped: string[] = [];
@@ -323,13 +337,16 @@ export async function install(o: InstallOptions): Promise<string[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   const mesh = profiles.find((p) => p.run);
-  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor: nodeChartsDir(node) ? nodeIstioMinor(node) : undefined, dataPlane: o.dataPlane })}`);
+  const nodeMinor = nodeChartsDir(node, undefined, o.minor) ? minorOfTag(nodeImage(node, 'istio-pilot', o.minor)) : undefined;
+  if (mesh) o.log(`next: ${nextRun(mesh, profiles, { context: o.context, skipped, nodeMinor, dataPlane: o.dataPlane })}`);
   return done;
 }
 
 /** `meshcheck install --uninstall`: the profiles' releases in reverse order, then the namespaces install created. */
 export async function uninstall(o: Omit<InstallOptions, 'charts'>): Promise<void> {
-  const profiles: Profile[] = o.profiles.map((p) => loadProfile(p));
+  const all = meshAndAddOns(o);
+  // One revision: its own releases only; the shared ones (and the namespaces) serve the revisions left.
+  const profiles = o.revision ? all.slice(0, 1).map((p) => ({ ...p, releases: p.releases.filter((r) => r.revision) })) : all;
   const [helm, kubectl] = o.dryRun ? ['helm', 'kubectl'] : [await findTool('helm'), await findTool('kubectl')];
   const kube = ['--kubeconfig', o.kubeconfig];
   const sh = $({ quiet: true, nothrow: true });
@@ -349,7 +366,7 @@ export async function uninstall(o: Omit<InstallOptions, 'charts'>): Promise<void
     const kept = await keptCrds(kubectl, kube, o.context, r);
     if (kept.length) o.log(`${r.release}: ${kept.length} CRDs stay (the chart marks them helm.sh/resource-policy: keep), with every object of their kinds: ${kept.join(', ')}; kubectl delete crd NAME... removes them`);
   }
-  for (const ns of [...new Set(releases.map((r) => r.namespace))]) {
+  for (const ns of o.revision ? [] : [...new Set(releases.map((r) => r.namespace))]) {
     const args = ['delete', 'namespace', '--context', o.context, ...kube, '-l', `${INSTALLED_BY}=meshcheck`, '--field-selector', `metadata.name=${ns}`, '--wait=true'];
     if (o.dryRun) {
       o.log(`${[kubectl, ...args].join(' ')}`);

@@ -34,6 +34,12 @@ export interface Release {
    * images the node builds need in place of the public ones (its Istio sidecar is upstream Envoy).
    */
   nodeValues?: Record<string, unknown>;
+  /**
+   * The value path of the chart's revision, for a release that runs once per revision (istiod): with
+   * `install --revision REV` it is installed as RELEASE-REV with that value set, beside the others.
+   * Releases without it are shared by every revision.
+   */
+  revision?: string;
 }
 
 export interface ReleaseImage {
@@ -43,6 +49,8 @@ export interface ReleaseImage {
   image: string;
   /** Its key among the images meshcheck's node builds (kube-public/meshcheck-node-images), if it builds one. */
   node?: string;
+  /** The mesh's minor the node's image must be of (set by atMinor): the node keeps one image per minor it built. */
+  minor?: string;
 }
 
 export interface Profile {
@@ -52,6 +60,11 @@ export interface Profile {
   /** The `meshcheck run` flags that match this install. */
   run?: string;
   releases: Release[];
+  /**
+   * The minors `install --mesh MESH@MINOR` can install, each with its pinned release: every release's
+   * chart and every pinned image tag at that release (the mesh's charts are versioned with the mesh).
+   */
+  minors?: Record<string, string>;
   file: string;
 }
 
@@ -84,10 +97,72 @@ export function loadProfile(name: string, dir = PROFILES_DIR): Profile {
     if (nv !== undefined && (typeof nv !== 'object' || nv === null || Array.isArray(nv) || Object.values(nv).some((v) => typeof v === 'object' && v !== null))) {
       throw new UsageError(`${where(n, 'nodeValues')} needs a map of dotted value paths to plain values, e.g. telemetry.enabled: false`);
     }
+    if (r.revision !== undefined && typeof r.revision !== 'string') throw new UsageError(`${where(n, 'revision')} needs the dotted path of the chart's revision value`);
     const w = r.whenCrdMissing;
     if (w !== undefined && (typeof w?.crd !== 'string' || !w.crd.includes('.') || typeof w.values !== 'object' || w.values === null || Array.isArray(w.values))) {
       throw new UsageError(`${where(n, 'whenCrdMissing')} needs crd (a CRD's name, <plural>.<group>) and values (a map)`);
     }
   });
-  return { name, title: raw.title, ...(raw.run ? { run: raw.run } : {}), releases: raw.releases as Release[], file };
+  const minors = raw.minors;
+  if (minors !== undefined) {
+    const ok = typeof minors === 'object' && minors !== null && Object.entries(minors).every(([m, v]) => /^\d+\.\d+$/.test(m) && new RegExp(`^${m.replace('.', '\\.')}\\.\\d+$`).test(String(v)));
+    if (!ok) throw new UsageError(`${file}: minors needs a map of minors to their pinned releases, e.g. "1.30": 1.30.3`);
+  }
+  return { name, title: raw.title, ...(raw.run ? { run: raw.run } : {}), releases: raw.releases as Release[], ...(minors ? { minors } : {}), file };
+}
+
+/**
+ * The profile at one of its minors: each release's chart at that minor's pinned release, each pinned
+ * image tagged with it and, on meshcheck's node, the node's image of that minor; the run command and
+ * title name it. A minor the profile does not list is a usage error naming the ones it does.
+ */
+export function atMinor(p: Profile, minor: string): Profile {
+  const release = p.minors?.[minor];
+  if (!release) throw new UsageError(`--mesh ${p.name}@${minor}: install pins ${p.minors ? Object.keys(p.minors).map((m) => `${p.name}@${m}`).join(', ') : `only one version of ${p.name}`} (${p.file})`);
+  const base = p.releases[0]!.version;
+  return {
+    ...p,
+    title: p.title.replace(base, release),
+    ...(p.run ? { run: p.run.replace(/@[\d.]+/, `@${minor}`) } : {}),
+    releases: p.releases.map((r) => ({
+      ...r,
+      version: release,
+      ...(r.images ? { images: r.images.map((i) => ({ ...i, image: i.image.replace(/:[^:/]+$/, `:${release}`), minor })) } : {}),
+    })),
+  };
+}
+
+/** A revision name as Istio takes it: a DNS label (it becomes part of object names and the istio.io/rev label). */
+const REVISION = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The profile for one revision (`install --revision REV`): each release that runs once per revision
+ * renamed RELEASE-REV with its revision value set to REV; shared releases as they are. A profile with
+ * no revisioned release, or a malformed name, is a usage error.
+ */
+export function atRevision(p: Profile, revision: string): Profile {
+  if (!REVISION.test(revision)) throw new UsageError(`--revision ${revision}: a revision is a DNS label (lower-case letters, digits and -), e.g. 1-31`);
+  if (!p.releases.some((r) => r.revision)) throw new UsageError(`--revision ${revision}: ${p.name} has no release installed per revision (${p.file})`);
+  return {
+    ...p,
+    releases: p.releases.map((r) => (r.revision ? { ...r, release: `${r.release}-${revision}`, values: withValue(r.values ?? {}, r.revision, revision) } : r)),
+  };
+}
+
+/** A copy of a values tree with one dotted path set. */
+function withValue(values: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+  const out = structuredClone(values);
+  setPath(out, path, value);
+  return out;
+}
+
+/** Sets a dotted path in a values tree. */
+export function setPath(values: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let at = values;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof at[k] !== 'object' || at[k] === null) at[k] = {};
+    at = at[k] as Record<string, unknown>;
+  }
+  at[keys[keys.length - 1]!] = value;
 }

@@ -15,7 +15,7 @@ export interface SuiteRecord {
     verdicts: { outcome: string; samples: number; explanation: string }[];
     loads: { health?: { healthy: boolean; reasons: string[]; machine: { otherCpuCores: number; cpuPressure: number | null; measured: boolean } } }[];
   }[];
-  histograms: { hdr: string }[];
+  histograms: { hdr: string; durationMs?: number }[];
   convergenceMs: number[];
   overhead: { engine: string; samples: { mesh: number }; conditions?: Record<string, unknown> }[];
 }
