@@ -37,7 +37,7 @@ done
 # chart repository); and the Envoy bootstrap template pilot-agent renders, which the node's sidecar
 # image carries where Istio's proxy image has it.
 # Istio's source versions its charts 1.0.0 whatever the release: the copies are stamped with the
-# version built (chart semver: MINOR.0-dev+COMMIT), so that install tells the two minors' charts apart
+# version built (chart semver: MINOR.0-dev.COMMIT), so that install tells the two minors' charts apart
 # (a release at 1.30's chart is upgraded by 1.31's, and one at 1.31's is left as it is).
 
 istio_files_present() { # DEST STAMP
@@ -53,7 +53,8 @@ copy_istio_files() { # MODULE_DIR DEST STAMP
   rm -rf "$2" && mv "$2.tmp" "$2"
   log "Istio's charts (stamped $3) and Envoy bootstrap template copied to $2"
 }
-chart_stamp() { local v="${1%%+*}"; echo "${v%%-*}.0-${v#*-}+${1#*+}"; } # 1.31-dev+eed52ebb66ad -> 1.31.0-dev+eed52ebb66ad
+# No "+" in the stamp: the charts put appVersion in a label (app.kubernetes.io/version), where "+" is refused.
+chart_stamp() { local v="${1%%+*}"; echo "${v%%-*}.0-${v#*-}.${1#*+}"; } # 1.31-dev+eed52ebb66ad -> 1.31.0-dev.eed52ebb66ad
 CHARTS="$(dirname "$BIN")/istio-charts/$ISTIO_PSEUDO"
 istio_files_present "$CHARTS" "$(chart_stamp "$ISTIO_VERSION")" || copy_istio_files "$(cd "$ROOT/go/proxyless" && go list -m -f '{{.Dir}}' istio.io/istio)" "$CHARTS" "$(chart_stamp "$ISTIO_VERSION")"
 

@@ -23,6 +23,12 @@ export const defaults = {
   namespace: 'default',
   /** Overhead runs: the stated duration is split into this many alternating baseline / mesh rounds, then pooled. */
   overheadRounds: 10,
+  /**
+   * Overhead runs: a pair of rounds with a load that was not healthy (the machine busy: steal, CPU
+   * pressure) is replaced by another pair, up to this many times the stated rounds in all, so that a
+   * verdict still has the stated number of healthy pairs where the machine allows (bounded load).
+   */
+  overheadRoundsMaxFactor: 2,
   /** Overhead runs: warm-up each way before the rounds, not measured (connections, JIT). */
   overheadWarmupMs: 500,
   /** Overhead runs: how long to wait for sidecar counters collected after a round (cAdvisor's default housekeeping is 10 s). */
