@@ -326,12 +326,13 @@ test('Istio on the node: install runs istiod as a pod from the node\'s image and
     const suite = await kubeRun('run-sidecar', ['--data-plane', 'sidecar']);
     expect(suite.out).toContain('changes allowed in istio-system');
     const decided = outcomes(suite.record);
-    // One claim is left to chance on this 2-core machine: the added p90 at 500 rps over 512 connections,
-    // which Envoy keeps near its 25 ms bound (added p90 7.9-23.6 ms measured); when its one-sided bounds
-    // straddle 25 ms the verdict is INCONCLUSIVE ("send more requests"), honestly, and the run exits 1.
-    // Nothing else may be undecided, and no claim may fail.
-    const straddled = suite.record.scenarios.filter((x) => x.name === 'Added latency and sidecar resources at 500 rps' && x.outcome === 'INCONCLUSIVE'
-      && x.verdicts.every((v) => v.outcome === 'PASSED' || (v.outcome === 'INCONCLUSIVE' && v.explanation.includes('straddle 25ms')))).map((x) => x.name);
+    // Nothing may be undecided and no claim may fail, with one exception the machine makes, not the mesh:
+    // an overhead scenario whose rounds stayed unhealthy (the hypervisor took up to 0.8 of the 2 cores on
+    // a noisy day, measured) even after further rounds ran in their place is INCONCLUSIVE with those
+    // figures, honestly, and the run exits 1. A straddle on a healthy machine is not excused.
+    const straddled = suite.record.scenarios.filter((x) => x.name.startsWith('Added latency and sidecar resources') && x.outcome === 'INCONCLUSIVE'
+      && x.loads.some((l) => (l as { health?: { healthy?: boolean } }).health?.healthy === false)
+      && x.verdicts.every((v) => v.outcome === 'PASSED' || v.outcome === 'INCONCLUSIVE')).map((x) => x.name);
     expect(Object.entries(decided).filter(([name, o]) => o !== 'PASSED' && !o.startsWith('NOT_SUPPORTED') && !straddled.includes(name))).toEqual([]);
     expect(suite.code).toBe(straddled.length ? 1 : 0);
     // Only the claims on Istio's standard metrics, which upstream Envoy does not produce (ADR 0013), are not supported.
