@@ -630,7 +630,7 @@ test("the mesh control plane stopped: its Deployment scaled to zero only with --
     if (err.code === 409) return false;
     throw err;
   });
-  await cluster.client.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: 'istio-system' }, spec: { replicas: 2, selector: { matchLabels: { app: 'istiod' } }, template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istiod-stand-in' }] } } } } as KubernetesObject, undefined, undefined, 'helm');
+  await cluster.client.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: 'istio-system' }, spec: { replicas: 2, selector: { matchLabels: { app: 'istiod' } }, template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istiod-stand-in:1.31-dev' }] } } } } as KubernetesObject, undefined, undefined, 'helm');
   const istiod = async () => {
     const d = (await cluster.client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: 'istio-system' } })) as KubernetesObject & { status?: unknown };
     delete d.metadata!.resourceVersion;
@@ -651,8 +651,11 @@ test("the mesh control plane stopped: its Deployment scaled to zero only with --
       const code = await doneWithin(run, 300_000);
       return { code, stderr: run.stderr, record: JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as Record_ };
     };
-    const refused = await runIt([]);
+    // Asked for 1.30 against a control plane whose image says 1.31: said, with both ways out.
+    const refused = await runIt(['--mesh', 'istio@1.30']);
     expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('kube: istio control plane: Deployment istio-system/istiod runs istiod-stand-in:1.31-dev');
+    expect(refused.stderr).toContain('kube: warning: --mesh istio@1.30 renders for istio 1.30, but its control plane\'s image is of 1.31: install --mesh istio@1.31, or run --mesh istio@1.31');
     expect(refused.record.scenarios[0]!.error).toMatch(/^this scenario would change Deployment istio-system\/istiod outside the run's namespace meshcheck-\S+; meshcheck changes nothing there unless allowed: --allow-changes-in istio-system/);
     await namespacesGone();
     expect(differences(before, await snapshot())).toEqual([]);
@@ -662,6 +665,9 @@ test("the mesh control plane stopped: its Deployment scaled to zero only with --
     expect(allowed.record.scenarios.map((x) => x.outcome)).toEqual(['BROKEN', 'BROKEN']);
     for (const x of allowed.record.scenarios) expect(x.error).toMatch(/^no data plane on simulated nodes: .*istiod held it, and it is undone$/);
     expect((allowed.record.targetInfo as unknown as { istiod: string }).istiod).toMatch(/^port-forward to pod istio-system\/istiod-\S+:15014$/);
+    // The record says what the control plane ran (the gate shows it beside each run).
+    expect((allowed.record.targetInfo as unknown as { controlPlane: unknown }).controlPlane).toEqual([{ workload: 'Deployment istio-system/istiod', images: ['istiod-stand-in:1.31-dev'] }]);
+    expect(allowed.stderr).not.toContain('kube: warning: --mesh');
     // Stopped (both replicas gone) before the load, started again by the undo.
     expect(allowed.stderr).toMatch(/kube: stopping the istio control plane \(Deployment istio-system\/istiod scaled to zero\)\n[\s\S]*kube: starting the istio control plane again/);
     await namespacesGone();

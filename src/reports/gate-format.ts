@@ -8,7 +8,7 @@ export function gateHeadline(r: GateResult): string {
   return `PASS: no significant regression beyond the thresholds (exit 0; ${r.figures.length} figures, ${r.verdicts.length} verdicts compared)`;
 }
 
-const runText = (x: GateResult['baseline']) => `${x.runId} (${x.mesh}, ${x.target}, ${x.engine})`;
+const runText = (x: GateResult['baseline']) => `${x.runId} (${x.mesh}, ${x.target}, ${x.engine}${x.controlPlane ? `; control plane ${x.controlPlane}` : ''})`;
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 

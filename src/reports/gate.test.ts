@@ -144,6 +144,8 @@ describe('the gate between two runs', () => {
     expect(md).toMatch(/^# meshcheck gate\n\nBaseline run-5 \(reference, local, embedded\) -> candidate run-6 /);
     expect(md).toContain('**REGRESSION: ');
     expect(md).toMatch(/\| latency \| Traffic is split #1 p99 .* \| REGRESSION \|/);
+    const upgraded = gateRuns({ ...record(5), targetInfo: { controlPlane: [{ workload: 'Deployment istio-system/istiod', images: ['meshcheck.local/istio-pilot:1.30-dev-9739e10eb9d7'] }] } }, record(6));
+    expect(gateMarkdown(upgraded)).toMatch(/^Baseline run-5 \(reference, local, embedded; control plane meshcheck\.local\/istio-pilot:1\.30-dev-9739e10eb9d7\) -> candidate run-6 \(reference, local, embedded\);/m);
     const html = gateHtml(r);
     expect(html).toContain('<td class="bad">REGRESSION</td>');
     expect(html).toContain('<b>run-5 (reference, local, embedded)</b> against candidate <b>run-6 (reference, local, embedded)</b>');

@@ -74,11 +74,20 @@ export interface VerdictChange {
   again?: Verdict['outcome'];
 }
 
+/** A run as the gate names it; `controlPlane`: the images the mesh's control plane ran, where the target read them. */
+export interface GateRun {
+  runId: string;
+  mesh: string;
+  target: string;
+  engine: string;
+  controlPlane?: string;
+}
+
 export interface GateResult {
-  baseline: { runId: string; mesh: string; target: string; engine: string };
+  baseline: GateRun;
   /** The second baseline run, when one was given. */
-  baselineAgain?: { runId: string; mesh: string; target: string; engine: string };
-  candidate: { runId: string; mesh: string; target: string; engine: string };
+  baselineAgain?: GateRun;
+  candidate: GateRun;
   confidence: number;
   thresholds: GateThresholds;
   figures: GateFigure[];
@@ -263,7 +272,10 @@ export function gateRuns(a: RunRecord, b: RunRecord, thresholds: GateThresholds 
     ...figures.filter((f) => f.regression).map((f) => `${f.kind}: ${f.what}: ${describeChange(f)}`),
     ...verdicts.filter((v) => v.change === 'regressed').map((v) => `verdict: ${v.scenario}: "${v.claim}" ${v.baseline.outcome} -> ${v.candidate.outcome} (observed ${v.candidate.observed})`),
   ];
-  const run = (r: RunRecord) => ({ runId: r.runId, mesh: r.mesh, target: r.target, engine: r.engine });
+  const run = (r: RunRecord): GateRun => {
+    const cp = (r.targetInfo?.controlPlane as { images?: string[] }[] | undefined)?.flatMap((w) => w.images ?? []).join(', ');
+    return { runId: r.runId, mesh: r.mesh, target: r.target, engine: r.engine, ...(cp ? { controlPlane: cp } : {}) };
+  };
   const la = byScenario(a.histograms, (h) => h.scenario);
   const lb = byScenario(b.histograms, (h) => h.scenario);
   const unmatchedLoads = { baseline: [...la.keys()].filter((k) => !lb.has(k)), candidate: [...lb.keys()].filter((k) => !la.has(k)) };

@@ -59,6 +59,24 @@ export class ClusterControlPlane {
     return { undo, downMs: performance.now() - t0 };
   }
 
+  /**
+   * What the control plane runs: each workload's container images as its pod template has them, or
+   * undefined when a workload is not there (a mesh installed otherwise, or a simulated cluster).
+   */
+  async images(): Promise<{ workload: string; images: string[] }[] | undefined> {
+    if (!this.adapter.controlPlane) return undefined;
+    const out: { workload: string; images: string[] }[] = [];
+    for (const w of this.workloads()) {
+      const got = await apiCall({ verb: 'get', kind: w.kind, name: w.name, namespace: w.namespace }, () =>
+        this.applier.client.read({ apiVersion: 'apps/v1', kind: w.kind, metadata: { name: w.name, namespace: w.namespace } }),
+      ).catch(() => undefined);
+      const containers = (got as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined)?.spec?.template?.spec?.containers;
+      if (!containers) return undefined;
+      out.push({ workload: `${w.kind} ${w.namespace}/${w.name}`, images: containers.map((c) => c.image ?? '?') });
+    }
+    return out;
+  }
+
   /** Stops the control plane and starts it again: the time to stop, and from then until it is ready. */
   async restart(): Promise<{ downMs: number; readyMs: number }> {
     const { undo, downMs } = await this.stop();

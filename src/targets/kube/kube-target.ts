@@ -85,6 +85,8 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
   private readonly loader: ClusterLoader;
   private instances?: PodInstances;
   private promForward?: Forwarded;
+  /** The control plane's images as found at the start (the version that really ran, for the record). */
+  private controlPlaneImages?: { workload: string; images: string[] }[];
 
   private constructor(
     readonly settings: KubeTargetSettings,
@@ -147,6 +149,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     const t = new KubeTarget(settings, kc, ledger, ns, runId, log);
     // Said now, not when the first scenario deploys the workload.
     t.adapter.ownWorkload?.image(t.ctx());
+    await t.readControlPlane();
     await t.watchPolicy();
     return t;
   }
@@ -467,6 +470,21 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
     return r;
   }
 
+  /**
+   * Records which images the mesh's control plane runs, and says when their tags name another minor
+   * than the one --mesh MESH@MINOR asked for (the run would render for one version against another).
+   */
+  private async readControlPlane(): Promise<void> {
+    const found = await this.clusterControlPlane().images();
+    if (!found) return;
+    this.controlPlaneImages = found;
+    this.log(`kube: ${this.adapter.name} control plane: ${found.map((w) => `${w.workload} runs ${w.images.join(', ')}`).join('; ')}`);
+    if (!this.settings.mesh.includes('@')) return;
+    const minors = found.flatMap((w) => w.images).map((i) => /:v?(\d+\.\d+)/.exec(i)?.[1]).filter((m): m is string => m !== undefined);
+    const other = minors.find((m) => m !== this.mesh.version);
+    if (other) this.log(`kube: warning: --mesh ${this.settings.mesh} renders for ${this.mesh.name} ${this.mesh.version}, but its control plane's image is of ${other}: install --mesh ${this.mesh.name}@${other}, or run --mesh ${this.mesh.name}@${other}`);
+  }
+
   private forgetControlPlane(): void {
     this.clusterPolicy.forgetControlPlane();
   }
@@ -479,6 +497,7 @@ export class KubeTarget implements Target, PolicyPort, WorkloadPort, TrafficPort
       context: this.settings.context,
       namespace: this.namespace,
       ...this.clusterPolicy.describe(),
+      ...(this.controlPlaneImages ? { controlPlane: this.controlPlaneImages } : {}),
       ...(this.simulated?.length ? { simulatedNodes: this.simulated } : {}),
       convergenceMs: this.convergenceMs.map((x) => Number(x.toFixed(1))),
     };
