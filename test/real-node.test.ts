@@ -224,16 +224,19 @@ test('the kube target on the node: the bundled suite on --mesh none exits 0 (D1,
     const kube = ['run', '--target', 'kube', '--context', NODE.name, '--kubeconfig', node.kubeconfig, '--no-progress'];
     const out = join(mkdtempSync(join(tmpdir(), 'meshcheck-node-run-')), 'none');
     const suite = await cli(node, [...kube, '--mesh', 'none', '--out', out]);
-    expect(suite).toEqual({ code: 0, out: expect.stringContaining('16 NOT_SUPPORTED') });
+    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { name: string; outcome: string; verdicts: { outcome: string; claim: string }[]; loads: { health?: { healthy: boolean; achievedRps: number } }[] }[] };
+    const overhead = record.scenarios.find((s) => s.name.startsWith('Added latency'))!;
+    // As on Envoy below: the overhead scenario may be INCONCLUSIVE (and the run exit 1) only when its
+    // rounds stayed unhealthy (the host's steal: CI on 2026-12-08 saw it), never on a healthy machine.
+    const busy = overhead.outcome === 'INCONCLUSIVE' && overhead.loads.some((l) => l.health?.healthy === false);
+    expect(suite).toEqual(busy ? { code: 1, out: expect.stringContaining('15 NOT_SUPPORTED, 1 INCONCLUSIVE') } : { code: 0, out: expect.stringContaining('16 NOT_SUPPORTED') });
     // Calls by Service name from k6 Jobs (cluster DNS, kube-proxy and the pods' network, with no mesh),
     // and the plaintext probe Job straight to each pod's address.
     const plain = await cli(node, [...kube, '--mesh', 'none', 'test/fixtures/plain']);
     expect(plain).toEqual({ code: 0, out: expect.stringContaining('3 PASSED') });
-    const record = JSON.parse(readFileSync(join(out, 'run-record.json'), 'utf8')) as { scenarios: { name: string; verdicts: { outcome: string; claim: string }[]; loads: { health?: { healthy: boolean; achievedRps: number } }[] }[] };
-    const overhead = record.scenarios.find((s) => s.name.startsWith('Added latency'))!;
     // The latency claims are decided from the node's own loads; the sidecar CPU claim has nothing to
     // measure (and the memory claim after it is skipped with it).
-    expect(overhead.verdicts.map((v) => v.outcome)).toEqual(['PASSED', 'PASSED', 'NOT_SUPPORTED']);
+    if (!busy) expect(overhead.verdicts.map((v) => v.outcome)).toEqual(['PASSED', 'PASSED', 'NOT_SUPPORTED']);
     // The rate of a load in the cluster is its requests' own, not the Job's wall time (which made 500 rps look like 55).
     expect(overhead.loads.every((l) => (l.health?.achievedRps ?? 0) > 250)).toBe(true);
 
